@@ -1,0 +1,14 @@
+//! sancsim: a Monte Carlo discrete-event simulator that asks whether AI chips
+//! still available under export controls can train a model of a given size by
+//! a given date.
+//!
+//! The core ([`model`], [`engine`], [`trials`], [`stats`]) knows nothing of
+//! files or terminals; [`scenario`] reads TOML, [`export`] turns results into
+//! bytes and [`output`] writes them.
+#![warn(missing_docs)]
+
+pub mod dist;
+pub mod error;
+pub mod quarter;
+pub mod rng;
+pub mod scenario;

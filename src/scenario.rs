@@ -1,0 +1,402 @@
+//! The scenario file as written: raw TOML structures (serde, unknown keys
+//! refused) and the parser that turns a file's text into them, with errors
+//! that carry line, column and key path. Meaning is checked later, in
+//! [`crate::model`].
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use crate::error::{closest, Error, KeyPath, ScenarioError, Seg};
+
+/// A whole scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawScenario {
+    pub scenario: RawMeta,
+    #[serde(default)]
+    pub chips: IndexMap<String, RawChip>,
+    #[serde(default)]
+    pub supply: IndexMap<String, RawSupply>,
+    #[serde(default)]
+    pub shocks: IndexMap<String, RawShock>,
+    #[serde(default)]
+    pub fleet: IndexMap<String, RawFleet>,
+    pub inference: Option<RawInference>,
+    pub allocation: Option<RawAllocation>,
+    pub training: RawTraining,
+    #[serde(default)]
+    pub milestones: IndexMap<String, RawMilestone>,
+    #[serde(default)]
+    pub expect: Vec<toml::Value>,
+}
+
+/// `[scenario]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawMeta {
+    pub name: String,
+    pub description: Option<String>,
+    pub start: String,
+    pub horizon_quarters: Option<u32>,
+    pub trials: Option<u64>,
+    pub seed: Option<u64>,
+}
+
+/// `[chips.<name>]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawChip {
+    pub peak_flops: RawNumber,
+    pub domestic: Option<bool>,
+    pub annual_failure_rate: Option<RawNumber>,
+    pub description: Option<String>,
+}
+
+/// `[supply.<name>]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawSupply {
+    pub chip: String,
+    pub orders: Vec<RawOrder>,
+    pub fill_rate: Option<RawNumber>,
+    pub lead_time_quarters: Option<RawNumber>,
+    pub backlog: Option<bool>,
+    pub description: Option<String>,
+}
+
+/// One entry of `orders`: `{ quarter = "2024Q1", chips = 25000 }` or
+/// `{ from = "2024Q1", to = "2024Q4", chips = 25000 }` (chips each quarter).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawOrder {
+    pub quarter: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub chips: u64,
+    pub source: Option<String>,
+}
+
+/// `[shocks.<name>]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawShock {
+    pub description: Option<String>,
+    pub at: Option<String>,
+    pub probability: Option<RawNumber>,
+    pub hazard_per_quarter: Option<RawNumber>,
+    pub from: Option<String>,
+    pub until: Option<String>,
+    pub duration_quarters: Option<RawNumber>,
+    #[serde(default)]
+    pub effects: Vec<RawEffect>,
+}
+
+/// One entry of a shock's `effects`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawEffect {
+    pub supply: String,
+    pub fill_rate_multiplier: Option<RawNumber>,
+    pub add_lead_time_quarters: Option<RawNumber>,
+    pub stop: Option<bool>,
+}
+
+/// `[fleet.<chip>]`: chips already installed when the scenario starts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawFleet {
+    pub inference: Option<u64>,
+    pub training: Option<u64>,
+    pub source: Option<String>,
+}
+
+/// `[inference]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawInference {
+    pub unit_chip: String,
+    pub initial_demand_chips: RawNumber,
+    pub growth_per_quarter: Option<RawNumber>,
+}
+
+/// `[allocation]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawAllocation {
+    pub policy: RawPolicy,
+    pub training_share: Option<RawNumber>,
+    pub reserve_chips: Option<u64>,
+}
+
+/// `allocation.policy`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum RawPolicy {
+    InferenceFirst,
+    FixedShare,
+    TrainingReserve,
+}
+
+/// `[training]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawTraining {
+    pub earliest_start: Option<String>,
+    pub min_cluster_chips: Option<u64>,
+    pub max_cluster_chips: Option<u64>,
+    pub mfu: RawNumber,
+    pub goodput: Option<RawNumber>,
+    pub allow_foreign_chips: Option<bool>,
+}
+
+/// `[milestones.<name>]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawMilestone {
+    pub target_flop: RawNumber,
+    pub deadline: String,
+    pub domestic_only: Option<bool>,
+    pub description: Option<String>,
+}
+
+/// A number as written: plain (`0.35`) or a table giving a distribution
+/// and/or a source (`{ p5 = 0.25, p95 = 0.5, source = "…" }`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawNumber {
+    /// A plain number.
+    Plain(f64),
+    /// A table.
+    Table(RawDistTable),
+}
+
+/// The table form of a [`RawNumber`].
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawDistTable {
+    pub dist: Option<String>,
+    pub value: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub mu: Option<f64>,
+    pub sigma: Option<f64>,
+    pub alpha: Option<f64>,
+    pub beta: Option<f64>,
+    pub mode: Option<f64>,
+    pub p5: Option<f64>,
+    pub p95: Option<f64>,
+    pub per: Option<String>,
+    pub source: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NumberVisitor;
+        impl<'de> Visitor<'de> for NumberVisitor {
+            type Value = RawNumber;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a number or a table such as {{ p5 = 0.25, p95 = 0.5 }}")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawNumber, E> {
+                Ok(RawNumber::Plain(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawNumber, E> {
+                Ok(RawNumber::Plain(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawNumber, E> {
+                Ok(RawNumber::Plain(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawNumber, A::Error> {
+                RawDistTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawNumber::Table)
+            }
+        }
+        deserializer.deserialize_any(NumberVisitor)
+    }
+}
+
+/// Parses a scenario file's text. `file` names the file in error messages.
+pub fn parse(text: &str, file: &str) -> Result<RawScenario, Error> {
+    let de = match toml::de::Deserializer::parse(text) {
+        Ok(de) => de,
+        Err(e) => return Err(Error::Scenario(vec![toml_error(text, file, &e, KeyPath::root())])),
+    };
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = convert_path(e.path());
+        Error::Scenario(vec![toml_error(text, file, e.inner(), path)])
+    })
+}
+
+fn convert_path(path: &serde_path_to_error::Path) -> KeyPath {
+    use serde_path_to_error::Segment;
+    KeyPath(
+        path.iter()
+            .filter_map(|seg| match seg {
+                Segment::Seq { index } => Some(Seg::Index(*index)),
+                Segment::Map { key } => Some(Seg::Key(key.clone())),
+                Segment::Enum { variant } => Some(Seg::Key(variant.clone())),
+                Segment::Unknown => None,
+            })
+            .collect(),
+    )
+}
+
+fn toml_error(text: &str, file: &str, e: &toml::de::Error, mut key_path: KeyPath) -> ScenarioError {
+    let (line, column) = match e.span() {
+        Some(span) => {
+            let (l, c) = line_col(text, span.start);
+            (Some(l), Some(c))
+        }
+        None => (None, None),
+    };
+    let mut message = e.message().trim().to_string();
+    if let Some((word, expected)) = unknown_name(&message) {
+        if message.starts_with("unknown field") && key_path.0.last() != Some(&Seg::Key(word.clone())) {
+            key_path.0.push(Seg::Key(word.clone()));
+        }
+        if let Some(best) = closest(&word, expected.iter().map(String::as_str)) {
+            message.push_str(&format!("; did you mean `{best}`?"));
+        }
+    }
+    ScenarioError { file: file.to_string(), line, column, key_path, message }
+}
+
+/// Extracts the unknown name and the expected names from serde's
+/// "unknown field `x`, expected one of `a`, `b`" (or "unknown variant").
+fn unknown_name(message: &str) -> Option<(String, Vec<String>)> {
+    if !(message.starts_with("unknown field") || message.starts_with("unknown variant")) {
+        return None;
+    }
+    let ticked: Vec<String> = message.split('`').skip(1).step_by(2).map(str::to_string).collect();
+    let (first, rest) = ticked.split_first()?;
+    Some((first.clone(), rest.to_vec()))
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|s| s.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+/// Finds where a key path is written in a file: the line and column of the
+/// deepest part of the path that exists (a missing key points at its table).
+pub fn locate(text: &str, path: &KeyPath) -> Option<(usize, usize)> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut span = None;
+    let mut current: Option<&DeValue> = None;
+    let mut table: Option<&DeTable> = Some(root.get_ref());
+    for seg in &path.0 {
+        let next = match (seg, table, current) {
+            (Seg::Key(k), Some(t), _) => t.iter().find(|(key, _)| key.get_ref() == k).map(|(key, v)| {
+                span = Some(key.span());
+                v
+            }),
+            (Seg::Index(i), _, Some(DeValue::Array(a))) => a.get(*i).inspect(|v| {
+                span = Some(v.span());
+            }),
+            _ => None,
+        };
+        let Some(value) = next else { break };
+        current = Some(value.get_ref());
+        table = value.get_ref().as_table();
+        if let (Seg::Key(_), DeValue::Array(_)) = (seg, value.get_ref()) {
+            table = None;
+        }
+        if let Seg::Index(_) = seg {
+            if let DeValue::Table(_) = value.get_ref() {
+                span = Some(value.span());
+            }
+        }
+    }
+    let span = span?;
+    Some(line_col(text, span.start))
+}
+
+/// Makes a [`ScenarioError`] for a semantic problem at `path`.
+pub fn semantic_error(text: &str, file: &str, path: KeyPath, message: String) -> ScenarioError {
+    let (line, column) = match locate(text, &path) {
+        Some((l, c)) => (Some(l), Some(c)),
+        None => (None, None),
+    };
+    ScenarioError { file: file.to_string(), line, column, key_path: path, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINI: &str = r#"
+[scenario]
+name = "mini"
+start = "2024Q1"
+
+[chips.a]
+peak_flops = 3e14
+
+[supply.line]
+chip = "a"
+orders = [{ quarter = "2024Q1", chips = 10 }]
+fill_rate = { dist = "beta", alpha = 2, beta = 3 }
+
+[training]
+mfu = 0.4
+"#;
+
+    #[test]
+    fn parses_a_minimal_file() {
+        let raw = parse(MINI, "mini.toml").unwrap();
+        assert_eq!(raw.scenario.name, "mini");
+        assert_eq!(raw.chips["a"].peak_flops, RawNumber::Plain(3e14));
+    }
+
+    #[test]
+    fn unknown_key_names_path_line_and_suggestion() {
+        let text = MINI.replace("fill_rate =", "fil_rate =");
+        let Err(Error::Scenario(errs)) = parse(&text, "mini.toml") else { panic!("accepted") };
+        let msg = errs[0].to_string();
+        assert!(msg.starts_with("mini.toml:12:1: supply.line.fil_rate: unknown field"), "{msg}");
+        assert!(msg.contains("did you mean `fill_rate`?"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_key_inside_a_distribution_is_named() {
+        let text = MINI.replace("alpha = 2", "alfa = 2");
+        let Err(Error::Scenario(errs)) = parse(&text, "mini.toml") else { panic!("accepted") };
+        let msg = errs[0].to_string();
+        assert!(msg.contains("supply.line.fill_rate.alfa"), "{msg}");
+        assert!(msg.contains("did you mean `alpha`?"), "{msg}");
+    }
+
+    #[test]
+    fn locates_key_paths() {
+        let p = KeyPath::root().key("supply").key("line").key("fill_rate").key("beta");
+        assert_eq!(locate(MINI, &p).map(|x| x.0), Some(12));
+        let p = KeyPath::root().key("supply").key("line").key("orders").index(0).key("chips");
+        assert_eq!(locate(MINI, &p).map(|x| x.0), Some(11));
+        let p = KeyPath::root().key("training").key("mfu");
+        assert_eq!(locate(MINI, &p), Some((15, 1)));
+    }
+}
