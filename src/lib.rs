@@ -7,8 +7,16 @@
 //! bytes and [`output`] writes them.
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod dist;
+pub mod engine;
 pub mod error;
+pub mod export;
+pub mod model;
+pub mod output;
 pub mod quarter;
 pub mod rng;
 pub mod scenario;
+pub mod results;
+pub mod stats;
+pub mod trials;

@@ -1,0 +1,66 @@
+//! The kinds of event a trial is made of, and their order within one second.
+
+/// One simulation event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Record the state at the end of `quarter` (outputs per quarter).
+    QuarterEnd {
+        /// Quarter index.
+        quarter: u32,
+    },
+    /// A shock's effects stop.
+    ShockEnd {
+        /// Shock index.
+        shock: usize,
+    },
+    /// A shock's effects begin.
+    ShockStart {
+        /// Shock index.
+        shock: usize,
+    },
+    /// Chips from a supply line arrive and wait for the next allocation.
+    ShipmentArrival {
+        /// Supply line index.
+        line: usize,
+        /// Number of chips.
+        chips: u64,
+    },
+    /// Installed chips fail (the quarter's failures, drawn at mid-quarter).
+    ChipFailures {
+        /// Quarter index.
+        quarter: u32,
+    },
+    /// Quarter boundary: demand update, allocation, orders.
+    QuarterStart {
+        /// Quarter index.
+        quarter: u32,
+    },
+    /// The training run starts.
+    TrainingStart,
+    /// A milestone's target is met, if the training rate has not changed
+    /// since this was scheduled (`epoch` matches).
+    MilestoneReached {
+        /// Milestone index.
+        milestone: usize,
+        /// Rate epoch when scheduled.
+        epoch: u64,
+    },
+}
+
+impl Event {
+    /// Order among events at the same second: the previous quarter is
+    /// recorded first, then shocks end and start, shipments arrive, chips
+    /// fail, and only then is the new quarter's allocation made.
+    pub fn phase(&self) -> u8 {
+        match self {
+            Event::QuarterEnd { .. } => 0,
+            Event::ShockEnd { .. } => 1,
+            Event::ShockStart { .. } => 2,
+            Event::ShipmentArrival { .. } => 3,
+            Event::ChipFailures { .. } => 4,
+            Event::QuarterStart { .. } => 5,
+            Event::TrainingStart => 6,
+            Event::MilestoneReached { .. } => 7,
+        }
+    }
+}

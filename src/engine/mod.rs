@@ -1,0 +1,439 @@
+//! The discrete-event engine: one trial of one scenario.
+//!
+//! [`simulate_trial`] takes a validated [`Model`], a trial index and a
+//! reusable [`Workspace`], runs the trial's events in time order and leaves
+//! its outcome in the workspace. It does no I/O and reads no clock. The rules
+//! are written out in docs/MODEL.md.
+
+pub mod event;
+pub mod policy;
+pub mod queue;
+
+use rand_distr::{Binomial, Distribution};
+
+use crate::dist::unit_open;
+use crate::model::{Model, Per, Trigger, UncertainId};
+use crate::quarter::{quarters_to_seconds, SECONDS_PER_DAY};
+use crate::rng::{stream, StreamRng};
+use event::Event;
+use policy::{split, AllocationInput};
+use queue::EventQueue;
+
+/// The per-quarter quantities a trial records, in output order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Domestic chips delivered since the start, cumulative.
+    DeliveredDomestic,
+    /// Chips serving inference.
+    InferenceChips,
+    /// Chips allocated to the training run (including any beyond its maximum size).
+    TrainingChips,
+    /// Inference demand not met, in unit chips.
+    InferenceShortfall,
+    /// Training compute since the start, all chips, FLOP.
+    TrainingFlop,
+    /// Training compute since the start from domestic chips, FLOP.
+    TrainingFlopDomestic,
+}
+
+impl Metric {
+    /// All metrics, in output order.
+    pub const ALL: [Metric; 6] = [
+        Metric::DeliveredDomestic,
+        Metric::InferenceChips,
+        Metric::TrainingChips,
+        Metric::InferenceShortfall,
+        Metric::TrainingFlop,
+        Metric::TrainingFlopDomestic,
+    ];
+    /// Number of metrics.
+    pub const COUNT: usize = 6;
+
+    /// Column name in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::DeliveredDomestic => "delivered_domestic_chips_cumulative",
+            Metric::InferenceChips => "inference_chips",
+            Metric::TrainingChips => "training_chips",
+            Metric::InferenceShortfall => "inference_shortfall_chips",
+            Metric::TrainingFlop => "training_flop_cumulative",
+            Metric::TrainingFlopDomestic => "training_flop_domestic_cumulative",
+        }
+    }
+}
+
+/// What one trial produced.
+#[derive(Debug, Clone, Default)]
+pub struct TrialOutcome {
+    /// `metrics[q][m]`: metric `m` at the end of quarter `q`.
+    pub metrics: Vec<[f64; Metric::COUNT]>,
+    /// Quarter index in which each milestone was reached, if within the horizon.
+    pub reached: Vec<Option<u32>>,
+    /// Events processed (for benchmarks).
+    pub events: u64,
+}
+
+/// Buffers reused from trial to trial so a trial allocates nothing.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    queue: EventQueue,
+    /// Drawn values of uncertain numbers: `values[offset[u] + q]` for
+    /// per-quarter ones, `values[offset[u]]` for per-trial ones.
+    values: Vec<f64>,
+    offset: Vec<usize>,
+    delivery_rng: Vec<StreamRng>,
+    failure_rng: Vec<StreamRng>,
+    backlog: Vec<u64>,
+    pool: Vec<u64>,
+    inference: Vec<u64>,
+    training: Vec<u64>,
+    shock_active: Vec<bool>,
+    /// The trial's outcome after [`simulate_trial`].
+    pub outcome: TrialOutcome,
+}
+
+impl Workspace {
+    /// A workspace sized for `model`.
+    pub fn new(model: &Model) -> Workspace {
+        let h = model.horizon() as usize;
+        let mut offset = Vec::with_capacity(model.uncertain.len());
+        let mut n = 0;
+        for u in &model.uncertain {
+            offset.push(n);
+            n += if u.per == Per::Quarter { h } else { 1 };
+        }
+        Workspace {
+            queue: EventQueue::new(),
+            values: vec![0.0; n],
+            offset,
+            delivery_rng: Vec::with_capacity(model.supply.len()),
+            failure_rng: Vec::with_capacity(model.chips.len()),
+            backlog: vec![0; model.supply.len()],
+            pool: vec![0; model.chips.len()],
+            inference: vec![0; model.chips.len()],
+            training: vec![0; model.chips.len()],
+            shock_active: vec![false; model.shocks.len()],
+            outcome: TrialOutcome {
+                metrics: vec![[0.0; Metric::COUNT]; h],
+                reached: vec![None; model.milestones.len()],
+                events: 0,
+            },
+        }
+    }
+
+    fn value(&self, model: &Model, id: UncertainId, quarter: u32) -> f64 {
+        let off = self.offset[id];
+        match model.uncertain[id].per {
+            Per::Trial => self.values[off],
+            Per::Quarter => self.values[off + quarter as usize],
+        }
+    }
+}
+
+/// Mutable state of the trial being simulated.
+struct State {
+    now: u64,
+    quarter: u32,
+    delivered_domestic: u64,
+    demand_chips: f64,
+    started: bool,
+    rate_total: f64,
+    rate_domestic: f64,
+    flop_total: f64,
+    flop_domestic: f64,
+    epoch: u64,
+}
+
+/// Runs trial `trial` of `model` with the scenario's seed `seed`; the
+/// outcome is left in `ws.outcome`.
+pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) {
+    let cal = &model.calendar;
+    let h = cal.horizon();
+
+    // 1. Draw every uncertain number from its own stream.
+    for (id, u) in model.uncertain.iter().enumerate() {
+        let mut rng = stream(seed, trial, u.key_hash);
+        let off = ws.offset[id];
+        let n = if u.per == Per::Quarter { h as usize } else { 1 };
+        for slot in &mut ws.values[off..off + n] {
+            *slot = u.dist.sample(&mut rng).clamp(u.min, u.max);
+        }
+    }
+    ws.delivery_rng.clear();
+    ws.delivery_rng.extend(model.supply.iter().map(|s| stream(seed, trial, s.delivery_stream)));
+    ws.failure_rng.clear();
+    ws.failure_rng.extend(model.chips.iter().map(|c| stream(seed, trial, c.failure_stream)));
+
+    // 2. Reset state.
+    ws.queue.clear();
+    ws.backlog.fill(0);
+    ws.pool.fill(0);
+    ws.inference.copy_from_slice(&model.fleet_inference);
+    ws.training.copy_from_slice(&model.fleet_training);
+    ws.shock_active.fill(false);
+    ws.outcome.reached.fill(None);
+    ws.outcome.events = 0;
+    let mut st = State {
+        now: 0,
+        quarter: 0,
+        delivered_domestic: 0,
+        demand_chips: 0.0,
+        started: false,
+        rate_total: 0.0,
+        rate_domestic: 0.0,
+        flop_total: 0.0,
+        flop_domestic: 0.0,
+        epoch: 0,
+    };
+
+    // 3. Schedule the calendar and the shocks.
+    for q in 0..h {
+        ws.queue.schedule(cal.start_of(q), Event::QuarterStart { quarter: q });
+        let mid = cal.start_of(q) + cal.days_in(q) / 2 * SECONDS_PER_DAY;
+        ws.queue.schedule(mid, Event::ChipFailures { quarter: q });
+        ws.queue.schedule(cal.start_of(q + 1), Event::QuarterEnd { quarter: q });
+    }
+    for (s, shock) in model.shocks.iter().enumerate() {
+        let mut rng = stream(seed, trial, shock.occurrence_stream);
+        let start = match shock.trigger {
+            Trigger::At { quarter, probability } => (unit_open(&mut rng) < probability).then_some(quarter),
+            Trigger::Hazard { hazard, from, until } => (from..=until).find(|_| unit_open(&mut rng) < hazard),
+        };
+        let Some(q0) = start else { continue };
+        let end = match shock.duration_quarters {
+            None => None,
+            Some(d) => Some(q0 as u64 + ws.value(model, d, q0).round() as u64),
+        };
+        if end == Some(q0 as u64) {
+            continue; // lasts zero quarters: no effect
+        }
+        ws.queue.schedule(cal.start_of(q0), Event::ShockStart { shock: s });
+        if let Some(end) = end.filter(|&e| e < h as u64) {
+            ws.queue.schedule(cal.start_of(end as u32), Event::ShockEnd { shock: s });
+        }
+    }
+
+    // 4. Run the events.
+    while let Some((t, event)) = ws.queue.pop() {
+        ws.outcome.events += 1;
+        advance(&mut st, t);
+        match event {
+            Event::QuarterEnd { quarter } => record(model, ws, &st, quarter),
+            Event::ShockEnd { shock } => ws.shock_active[shock] = false,
+            Event::ShockStart { shock } => ws.shock_active[shock] = true,
+            Event::ShipmentArrival { line, chips } => {
+                let chip = model.supply[line].chip;
+                ws.pool[chip] += chips;
+                if model.chips[chip].domestic {
+                    st.delivered_domestic += chips;
+                }
+            }
+            Event::ChipFailures { quarter } => {
+                fail_chips(model, ws, quarter);
+                set_rates(model, ws, &mut st);
+            }
+            Event::QuarterStart { quarter } => quarter_start(model, ws, &mut st, quarter),
+            Event::TrainingStart => {
+                st.started = true;
+                set_rates(model, ws, &mut st);
+            }
+            Event::MilestoneReached { milestone, epoch } => {
+                if epoch == st.epoch && ws.outcome.reached[milestone].is_none() {
+                    ws.outcome.reached[milestone] = Some(cal.quarter_reached_at(t));
+                }
+            }
+        }
+    }
+}
+
+/// Accumulates training FLOP from the last event up to `t`.
+fn advance(st: &mut State, t: u64) {
+    let dt = (t - st.now) as f64;
+    st.flop_total += st.rate_total * dt;
+    st.flop_domestic += st.rate_domestic * dt;
+    st.now = t;
+}
+
+fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
+    let inference_chips: u64 = ws.inference.iter().sum();
+    let training_chips: u64 = ws.training.iter().sum();
+    let shortfall = match &model.inference {
+        Some(inf) => {
+            let capacity: f64 = ws.inference.iter().zip(&model.chips).map(|(&n, c)| n as f64 * c.peak_flops).sum();
+            (st.demand_chips - capacity / model.chips[inf.unit_chip].peak_flops).max(0.0)
+        }
+        None => 0.0,
+    };
+    ws.outcome.metrics[quarter as usize] = [
+        st.delivered_domestic as f64,
+        inference_chips as f64,
+        training_chips as f64,
+        shortfall,
+        st.flop_total,
+        st.flop_domestic,
+    ];
+}
+
+fn binomial(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
+    if n == 0 || p <= 0.0 {
+        0
+    } else if p >= 1.0 {
+        n
+    } else {
+        Binomial::new(n, p).map(|b| b.sample(rng)).unwrap_or(0)
+    }
+}
+
+fn fail_chips(model: &Model, ws: &mut Workspace, quarter: u32) {
+    let years = model.calendar.days_in(quarter) as f64 / 365.25;
+    for (c, chip) in model.chips.iter().enumerate() {
+        let Some(afr) = chip.annual_failure_rate else { continue };
+        let annual = ws.value(model, afr, quarter);
+        let p = 1.0 - (1.0 - annual).powf(years);
+        let rng = &mut ws.failure_rng[c];
+        ws.inference[c] -= binomial(rng, ws.inference[c], p);
+        ws.training[c] -= binomial(rng, ws.training[c], p);
+        ws.pool[c] -= binomial(rng, ws.pool[c], p);
+    }
+}
+
+fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
+    let cal = &model.calendar;
+    st.quarter = q;
+
+    // Demand for this quarter.
+    if let Some(inf) = &model.inference {
+        st.demand_chips = if q == 0 {
+            ws.value(model, inf.initial_demand_chips, 0)
+        } else {
+            let g = inf.growth_per_quarter.map(|g| ws.value(model, g, q)).unwrap_or(0.0);
+            st.demand_chips * (1.0 + g)
+        };
+    }
+
+    // Allocate the chips that arrived since the last quarter start.
+    let unit_flops = model.inference.as_ref().map(|inf| model.chips[inf.unit_chip].peak_flops);
+    for (c, chip) in model.chips.iter().enumerate() {
+        let new_chips = std::mem::take(&mut ws.pool[c]);
+        if new_chips == 0 {
+            continue;
+        }
+        let unmet = match unit_flops {
+            Some(unit) => {
+                let capacity: f64 = ws.inference.iter().zip(&model.chips).map(|(&n, c)| n as f64 * c.peak_flops).sum();
+                (st.demand_chips * unit - capacity).max(0.0)
+            }
+            None => 0.0,
+        };
+        let training_chips = eligible_training_chips(model, ws);
+        let s = split(
+            model.policy,
+            AllocationInput {
+                new_chips,
+                peak_flops: chip.peak_flops,
+                eligible_for_training: chip.domestic || model.training.allow_foreign_chips,
+                unmet_inference_flops: unmet,
+                training_room: model.training.max_cluster_chips.saturating_sub(training_chips),
+                training_chips,
+            },
+        );
+        ws.training[c] += s.training;
+        ws.inference[c] += s.inference;
+    }
+
+    // Start the run, or update its rate for this quarter's MFU and goodput.
+    if !st.started && q >= model.training.earliest_start && eligible_training_chips(model, ws) >= model.training.min_cluster_chips {
+        ws.queue.schedule(st.now, Event::TrainingStart);
+    }
+    set_rates(model, ws, st);
+
+    // Place this quarter's orders.
+    for (l, line) in model.supply.iter().enumerate() {
+        let ordered = line.orders[q as usize] + ws.backlog[l];
+        if ordered == 0 {
+            continue;
+        }
+        let mut fill = ws.value(model, line.fill_rate, q);
+        let mut lead = ws.value(model, line.lead_time_quarters, q);
+        let mut stopped = false;
+        for (s, shock) in model.shocks.iter().enumerate() {
+            if !ws.shock_active[s] {
+                continue;
+            }
+            for e in shock.effects.iter().filter(|e| e.supply == l) {
+                stopped |= e.stop;
+                if let Some(m) = e.fill_rate_multiplier {
+                    fill *= ws.value(model, m, q);
+                }
+                if let Some(a) = e.add_lead_time_quarters {
+                    lead += ws.value(model, a, q);
+                }
+            }
+        }
+        let filled = if stopped { 0 } else { binomial(&mut ws.delivery_rng[l], ordered, fill.clamp(0.0, 1.0)) };
+        ws.backlog[l] = if line.backlog { ordered - filled } else { 0 };
+        if filled > 0 {
+            let arrival = st.now + quarters_to_seconds(lead).max(1);
+            if arrival <= cal.end() {
+                ws.queue.schedule(arrival, Event::ShipmentArrival { line: l, chips: filled });
+            }
+        }
+    }
+}
+
+fn eligible_training_chips(model: &Model, ws: &Workspace) -> u64 {
+    model
+        .chips
+        .iter()
+        .zip(&ws.training)
+        .filter(|(c, _)| c.domestic || model.training.allow_foreign_chips)
+        .map(|(_, &n)| n)
+        .sum()
+}
+
+/// Recomputes the training rates and reschedules milestone events.
+fn set_rates(model: &Model, ws: &mut Workspace, st: &mut State) {
+    let (mut total, mut domestic) = (0.0, 0.0);
+    if st.started {
+        let tr = &model.training;
+        let per_chip = ws.value(model, tr.mfu, st.quarter) * ws.value(model, tr.goodput, st.quarter);
+        let mut room = tr.max_cluster_chips;
+        for (c, chip) in model.chips.iter().enumerate() {
+            if !(chip.domestic || tr.allow_foreign_chips) {
+                continue;
+            }
+            let used = ws.training[c].min(room);
+            room -= used;
+            let r = used as f64 * chip.peak_flops * per_chip;
+            total += r;
+            if chip.domestic {
+                domestic += r;
+            }
+        }
+    }
+    if total == st.rate_total && domestic == st.rate_domestic {
+        return;
+    }
+    st.rate_total = total;
+    st.rate_domestic = domestic;
+    st.epoch += 1;
+    let end = model.calendar.end();
+    for (k, m) in model.milestones.iter().enumerate() {
+        if ws.outcome.reached[k].is_some() {
+            continue;
+        }
+        let (done, rate) = if m.domestic_only { (st.flop_domestic, domestic) } else { (st.flop_total, total) };
+        if done >= m.target_flop {
+            // Reached exactly at an event time.
+            ws.queue.schedule(st.now, Event::MilestoneReached { milestone: k, epoch: st.epoch });
+            continue;
+        }
+        if rate <= 0.0 {
+            continue;
+        }
+        let wait = ((m.target_flop - done) / rate).ceil();
+        if wait <= (end - st.now) as f64 {
+            ws.queue.schedule(st.now + wait as u64, Event::MilestoneReached { milestone: k, epoch: st.epoch });
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! `milestones.csv` and `quarters.csv`.
+
+use crate::results::Summary;
+
+/// A number for CSV: plain decimals for ordinary magnitudes, scientific
+/// notation (`3.93e23`) for very large or very small ones.
+pub fn number(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-4..1e15).contains(&a) { format!("{v:e}") } else { format!("{v}") }
+}
+
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// One row per milestone.
+pub fn milestones_csv(summary: &Summary) -> Vec<u8> {
+    let mut out = String::from(
+        "milestone,target_flop,deadline,domestic_only,trials,reached_by_deadline,probability,ci95_low,ci95_high,quarter_p10,quarter_p50,quarter_p90,never_within_horizon\n",
+    );
+    for m in &summary.milestones {
+        let q = |x: &Option<String>| x.clone().unwrap_or_default();
+        out.push_str(&format!(
+            "{},{:e},{},{},{},{},{},{},{},{},{},{},{}\n",
+            field(&m.name),
+            m.target_flop,
+            m.deadline,
+            m.domestic_only,
+            summary.trials,
+            m.reached_by_deadline,
+            m.probability,
+            m.ci95_low,
+            m.ci95_high,
+            q(&m.quarter_p10),
+            q(&m.quarter_p50),
+            q(&m.quarter_p90),
+            m.never_within_horizon
+        ));
+    }
+    out.into_bytes()
+}
+
+/// One row per quarter and metric (long format), percentiles across trials.
+pub fn quarters_csv(summary: &Summary) -> Vec<u8> {
+    let mut out = String::from("quarter,metric,p5,p25,p50,p75,p95\n");
+    for r in &summary.quarterly {
+        let row = [r.p5, r.p25, r.p50, r.p75, r.p95].map(number).join(",");
+        out.push_str(&format!("{},{},{row}\n", r.quarter, r.metric));
+    }
+    out.into_bytes()
+}

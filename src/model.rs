@@ -1,0 +1,834 @@
+//! The validated, immutable scenario model the engine runs on.
+//!
+//! [`Model::from_text`] parses a scenario file and checks every rule of
+//! meaning once, at the boundary: references, ranges, distribution
+//! parameters, deadlines and size limits. It collects all problems, each with
+//! its file, line, column and key path, instead of stopping at the first.
+
+use indexmap::IndexMap;
+
+use crate::dist::{Dist, DistSpec};
+use crate::error::{closest, Error, KeyPath, ScenarioError};
+use crate::quarter::{Calendar, Quarter};
+use crate::rng::key_hash;
+use crate::scenario::{self, RawDistTable, RawNumber, RawPolicy, RawScenario};
+
+/// Largest number of trials one run may ask for.
+pub const MAX_TRIALS: u64 = 100_000_000;
+/// Largest horizon, in quarters (50 years).
+pub const MAX_HORIZON_QUARTERS: u32 = 200;
+/// Largest number of chips in any single count (orders, fleet, cluster sizes).
+pub const MAX_CHIPS: u64 = 1_000_000_000_000;
+/// Default number of trials when the scenario gives none.
+pub const DEFAULT_TRIALS: u64 = 10_000;
+/// Default horizon when the scenario gives none.
+pub const DEFAULT_HORIZON_QUARTERS: u32 = 16;
+
+/// Index of a chip type in [`Model::chips`].
+pub type ChipId = usize;
+/// Index of an uncertain number in [`Model::uncertain`].
+pub type UncertainId = usize;
+
+/// When an uncertain number is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Per {
+    /// Once per trial (a structural unknown).
+    Trial,
+    /// Afresh for every quarter (noise).
+    Quarter,
+}
+
+/// An uncertain number of the scenario, with its own random stream.
+#[derive(Debug, Clone)]
+pub struct Uncertain {
+    /// Key path in the scenario file; also names its random stream.
+    pub key: String,
+    /// [`crate::rng::key_hash`] of `key`.
+    pub key_hash: u64,
+    /// Its distribution.
+    pub dist: Dist,
+    /// When it is drawn.
+    pub per: Per,
+    /// Draws are clamped to `[min, max]`, the quantity's valid range.
+    pub min: f64,
+    /// See `min`.
+    pub max: f64,
+}
+
+/// A figure of the scenario as a reader would audit it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Assumption {
+    /// Key path in the scenario file.
+    pub key: String,
+    /// The value or distribution, in words.
+    pub value: String,
+    /// Where the figure comes from, if the file says.
+    pub source: Option<String>,
+}
+
+/// A chip type.
+#[derive(Debug, Clone)]
+pub struct Chip {
+    /// Identifier (the `[chips.<name>]` key).
+    pub name: String,
+    /// Peak dense BF16 throughput per chip, FLOP/s.
+    pub peak_flops: f64,
+    /// Made domestically (counts toward domestic-only milestones).
+    pub domestic: bool,
+    /// Fraction of chips failing per year, if any.
+    pub annual_failure_rate: Option<UncertainId>,
+    /// Stream for the number of failures.
+    pub failure_stream: u64,
+}
+
+/// A supply line: one buyer's orders of one chip.
+#[derive(Debug, Clone)]
+pub struct SupplyLine {
+    /// Identifier (the `[supply.<name>]` key).
+    pub name: String,
+    /// Chip ordered.
+    pub chip: ChipId,
+    /// Chips ordered at the start of each quarter index.
+    pub orders: Vec<u64>,
+    /// Fraction of the quarter's order filled, in [0, 1].
+    pub fill_rate: UncertainId,
+    /// Quarters from order to arrival.
+    pub lead_time_quarters: UncertainId,
+    /// Unfilled chips carry over to the next quarter's order.
+    pub backlog: bool,
+    /// Stream for the number of chips filled.
+    pub delivery_stream: u64,
+}
+
+/// How a shock starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trigger {
+    /// At the start of quarter index `quarter`, with `probability`.
+    At {
+        /// Quarter index.
+        quarter: u32,
+        /// Probability that it happens.
+        probability: f64,
+    },
+    /// At the start of each quarter index in `from..=until`, with
+    /// probability `hazard`, until it has happened once.
+    Hazard {
+        /// Per-quarter probability.
+        hazard: f64,
+        /// First quarter index at risk.
+        from: u32,
+        /// Last quarter index at risk.
+        until: u32,
+    },
+}
+
+/// What a shock does to one supply line while active.
+#[derive(Debug, Clone)]
+pub struct Effect {
+    /// Supply line affected.
+    pub supply: usize,
+    /// Multiplies the fill rate.
+    pub fill_rate_multiplier: Option<UncertainId>,
+    /// Adds to the lead time, in quarters.
+    pub add_lead_time_quarters: Option<UncertainId>,
+    /// No orders are filled while active.
+    pub stop: bool,
+}
+
+/// An export-control (or other) shock.
+#[derive(Debug, Clone)]
+pub struct Shock {
+    /// Identifier (the `[shocks.<name>]` key).
+    pub name: String,
+    /// When it may start.
+    pub trigger: Trigger,
+    /// How long it lasts, in quarters; `None` is permanent.
+    pub duration_quarters: Option<UncertainId>,
+    /// Its effects.
+    pub effects: Vec<Effect>,
+    /// Stream for whether and when it happens.
+    pub occurrence_stream: u64,
+}
+
+/// Inference demand.
+#[derive(Debug, Clone)]
+pub struct Inference {
+    /// Demand is counted in chips of this type.
+    pub unit_chip: ChipId,
+    /// Demand in quarter index 0, in unit chips.
+    pub initial_demand_chips: UncertainId,
+    /// Fractional growth of demand from one quarter to the next.
+    pub growth_per_quarter: Option<UncertainId>,
+}
+
+/// How each quarter's new chips are split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Policy {
+    /// Inference demand first, the rest to training.
+    InferenceFirst,
+    /// A fixed share of each chip type's new chips to training.
+    FixedShare(f64),
+    /// Training filled up to this many chips first, the rest to inference.
+    TrainingReserve(u64),
+}
+
+/// The one large training run.
+#[derive(Debug, Clone)]
+pub struct Training {
+    /// Earliest quarter index in which the run may start.
+    pub earliest_start: u32,
+    /// Chips needed in the training pool to start.
+    pub min_cluster_chips: u64,
+    /// Most chips one run can span.
+    pub max_cluster_chips: u64,
+    /// Model FLOP utilisation, in (0, 1].
+    pub mfu: UncertainId,
+    /// Share of time doing useful work (after interruptions), in (0, 1].
+    pub goodput: UncertainId,
+    /// Foreign chips may join the run.
+    pub allow_foreign_chips: bool,
+}
+
+/// A training-compute milestone.
+#[derive(Debug, Clone)]
+pub struct Milestone {
+    /// Identifier (the `[milestones.<name>]` key).
+    pub name: String,
+    /// Cumulative training compute to reach, FLOP.
+    pub target_flop: f64,
+    /// Quarter index of the deadline (reached by the end of it).
+    pub deadline: u32,
+    /// Count FLOP from domestic chips only.
+    pub domestic_only: bool,
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Scenario name.
+    pub name: String,
+    /// Scenario description.
+    pub description: String,
+    /// The clock.
+    pub calendar: Calendar,
+    /// Default number of trials.
+    pub trials: u64,
+    /// Seed of all random streams.
+    pub seed: u64,
+    /// Chip types, in file order.
+    pub chips: Vec<Chip>,
+    /// Supply lines, in file order.
+    pub supply: Vec<SupplyLine>,
+    /// Shocks, in file order.
+    pub shocks: Vec<Shock>,
+    /// Chips in inference at the start, per chip type.
+    pub fleet_inference: Vec<u64>,
+    /// Chips in training at the start, per chip type.
+    pub fleet_training: Vec<u64>,
+    /// Inference demand, if any.
+    pub inference: Option<Inference>,
+    /// Allocation policy.
+    pub policy: Policy,
+    /// The training run.
+    pub training: Training,
+    /// Milestones, in file order.
+    pub milestones: Vec<Milestone>,
+    /// Every uncertain number, in file order.
+    pub uncertain: Vec<Uncertain>,
+    /// Every figure of the file, for audit.
+    pub assumptions: Vec<Assumption>,
+}
+
+impl Model {
+    /// Number of quarters simulated.
+    pub fn horizon(&self) -> u32 {
+        self.calendar.horizon()
+    }
+
+    /// Parses and validates a scenario file's text; `file` names it in errors.
+    pub fn from_text(text: &str, file: &str) -> Result<Model, Error> {
+        let raw = scenario::parse(text, file)?;
+        let mut ctx = Ctx { text, file, errors: Vec::new(), uncertain: Vec::new(), assumptions: Vec::new() };
+        let model = build(&raw, &mut ctx);
+        match model {
+            Some(m) if ctx.errors.is_empty() => Ok(m),
+            _ => Err(Error::Scenario(ctx.errors)),
+        }
+    }
+
+    /// Stable hash of everything that defines this model's results, used to
+    /// tell whether two runs are of the same scenario.
+    pub fn fingerprint(text: &str) -> String {
+        format!("{:016x}", key_hash(text))
+    }
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a str,
+    errors: Vec<ScenarioError>,
+    uncertain: Vec<Uncertain>,
+    assumptions: Vec<Assumption>,
+}
+
+impl Ctx<'_> {
+    fn error(&mut self, path: KeyPath, message: impl Into<String>) {
+        self.errors.push(scenario::semantic_error(self.text, self.file, path, message.into()));
+    }
+
+    fn quarter(&mut self, path: KeyPath, text: &str) -> Option<Quarter> {
+        match Quarter::parse(text) {
+            Ok(q) => Some(q),
+            Err(e) => {
+                self.error(path, e);
+                None
+            }
+        }
+    }
+
+    /// A quarter that must lie within the horizon; returns its index.
+    fn quarter_index(&mut self, path: KeyPath, text: &str, cal: &Calendar, what: &str) -> Option<u32> {
+        let q = self.quarter(path.clone(), text)?;
+        match cal.index_of(q) {
+            Some(i) => Some(i),
+            None => {
+                let last = cal.quarter(cal.horizon() - 1);
+                self.error(path, format!("{what} {q} lies outside the horizon {}..={last}", cal.start()));
+                None
+            }
+        }
+    }
+
+    fn chips(&mut self, path: KeyPath, n: u64) -> u64 {
+        if n > MAX_CHIPS {
+            self.error(path, format!("{n} chips is beyond the limit of {MAX_CHIPS}"));
+        }
+        n
+    }
+
+    /// A number that must be fixed (no distribution), within `[min, max]`.
+    fn fixed(&mut self, path: KeyPath, raw: &RawNumber, min: f64, max: f64) -> Option<f64> {
+        let (spec, per, source) = self.spec(&path, raw)?;
+        let value = match spec {
+            DistSpec::Fixed(v) => v,
+            _ => {
+                self.error(path, "must be a fixed number here, not a distribution");
+                return None;
+            }
+        };
+        if per.is_some() {
+            self.error(path.key("per"), "a fixed number has no `per`");
+        }
+        if !(value.is_finite() && value >= min && value <= max) {
+            self.error(path, format!("must be a number in {}, got {value}", range_text(min, max)));
+            return None;
+        }
+        self.assumptions.push(Assumption { key: path.to_string(), value: format_number(value), source });
+        Some(value)
+    }
+
+    /// An uncertain number with valid range `[min, max]`.
+    fn uncertain(&mut self, path: KeyPath, raw: &RawNumber, min: f64, max: f64) -> Option<UncertainId> {
+        let (spec, per, source) = self.spec(&path, raw)?;
+        let dist = match Dist::new_checked(&spec) {
+            Ok(d) => d,
+            Err(e) => {
+                self.error(path, e);
+                return None;
+            }
+        };
+        let (lo, hi) = dist.support();
+        let ok = if dist.is_fixed() {
+            lo >= min && hi <= max
+        } else {
+            !(lo.is_finite() && lo < min) && !(hi.is_finite() && hi > max) && lo < max && hi > min
+        };
+        if !ok {
+            let shown = if dist.is_fixed() { format_number(lo) } else { format!("[{lo}, {hi}]") };
+            self.error(path, format!("must lie in {}, got {shown}", range_text(min, max)));
+            return None;
+        }
+        let per = per.unwrap_or(Per::Trial);
+        self.assumptions.push(Assumption { key: path.to_string(), value: describe(&spec, per), source });
+        let key = path.to_string();
+        self.uncertain.push(Uncertain { key_hash: key_hash(&key), key, dist, per, min, max });
+        Some(self.uncertain.len() - 1)
+    }
+
+    fn spec(&mut self, path: &KeyPath, raw: &RawNumber) -> Option<(DistSpec, Option<Per>, Option<String>)> {
+        match raw {
+            RawNumber::Plain(v) => Some((DistSpec::Fixed(*v), None, None)),
+            RawNumber::Table(t) => match table_spec(t) {
+                Ok(spec) => {
+                    let per = match t.per.as_deref() {
+                        None => None,
+                        Some("trial") => Some(Per::Trial),
+                        Some("quarter") => Some(Per::Quarter),
+                        Some(other) => {
+                            self.error(
+                                path.key("per"),
+                                format!("`{other}` is not valid; use \"trial\" (drawn once per trial) or \"quarter\" (drawn each quarter)"),
+                            );
+                            return None;
+                        }
+                    };
+                    Some((spec, per, t.source.clone()))
+                }
+                Err((key, msg)) => {
+                    let p = match key {
+                        Some(k) => path.key(k),
+                        None => path.clone(),
+                    };
+                    self.error(p, msg);
+                    None
+                }
+            },
+        }
+    }
+}
+
+fn range_text(min: f64, max: f64) -> String {
+    match (min.is_finite(), max.is_finite()) {
+        (true, true) => format!("[{}, {}]", format_number(min), format_number(max)),
+        (true, false) => format!("[{}, ∞)", format_number(min)),
+        _ => "any finite value".to_string(),
+    }
+}
+
+/// A number in short form: integers plainly, others in shortest round-trip form.
+pub fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+}
+
+fn describe(spec: &DistSpec, per: Per) -> String {
+    let per = match per {
+        Per::Trial => "once per trial",
+        Per::Quarter => "each quarter",
+    };
+    let f = format_number;
+    match *spec {
+        DistSpec::Fixed(v) => return f(v),
+        DistSpec::Uniform(a, b) => format!("uniform({}, {}), {per}", f(a), f(b)),
+        DistSpec::Normal(m, s, lo, hi) => {
+            let trunc = match (lo, hi) {
+                (None, None) => String::new(),
+                (lo, hi) => format!(
+                    " truncated to [{}, {}]",
+                    lo.map(f).unwrap_or("-∞".into()),
+                    hi.map(f).unwrap_or("∞".into())
+                ),
+            };
+            format!("normal(mean {}, sd {}){trunc}, {per}", f(m), f(s))
+        }
+        DistSpec::LogNormal(mu, s) => format!("lognormal(mu {}, sigma {}), {per}", f(mu), f(s)),
+        DistSpec::Beta(a, b) => format!("beta({}, {}), {per}", f(a), f(b)),
+        DistSpec::Triangular(a, m, b) => format!("triangular({}, {}, {}), {per}", f(a), f(m), f(b)),
+        DistSpec::Pert(a, m, b) => format!("PERT({}, {}, {}), {per}", f(a), f(m), f(b)),
+        DistSpec::Interval90 { p5, p95, .. } => format!("90% in [{}, {}], {per}", f(p5), f(p95)),
+    }
+}
+
+/// Turns a distribution table into a spec; the error names the offending field.
+fn table_spec(t: &RawDistTable) -> Result<DistSpec, (Option<&'static str>, String)> {
+    let fields: [(&'static str, Option<f64>); 14] = [
+        ("value", t.value),
+        ("low", t.low),
+        ("high", t.high),
+        ("mean", t.mean),
+        ("sd", t.sd),
+        ("min", t.min),
+        ("max", t.max),
+        ("mu", t.mu),
+        ("sigma", t.sigma),
+        ("alpha", t.alpha),
+        ("beta", t.beta),
+        ("mode", t.mode),
+        ("p5", t.p5),
+        ("p95", t.p95),
+    ];
+    let has_interval = t.p5.is_some() || t.p95.is_some();
+    let kind = match t.dist.as_deref() {
+        Some(k) => k,
+        None if has_interval => "interval",
+        None if t.value.is_some() => "fixed",
+        None => {
+            return Err((
+                None,
+                "give a `value`, a `dist` (fixed, uniform, normal, lognormal, beta, triangular, pert) or a 90% interval `{ p5, p95 }`".into(),
+            ));
+        }
+    };
+    let (allowed, needed): (&[&str], &[&str]) = match kind {
+        "fixed" => (&["value"], &["value"]),
+        "uniform" => (&["low", "high"], &["low", "high"]),
+        "normal" if has_interval => (&["p5", "p95"], &["p5", "p95"]),
+        "normal" => (&["mean", "sd", "min", "max"], &["mean", "sd"]),
+        "lognormal" if has_interval => (&["p5", "p95"], &["p5", "p95"]),
+        "lognormal" => (&["mu", "sigma"], &["mu", "sigma"]),
+        "beta" => (&["alpha", "beta"], &["alpha", "beta"]),
+        "triangular" | "pert" => (&["min", "mode", "max"], &["min", "mode", "max"]),
+        "interval" => (&["p5", "p95"], &["p5", "p95"]),
+        other => {
+            let kinds = ["fixed", "uniform", "normal", "lognormal", "beta", "triangular", "pert"];
+            let hint = closest(other, kinds).map(|k| format!("; did you mean \"{k}\"?")).unwrap_or_default();
+            return Err((Some("dist"), format!("unknown distribution \"{other}\"; valid: {}{hint}", kinds.join(", "))));
+        }
+    };
+    for (name, v) in fields {
+        if v.is_some() && !allowed.contains(&name) {
+            return Err((Some(name), format!("`{name}` is not a parameter of this distribution (it takes {})", allowed.join(", "))));
+        }
+    }
+    for name in needed {
+        if fields.iter().any(|(n, v)| n == name && v.is_none()) {
+            return Err((None, format!("missing `{name}` (this distribution takes {})", allowed.join(", "))));
+        }
+    }
+    let g = |name: &str| fields.iter().find(|(n, _)| *n == name).and_then(|(_, v)| *v).unwrap_or(f64::NAN);
+    Ok(match kind {
+        "fixed" => DistSpec::Fixed(g("value")),
+        "uniform" => DistSpec::Uniform(g("low"), g("high")),
+        "normal" if has_interval => DistSpec::Interval90 { p5: g("p5"), p95: g("p95"), lognormal: Some(false) },
+        "normal" => DistSpec::Normal(g("mean"), g("sd"), t.min, t.max),
+        "lognormal" if has_interval => DistSpec::Interval90 { p5: g("p5"), p95: g("p95"), lognormal: Some(true) },
+        "lognormal" => DistSpec::LogNormal(g("mu"), g("sigma")),
+        "beta" => DistSpec::Beta(g("alpha"), g("beta")),
+        "triangular" => DistSpec::Triangular(g("min"), g("mode"), g("max")),
+        "pert" => DistSpec::Pert(g("min"), g("mode"), g("max")),
+        _ => DistSpec::Interval90 { p5: g("p5"), p95: g("p95"), lognormal: None },
+    })
+}
+
+fn lookup<T>(map: &IndexMap<String, T>, name: &str) -> Option<usize> {
+    map.get_index_of(name)
+}
+
+fn undefined<T>(kind: &str, name: &str, map: &IndexMap<String, T>) -> String {
+    let names: Vec<&str> = map.keys().map(String::as_str).collect();
+    let hint = closest(name, names.iter().copied()).map(|c| format!("; did you mean \"{c}\"?")).unwrap_or_default();
+    if names.is_empty() {
+        format!("{kind} \"{name}\" is not defined (no [{kind}.*] tables in this file)")
+    } else {
+        format!("{kind} \"{name}\" is not defined; defined: {}{hint}", names.join(", "))
+    }
+}
+
+fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
+    let root = KeyPath::root();
+    let meta = root.key("scenario");
+    let start = ctx.quarter(meta.key("start"), &raw.scenario.start);
+    let horizon = raw.scenario.horizon_quarters.unwrap_or(DEFAULT_HORIZON_QUARTERS);
+    if horizon == 0 || horizon > MAX_HORIZON_QUARTERS {
+        ctx.error(
+            meta.key("horizon_quarters"),
+            format!("must be between 1 and {MAX_HORIZON_QUARTERS} quarters, got {horizon}"),
+        );
+    }
+    let trials = raw.scenario.trials.unwrap_or(DEFAULT_TRIALS);
+    if trials == 0 || trials > MAX_TRIALS {
+        ctx.error(meta.key("trials"), format!("must be between 1 and {MAX_TRIALS}, got {trials}"));
+    }
+    if !raw.expect.is_empty() {
+        ctx.error(root.key("expect"), "[[expect]] tables are not supported by this version of sancsim");
+    }
+    let start = start?;
+    if horizon == 0 || horizon > MAX_HORIZON_QUARTERS {
+        return None;
+    }
+    let cal = Calendar::new(start, horizon);
+
+    // Chips.
+    if raw.chips.is_empty() {
+        ctx.error(root.clone(), "the scenario defines no chips; add a [chips.<name>] table with peak_flops");
+    }
+    let mut chips = Vec::new();
+    for (name, c) in &raw.chips {
+        let p = root.key("chips").key(name);
+        let peak = ctx.fixed(p.key("peak_flops"), &c.peak_flops, f64::MIN_POSITIVE, 1e20);
+        let afr = c.annual_failure_rate.as_ref().and_then(|r| ctx.uncertain(p.key("annual_failure_rate"), r, 0.0, 1.0));
+        chips.push(Chip {
+            name: name.clone(),
+            peak_flops: peak.unwrap_or(1.0),
+            domestic: c.domestic.unwrap_or(true),
+            annual_failure_rate: afr,
+            failure_stream: key_hash(&format!("{p}.failures")),
+        });
+    }
+
+    // Supply lines.
+    let mut supply = Vec::new();
+    for (name, s) in &raw.supply {
+        let p = root.key("supply").key(name);
+        let chip = lookup(&raw.chips, &s.chip);
+        if chip.is_none() {
+            ctx.error(p.key("chip"), undefined("chips", &s.chip, &raw.chips));
+        }
+        let mut orders = vec![0u64; horizon as usize];
+        for (i, o) in s.orders.iter().enumerate() {
+            let op = p.key("orders").index(i);
+            let chips_n = ctx.chips(op.key("chips"), o.chips);
+            let range = match (&o.quarter, &o.from, &o.to) {
+                (Some(q), None, None) => {
+                    let q = ctx.quarter(op.key("quarter"), q);
+                    q.map(|q| (q, q))
+                }
+                (None, Some(f), Some(t)) => {
+                    let f = ctx.quarter(op.key("from"), f);
+                    let t = ctx.quarter(op.key("to"), t);
+                    match (f, t) {
+                        (Some(f), Some(t)) if f > t => {
+                            ctx.error(op.key("to"), format!("`to` ({t}) is before `from` ({f})"));
+                            None
+                        }
+                        (Some(f), Some(t)) => Some((f, t)),
+                        _ => None,
+                    }
+                }
+                _ => {
+                    ctx.error(op.clone(), "an order needs either `quarter` or both `from` and `to`");
+                    None
+                }
+            };
+            if let Some((f, t)) = range {
+                if let Some(src) = &o.source {
+                    ctx.assumptions.push(Assumption {
+                        key: op.to_string(),
+                        value: format!("{chips_n} chips per quarter, {f}..={t}"),
+                        source: Some(src.clone()),
+                    });
+                }
+                for k in 0..=f.quarters_until(t) {
+                    let q = f.plus(k as u32);
+                    // Orders outside the horizon are never placed; ignore them.
+                    if let Some(idx) = cal.index_of(q) {
+                        orders[idx as usize] = orders[idx as usize].saturating_add(chips_n);
+                    }
+                }
+            }
+        }
+        let fill = match &s.fill_rate {
+            Some(r) => ctx.uncertain(p.key("fill_rate"), r, 0.0, 1.0),
+            None => ctx.uncertain(p.key("fill_rate"), &RawNumber::Plain(1.0), 0.0, 1.0),
+        };
+        let lead = match &s.lead_time_quarters {
+            Some(r) => ctx.uncertain(p.key("lead_time_quarters"), r, 0.0, 400.0),
+            None => ctx.uncertain(p.key("lead_time_quarters"), &RawNumber::Plain(0.0), 0.0, 400.0),
+        };
+        supply.push(SupplyLine {
+            name: name.clone(),
+            chip: chip.unwrap_or(0),
+            orders,
+            fill_rate: fill.unwrap_or(0),
+            lead_time_quarters: lead.unwrap_or(0),
+            backlog: s.backlog.unwrap_or(false),
+            delivery_stream: key_hash(&format!("{p}.delivery")),
+        });
+    }
+
+    // Shocks.
+    let mut shocks = Vec::new();
+    for (name, s) in &raw.shocks {
+        let p = root.key("shocks").key(name);
+        let trigger = match (&s.at, &s.hazard_per_quarter) {
+            (Some(at), None) => {
+                if s.from.is_some() || s.until.is_some() {
+                    ctx.error(p.clone(), "`from`/`until` go with `hazard_per_quarter`, not with `at`");
+                }
+                let q = ctx.quarter_index(p.key("at"), at, &cal, "shock quarter");
+                let prob = match &s.probability {
+                    Some(r) => ctx.fixed(p.key("probability"), r, 0.0, 1.0),
+                    None => Some(1.0),
+                };
+                match (q, prob) {
+                    (Some(quarter), Some(probability)) => Some(Trigger::At { quarter, probability }),
+                    _ => None,
+                }
+            }
+            (None, Some(h)) => {
+                if s.probability.is_some() {
+                    ctx.error(p.key("probability"), "`probability` goes with `at`; a hazard shock uses `hazard_per_quarter` alone");
+                }
+                let hazard = ctx.fixed(p.key("hazard_per_quarter"), h, 0.0, 1.0);
+                let from = match &s.from {
+                    Some(f) => ctx.quarter_index(p.key("from"), f, &cal, "`from`"),
+                    None => Some(0),
+                };
+                let until = match &s.until {
+                    Some(u) => ctx.quarter_index(p.key("until"), u, &cal, "`until`"),
+                    None => Some(horizon - 1),
+                };
+                match (hazard, from, until) {
+                    (Some(hazard), Some(from), Some(until)) if from <= until => Some(Trigger::Hazard { hazard, from, until }),
+                    (Some(_), Some(_), Some(_)) => {
+                        ctx.error(p.key("until"), "`until` is before `from`");
+                        None
+                    }
+                    _ => None,
+                }
+            }
+            (Some(_), Some(_)) => {
+                ctx.error(p.clone(), "give either `at` (with `probability`) or `hazard_per_quarter`, not both");
+                None
+            }
+            (None, None) => {
+                ctx.error(p.clone(), "a shock needs `at = \"YYYYQn\"` (with `probability`) or `hazard_per_quarter`");
+                None
+            }
+        };
+        let duration = s.duration_quarters.as_ref().and_then(|r| ctx.uncertain(p.key("duration_quarters"), r, 0.0, 400.0));
+        if s.effects.is_empty() {
+            ctx.error(p.key("effects"), "a shock needs at least one entry in `effects`");
+        }
+        let mut effects = Vec::new();
+        for (i, e) in s.effects.iter().enumerate() {
+            let ep = p.key("effects").index(i);
+            let line = lookup(&raw.supply, &e.supply);
+            if line.is_none() {
+                ctx.error(ep.key("supply"), undefined("supply", &e.supply, &raw.supply));
+            }
+            let mult = e.fill_rate_multiplier.as_ref().and_then(|r| ctx.uncertain(ep.key("fill_rate_multiplier"), r, 0.0, 1e6));
+            let add = e.add_lead_time_quarters.as_ref().and_then(|r| ctx.uncertain(ep.key("add_lead_time_quarters"), r, 0.0, 400.0));
+            let stop = e.stop.unwrap_or(false);
+            if !stop && e.fill_rate_multiplier.is_none() && e.add_lead_time_quarters.is_none() {
+                ctx.error(ep.clone(), "an effect needs `fill_rate_multiplier`, `add_lead_time_quarters` or `stop = true`");
+            }
+            effects.push(Effect { supply: line.unwrap_or(0), fill_rate_multiplier: mult, add_lead_time_quarters: add, stop });
+        }
+        if let Some(trigger) = trigger {
+            shocks.push(Shock {
+                name: name.clone(),
+                trigger,
+                duration_quarters: duration,
+                effects,
+                occurrence_stream: key_hash(&format!("{p}.occurrence")),
+            });
+        }
+    }
+
+    // Fleet at start.
+    let mut fleet_inference = vec![0u64; chips.len()];
+    let mut fleet_training = vec![0u64; chips.len()];
+    for (name, f) in &raw.fleet {
+        let p = root.key("fleet").key(name);
+        match lookup(&raw.chips, name) {
+            Some(c) => {
+                fleet_inference[c] = ctx.chips(p.key("inference"), f.inference.unwrap_or(0));
+                fleet_training[c] = ctx.chips(p.key("training"), f.training.unwrap_or(0));
+                if let Some(src) = &f.source {
+                    ctx.assumptions.push(Assumption {
+                        key: p.to_string(),
+                        value: format!("{} in inference, {} in training", fleet_inference[c], fleet_training[c]),
+                        source: Some(src.clone()),
+                    });
+                }
+            }
+            None => ctx.error(p, undefined("chips", name, &raw.chips)),
+        }
+    }
+
+    // Inference demand.
+    let inference = raw.inference.as_ref().and_then(|inf| {
+        let p = root.key("inference");
+        let unit = lookup(&raw.chips, &inf.unit_chip);
+        if unit.is_none() {
+            ctx.error(p.key("unit_chip"), undefined("chips", &inf.unit_chip, &raw.chips));
+        }
+        let initial = ctx.uncertain(p.key("initial_demand_chips"), &inf.initial_demand_chips, 0.0, MAX_CHIPS as f64);
+        let growth = inf.growth_per_quarter.as_ref().and_then(|g| ctx.uncertain(p.key("growth_per_quarter"), g, -1.0, 100.0));
+        Some(Inference { unit_chip: unit?, initial_demand_chips: initial?, growth_per_quarter: growth })
+    });
+
+    // Allocation.
+    let policy = match &raw.allocation {
+        None => Some(Policy::InferenceFirst),
+        Some(a) => {
+            let p = root.key("allocation");
+            match a.policy {
+                RawPolicy::InferenceFirst => {
+                    if a.training_share.is_some() || a.reserve_chips.is_some() {
+                        ctx.error(p.clone(), "inference_first takes no training_share or reserve_chips");
+                    }
+                    Some(Policy::InferenceFirst)
+                }
+                RawPolicy::FixedShare => match &a.training_share {
+                    Some(s) => ctx.fixed(p.key("training_share"), s, 0.0, 1.0).map(Policy::FixedShare),
+                    None => {
+                        ctx.error(p.key("policy"), "fixed_share needs `training_share` (fraction of new chips for training, 0 to 1)");
+                        None
+                    }
+                },
+                RawPolicy::TrainingReserve => match a.reserve_chips {
+                    Some(n) => Some(Policy::TrainingReserve(ctx.chips(p.key("reserve_chips"), n))),
+                    None => {
+                        ctx.error(p.key("policy"), "training_reserve needs `reserve_chips` (chips training is filled up to first)");
+                        None
+                    }
+                },
+            }
+        }
+    };
+
+    // Training.
+    let t = &raw.training;
+    let tp = root.key("training");
+    let earliest = match &t.earliest_start {
+        Some(q) => ctx.quarter_index(tp.key("earliest_start"), q, &cal, "earliest start"),
+        None => Some(0),
+    };
+    let min_cluster = ctx.chips(tp.key("min_cluster_chips"), t.min_cluster_chips.unwrap_or(1)).max(1);
+    let max_cluster = ctx.chips(tp.key("max_cluster_chips"), t.max_cluster_chips.unwrap_or(MAX_CHIPS));
+    if max_cluster < min_cluster {
+        ctx.error(tp.key("max_cluster_chips"), format!("must be at least min_cluster_chips ({min_cluster}), got {max_cluster}"));
+    }
+    let mfu = ctx.uncertain(tp.key("mfu"), &t.mfu, 0.0, 1.0);
+    let goodput = match &t.goodput {
+        Some(g) => ctx.uncertain(tp.key("goodput"), g, 0.0, 1.0),
+        None => ctx.uncertain(tp.key("goodput"), &RawNumber::Plain(1.0), 0.0, 1.0),
+    };
+
+    // Milestones.
+    if raw.milestones.is_empty() {
+        ctx.error(root.clone(), "the scenario defines no milestones; add a [milestones.<name>] table with target_flop and deadline");
+    }
+    let mut milestones = Vec::new();
+    for (name, m) in &raw.milestones {
+        let p = root.key("milestones").key(name);
+        let target = ctx.fixed(p.key("target_flop"), &m.target_flop, f64::MIN_POSITIVE, 1e40);
+        let deadline = ctx.quarter_index(p.key("deadline"), &m.deadline, &cal, "deadline");
+        if let (Some(target_flop), Some(deadline)) = (target, deadline) {
+            milestones.push(Milestone {
+                name: name.clone(),
+                target_flop,
+                deadline,
+                domestic_only: m.domestic_only.unwrap_or(true),
+            });
+        }
+    }
+
+    let training = Training {
+        earliest_start: earliest?,
+        min_cluster_chips: min_cluster,
+        max_cluster_chips: max_cluster,
+        mfu: mfu?,
+        goodput: goodput?,
+        allow_foreign_chips: t.allow_foreign_chips.unwrap_or(false),
+    };
+    Some(Model {
+        name: raw.scenario.name.clone(),
+        description: raw.scenario.description.clone().unwrap_or_default(),
+        calendar: cal,
+        trials,
+        seed: raw.scenario.seed.unwrap_or(1),
+        chips,
+        supply,
+        shocks,
+        fleet_inference,
+        fleet_training,
+        inference,
+        policy: policy?,
+        training,
+        milestones,
+        uncertain: std::mem::take(&mut ctx.uncertain),
+        assumptions: std::mem::take(&mut ctx.assumptions),
+    })
+}

@@ -1,0 +1,67 @@
+//! Writes a run's files into its output folder, all or nothing.
+//!
+//! Files are written into a temporary sibling folder (`.<name>.tmp-<pid>`),
+//! which replaces the destination only once everything is written: an
+//! interrupted or failed run leaves the previous results in place.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::Error;
+
+/// Writes `files` (name, bytes) as the whole content of folder `dest`.
+pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => Path::new(".").to_path_buf(),
+    };
+    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let name = dest
+        .file_name()
+        .ok_or_else(|| Error::Usage(format!("{}: output folder needs a name", dest.display())))?
+        .to_string_lossy()
+        .to_string();
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    let result = (|| {
+        fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        for (file, bytes) in files {
+            let path = tmp.join(file);
+            let mut f = fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+            f.write_all(bytes).map_err(|e| Error::io(&path, e))?;
+            f.sync_all().map_err(|e| Error::io(&path, e))?;
+        }
+        if dest.exists() {
+            fs::rename(dest, &old).map_err(|e| Error::io(dest, e))?;
+        }
+        fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))?;
+        let _ = fs::remove_dir_all(&old);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+        if !dest.exists() && old.exists() {
+            let _ = fs::rename(&old, dest);
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_the_whole_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out");
+        write_folder(&dest, &[("a.txt".into(), b"1".to_vec()), ("b.txt".into(), b"2".to_vec())]).unwrap();
+        write_folder(&dest, &[("a.txt".into(), b"3".to_vec())]).unwrap();
+        assert_eq!(fs::read(dest.join("a.txt")).unwrap(), b"3");
+        assert!(!dest.join("b.txt").exists());
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "temporary folders left behind");
+    }
+}

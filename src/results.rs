@@ -1,0 +1,179 @@
+//! The result schema: what a run reports, as serde structs. `summary.json`
+//! is [`Summary`] serialised; CSV and text exports are views of it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Metric;
+use crate::model::{Assumption, Model};
+use crate::stats::{clopper_pearson, round_significant};
+use crate::trials::Aggregate;
+
+/// Significant digits reported for sketch quantiles (they carry about four).
+pub const QUANTILE_DIGITS: usize = 3;
+/// Percentiles reported per quarter.
+pub const PERCENTILES: [f64; 5] = [0.05, 0.25, 0.50, 0.75, 0.95];
+
+/// Everything a run reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario description.
+    pub description: String,
+    /// Hash of the scenario file's text (FNV-1a 64, hex).
+    pub scenario_hash: String,
+    /// Seed of all random streams.
+    pub seed: u64,
+    /// Trials simulated.
+    pub trials: u64,
+    /// Version of sancsim that produced this.
+    pub sancsim_version: String,
+    /// First quarter.
+    pub start: String,
+    /// Quarters simulated.
+    pub horizon_quarters: u32,
+    /// Label of each quarter.
+    pub quarters: Vec<String>,
+    /// One entry per milestone, in file order.
+    pub milestones: Vec<MilestoneResult>,
+    /// Percentiles of each metric at the end of each quarter.
+    pub quarterly: Vec<QuarterRow>,
+    /// Every figure of the scenario file, with its source where given.
+    pub assumptions: Vec<Assumption>,
+}
+
+/// Results for one milestone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MilestoneResult {
+    /// Milestone name.
+    pub name: String,
+    /// Training compute target, FLOP.
+    pub target_flop: f64,
+    /// Deadline quarter (reached by its end).
+    pub deadline: String,
+    /// Counts domestic chips' FLOP only.
+    pub domestic_only: bool,
+    /// Trials that reached the target by the deadline.
+    pub reached_by_deadline: u64,
+    /// Share of trials that reached the target by the deadline.
+    pub probability: f64,
+    /// Lower end of the 95% Clopper–Pearson interval of `probability`.
+    pub ci95_low: f64,
+    /// Upper end of the 95% Clopper–Pearson interval of `probability`.
+    pub ci95_high: f64,
+    /// Quarter by which 10% of the trials that reach it within the horizon have.
+    pub quarter_p10: Option<String>,
+    /// Median quarter of reaching it, among trials that do within the horizon.
+    pub quarter_p50: Option<String>,
+    /// 90th-percentile quarter, among trials that reach it within the horizon.
+    pub quarter_p90: Option<String>,
+    /// Share of trials that never reach it within the horizon.
+    pub never_within_horizon: f64,
+    /// Share of trials that reached it by the end of each quarter.
+    pub probability_by_quarter: Vec<f64>,
+}
+
+/// Percentiles of one metric at the end of one quarter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuarterRow {
+    /// Quarter label.
+    pub quarter: String,
+    /// Metric name (see docs/MODEL.md for units).
+    pub metric: String,
+    /// 5th percentile.
+    pub p5: f64,
+    /// 25th percentile.
+    pub p25: f64,
+    /// Median.
+    pub p50: f64,
+    /// 75th percentile.
+    pub p75: f64,
+    /// 95th percentile.
+    pub p95: f64,
+}
+
+/// Nearest-rank quantile of a quarter-index distribution given as counts.
+fn quarter_quantile(counts: &[u64], p: f64) -> Option<usize> {
+    let total: u64 = counts.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = ((p * total as f64).ceil() as u64).clamp(1, total);
+    let mut seen = 0;
+    counts.iter().position(|&c| {
+        seen += c;
+        seen >= rank
+    })
+}
+
+impl Summary {
+    /// Builds the summary of an aggregate.
+    pub fn new(model: &Model, agg: &Aggregate, seed: u64, scenario_hash: &str) -> Summary {
+        let cal = &model.calendar;
+        let label = |q: usize| cal.quarter(q as u32).to_string();
+        let n = agg.trials;
+        let milestones = model
+            .milestones
+            .iter()
+            .zip(&agg.reached_in_quarter)
+            .map(|(m, counts)| {
+                let by_deadline: u64 = counts[..=m.deadline as usize].iter().sum();
+                let ever: u64 = counts.iter().sum();
+                let (lo, hi) = clopper_pearson(by_deadline, n, 0.05);
+                let mut cum = 0;
+                let by_quarter = counts
+                    .iter()
+                    .map(|c| {
+                        cum += c;
+                        cum as f64 / n as f64
+                    })
+                    .collect();
+                MilestoneResult {
+                    name: m.name.clone(),
+                    target_flop: m.target_flop,
+                    deadline: label(m.deadline as usize),
+                    domestic_only: m.domestic_only,
+                    reached_by_deadline: by_deadline,
+                    probability: by_deadline as f64 / n as f64,
+                    ci95_low: lo,
+                    ci95_high: hi,
+                    quarter_p10: quarter_quantile(counts, 0.1).map(label),
+                    quarter_p50: quarter_quantile(counts, 0.5).map(label),
+                    quarter_p90: quarter_quantile(counts, 0.9).map(label),
+                    never_within_horizon: (n - ever) as f64 / n as f64,
+                    probability_by_quarter: by_quarter,
+                }
+            })
+            .collect();
+        let mut quarterly = Vec::new();
+        for q in 0..model.horizon() {
+            for m in Metric::ALL {
+                let h = agg.metric(q, m);
+                let p = |x: f64| round_significant(h.quantile(x).unwrap_or(0.0), QUANTILE_DIGITS);
+                quarterly.push(QuarterRow {
+                    quarter: label(q as usize),
+                    metric: m.name().to_string(),
+                    p5: p(PERCENTILES[0]),
+                    p25: p(PERCENTILES[1]),
+                    p50: p(PERCENTILES[2]),
+                    p75: p(PERCENTILES[3]),
+                    p95: p(PERCENTILES[4]),
+                });
+            }
+        }
+        Summary {
+            scenario: model.name.clone(),
+            description: model.description.clone(),
+            scenario_hash: scenario_hash.to_string(),
+            seed,
+            trials: n,
+            sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            start: cal.start().to_string(),
+            horizon_quarters: model.horizon(),
+            quarters: (0..model.horizon() as usize).map(label).collect(),
+            milestones,
+            quarterly,
+            assumptions: model.assumptions.clone(),
+        }
+    }
+}

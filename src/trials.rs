@@ -1,0 +1,114 @@
+//! Monte Carlo over trials with rayon.
+//!
+//! Trials are independent: trial `i` uses only streams derived from
+//! (seed, i), so the thread that runs it does not matter. Results are folded
+//! into an [`Aggregate`] of integer counts, whose merge is exact and
+//! order-independent: any thread count gives identical bits. Memory does not
+//! grow with the number of trials.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::engine::{simulate_trial, Metric, TrialOutcome, Workspace};
+use crate::error::Error;
+use crate::model::Model;
+use crate::stats::LogHistogram;
+
+/// Trials per unit of parallel work.
+const BLOCK: u64 = 256;
+
+/// Streaming statistics over any number of trials.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    /// Trials recorded.
+    pub trials: u64,
+    /// Horizon in quarters.
+    pub horizon: u32,
+    /// `metrics[q * Metric::COUNT + m]`: distribution of metric `m` at the end of quarter `q`.
+    pub metrics: Vec<LogHistogram>,
+    /// `reached_in_quarter[k][q]`: trials in which milestone `k` was first reached in quarter `q`.
+    pub reached_in_quarter: Vec<Vec<u64>>,
+    /// Events processed in all trials.
+    pub events: u64,
+}
+
+impl Aggregate {
+    /// An empty aggregate for `model`.
+    pub fn new(model: &Model) -> Aggregate {
+        let h = model.horizon();
+        Aggregate {
+            trials: 0,
+            horizon: h,
+            metrics: vec![LogHistogram::new(); h as usize * Metric::COUNT],
+            reached_in_quarter: vec![vec![0; h as usize]; model.milestones.len()],
+            events: 0,
+        }
+    }
+
+    /// Records one trial.
+    pub fn add(&mut self, outcome: &TrialOutcome) {
+        self.trials += 1;
+        self.events += outcome.events;
+        for (q, row) in outcome.metrics.iter().enumerate() {
+            for (m, &v) in row.iter().enumerate() {
+                self.metrics[q * Metric::COUNT + m].add(v);
+            }
+        }
+        for (k, r) in outcome.reached.iter().enumerate() {
+            if let Some(q) = r {
+                self.reached_in_quarter[k][*q as usize] += 1;
+            }
+        }
+    }
+
+    /// Adds another aggregate of the same model.
+    pub fn merge(mut self, other: Aggregate) -> Aggregate {
+        self.trials += other.trials;
+        self.events += other.events;
+        for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {
+            a.merge(b);
+        }
+        for (a, b) in self.reached_in_quarter.iter_mut().zip(&other.reached_in_quarter) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        self
+    }
+
+    /// Distribution of metric `m` at the end of quarter `q`.
+    pub fn metric(&self, q: u32, m: Metric) -> &LogHistogram {
+        let idx = Metric::ALL.iter().position(|x| *x == m).unwrap_or(0);
+        &self.metrics[q as usize * Metric::COUNT + idx]
+    }
+}
+
+/// Runs trials `range` of `model` with `seed` on `threads` threads (all
+/// available cores when `None`).
+pub fn run_trials(model: &Model, seed: u64, range: Range<u64>, threads: Option<usize>) -> Result<Aggregate, Error> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        builder = builder.num_threads(t);
+    }
+    let pool = builder.build().map_err(|e| Error::Run(format!("cannot start {threads:?} threads: {e}")))?;
+    let blocks = (range.end - range.start).div_ceil(BLOCK);
+    let aggregate = pool.install(|| {
+        (0..blocks)
+            .into_par_iter()
+            .fold(
+                || (Workspace::new(model), Aggregate::new(model)),
+                |(mut ws, mut agg), b| {
+                    let first = range.start + b * BLOCK;
+                    for trial in first..(first + BLOCK).min(range.end) {
+                        simulate_trial(model, seed, trial, &mut ws);
+                        agg.add(&ws.outcome);
+                    }
+                    (ws, agg)
+                },
+            )
+            .map(|(_, agg)| agg)
+            .reduce(|| Aggregate::new(model), Aggregate::merge)
+    });
+    Ok(aggregate)
+}
