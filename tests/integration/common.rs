@@ -1,0 +1,56 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The built binary.
+pub fn sancsim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sancsim"))
+}
+
+/// Runs the binary with `args` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    sancsim().current_dir(dir).args(args).output().expect("sancsim runs")
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// The repository root (for shipped scenarios).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// stdout and stderr as text, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A small valid scenario used as the base of many tests.
+pub const MINIMAL: &str = r#"[scenario]
+name = "base"
+start = "2024Q1"
+horizon_quarters = 8
+trials = 200
+seed = 7
+
+[chips.a]
+peak_flops = 1e14
+
+[supply.line]
+chip = "a"
+orders = [{ from = "2024Q1", to = "2024Q4", chips = 1000 }]
+fill_rate = { dist = "beta", alpha = 2, beta = 3 }
+lead_time_quarters = 0.5
+
+[training]
+mfu = 0.4
+
+[milestones.m]
+target_flop = 1e23
+deadline = "2025Q2"
+"#;

@@ -1,0 +1,43 @@
+//! Every scenario shipped in scenarios/ is valid and runs.
+
+use crate::common::{repo, run_in, text};
+
+fn shipped() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(repo().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn all_shipped_scenarios_validate() {
+    let files = shipped();
+    assert!(files.len() >= 5, "expected default, minimal and three variants, found {files:?}");
+    let dir = tempfile::tempdir().unwrap();
+    for f in files {
+        let o = run_in(dir.path(), &["validate", f.to_str().unwrap()]);
+        assert!(o.status.success(), "{}: {}", f.display(), text(&o));
+    }
+}
+
+#[test]
+fn every_figure_of_the_default_scenario_is_sourced_or_derived() {
+    // The default scenario is calibrated from shared/FACTS.md: its uncertain
+    // numbers carry `source = "…"`, echoed in summary.json for audit.
+    let dir = tempfile::tempdir().unwrap();
+    let f = repo().join("scenarios/default.toml");
+    let o = run_in(dir.path(), &["run", f.to_str().unwrap(), "--trials", "500", "--out", "out"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let s: sancsim::results::Summary =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
+    let sourced = s.assumptions.iter().filter(|a| a.source.is_some()).count();
+    assert!(sourced >= 5, "only {sourced} sourced figures: {:#?}", s.assumptions);
+    assert!(s.milestones.len() >= 3);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for m in &s.milestones {
+        assert!(stdout.contains(&m.name), "table lacks {}: {stdout}", m.name);
+    }
+}
