@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Error;
 use crate::export;
-use crate::model::{Model, MAX_TRIALS};
+use crate::model::{MAX_TRIALS, Model};
 use crate::output::write_folder;
 use crate::results::Summary;
 use crate::trials::run_trials;
@@ -93,11 +93,18 @@ fn validate(files: &[PathBuf]) -> Result<String, Error> {
             Err(e) => return Err(e),
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(Error::Scenario(errors)) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error::Scenario(errors))
+    }
 }
 
 fn default_out(file: &Path) -> PathBuf {
-    let stem = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "scenario".into());
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "scenario".into());
     Path::new("outputs").join(stem)
 }
 
@@ -105,7 +112,9 @@ fn run(args: &RunArgs) -> Result<String, Error> {
     let (model, text) = load(&args.file)?;
     let trials = args.trials.unwrap_or(model.trials);
     if trials == 0 || trials > MAX_TRIALS {
-        return Err(Error::Usage(format!("--trials must be between 1 and {MAX_TRIALS}, got {trials}")));
+        return Err(Error::Usage(format!(
+            "--trials must be between 1 and {MAX_TRIALS}, got {trials}"
+        )));
     }
     if args.threads == Some(0) {
         return Err(Error::Usage("--threads must be at least 1".into()));
@@ -123,5 +132,9 @@ fn run(args: &RunArgs) -> Result<String, Error> {
     if args.quiet {
         return Ok(String::new());
     }
-    Ok(format!("{}results in {}\n", export::table::milestone_table(&summary), out.display()))
+    Ok(format!(
+        "{}results in {}\n",
+        export::table::milestone_table(&summary),
+        out.display()
+    ))
 }

@@ -153,7 +153,9 @@ impl Dist {
                     None => f64::INFINITY,
                 };
                 if min >= max {
-                    return Err(format!("normal truncation needs min < max, got min = {min}, max = {max}"));
+                    return Err(format!(
+                        "normal truncation needs min < max, got min = {min}, max = {max}"
+                    ));
                 }
                 let d = Dist::Normal { mean, sd, min, max };
                 let (lo, hi) = d.truncation_cdf();
@@ -181,7 +183,12 @@ impl Dist {
                 if beta <= 0.0 {
                     return Err(format!("beta beta must be > 0, got {beta}"));
                 }
-                Dist::Beta { alpha, beta, gamma_a: gamma(alpha)?, gamma_b: gamma(beta)? }
+                Dist::Beta {
+                    alpha,
+                    beta,
+                    gamma_a: gamma(alpha)?,
+                    gamma_b: gamma(beta)?,
+                }
             }
             DistSpec::Triangular(min, mode, max) => {
                 check_min_mode_max("triangular", min, mode, max)?;
@@ -191,7 +198,15 @@ impl Dist {
                 check_min_mode_max("pert", min, mode, max)?;
                 let alpha = 1.0 + 4.0 * (mode - min) / (max - min);
                 let beta = 1.0 + 4.0 * (max - mode) / (max - min);
-                Dist::Pert { min, mode, max, alpha, beta, gamma_a: gamma(alpha)?, gamma_b: gamma(beta)? }
+                Dist::Pert {
+                    min,
+                    mode,
+                    max,
+                    alpha,
+                    beta,
+                    gamma_a: gamma(alpha)?,
+                    gamma_b: gamma(beta)?,
+                }
             }
             DistSpec::Interval90 { p5, p95, lognormal } => {
                 finite("p5", p5)?;
@@ -207,7 +222,10 @@ impl Dist {
                         ));
                     }
                     let (l5, l95) = (p5.ln(), p95.ln());
-                    Dist::LogNormal { mu: (l5 + l95) / 2.0, sigma: (l95 - l5) / (2.0 * Z95) }
+                    Dist::LogNormal {
+                        mu: (l5 + l95) / 2.0,
+                        sigma: (l95 - l5) / (2.0 * Z95),
+                    }
                 } else {
                     Dist::Normal {
                         mean: (p5 + p95) / 2.0,
@@ -273,9 +291,13 @@ impl Dist {
                     max - ((max - min) * (max - mode) * (1.0 - u)).sqrt()
                 }
             }
-            Dist::Pert { min, max, gamma_a, gamma_b, .. } => {
-                min + (max - min) * beta_from_gammas(gamma_a, gamma_b, rng)
-            }
+            Dist::Pert {
+                min,
+                max,
+                gamma_a,
+                gamma_b,
+                ..
+            } => min + (max - min) * beta_from_gammas(gamma_a, gamma_b, rng),
         }
     }
 
@@ -292,7 +314,9 @@ impl Dist {
             Dist::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
             Dist::Beta { alpha, beta, .. } => alpha / (alpha + beta),
             Dist::Triangular { min, mode, max } => (min + mode + max) / 3.0,
-            Dist::Pert { min, max, alpha, beta, .. } => min + (max - min) * alpha / (alpha + beta),
+            Dist::Pert {
+                min, max, alpha, beta, ..
+            } => min + (max - min) * alpha / (alpha + beta),
         }
     }
 
@@ -317,7 +341,9 @@ impl Dist {
             Dist::Triangular { min, mode, max } => {
                 (min * min + mode * mode + max * max - min * mode - min * max - mode * max) / 18.0
             }
-            Dist::Pert { min, max, alpha, beta, .. } => (max - min).powi(2) * beta_variance(alpha, beta),
+            Dist::Pert {
+                min, max, alpha, beta, ..
+            } => (max - min).powi(2) * beta_variance(alpha, beta),
         }
     }
 
@@ -411,13 +437,26 @@ mod tests {
         check_moments(DistSpec::Triangular(0.5, 1.0, 2.0));
         check_moments(DistSpec::Triangular(0.0, 0.0, 1.0));
         check_moments(DistSpec::Pert(0.6, 0.9, 0.97));
-        check_moments(DistSpec::Interval90 { p5: 0.25, p95: 0.5, lognormal: None });
-        check_moments(DistSpec::Interval90 { p5: -1.0, p95: 3.0, lognormal: None });
+        check_moments(DistSpec::Interval90 {
+            p5: 0.25,
+            p95: 0.5,
+            lognormal: None,
+        });
+        check_moments(DistSpec::Interval90 {
+            p5: -1.0,
+            p95: 3.0,
+            lognormal: None,
+        });
     }
 
     #[test]
     fn interval_shorthand_hits_its_percentiles() {
-        let d = Dist::new_checked(&DistSpec::Interval90 { p5: 0.25, p95: 0.5, lognormal: None }).unwrap();
+        let d = Dist::new_checked(&DistSpec::Interval90 {
+            p5: 0.25,
+            p95: 0.5,
+            lognormal: None,
+        })
+        .unwrap();
         let mut rng = stream(7, 0, 1);
         let n = 100_000;
         let below = (0..n).filter(|_| d.sample(&mut rng) < 0.25).count() as f64 / n as f64;
@@ -436,8 +475,16 @@ mod tests {
             DistSpec::LogNormal(0.0, -1.0),
             DistSpec::Triangular(0.0, 2.0, 1.0),
             DistSpec::Pert(1.0, 1.0, 1.0),
-            DistSpec::Interval90 { p5: 0.5, p95: 0.5, lognormal: None },
-            DistSpec::Interval90 { p5: -1.0, p95: 1.0, lognormal: Some(true) },
+            DistSpec::Interval90 {
+                p5: 0.5,
+                p95: 0.5,
+                lognormal: None,
+            },
+            DistSpec::Interval90 {
+                p5: -1.0,
+                p95: 1.0,
+                lognormal: Some(true),
+            },
             DistSpec::Fixed(f64::NAN),
         ] {
             assert!(Dist::new_checked(&spec).is_err(), "{spec:?} accepted");

@@ -50,9 +50,12 @@ impl fmt::Display for KeyPath {
                     if i > 0 {
                         write!(f, ".")?;
                     }
-                    let plain = !k.is_empty()
-                        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-                    if plain { write!(f, "{k}")? } else { write!(f, "\"{k}\"")? }
+                    let plain = !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    if plain {
+                        write!(f, "{k}")?
+                    } else {
+                        write!(f, "\"{k}\"")?
+                    }
                 }
                 Seg::Index(n) => write!(f, "[{n}]")?,
             }
@@ -114,7 +117,10 @@ pub enum Error {
 impl Error {
     /// An I/O error with the path it concerns.
     pub fn io(path: &Path, source: std::io::Error) -> Error {
-        Error::Io { path: path.to_path_buf(), source }
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
     /// Process exit code: 2 for invalid input, 1 for a failed run or I/O.
@@ -157,7 +163,12 @@ mod tests {
 
     #[test]
     fn key_paths_read_like_toml() {
-        let p = KeyPath::root().key("supply").key("byte_910b").key("orders").index(2).key("chips");
+        let p = KeyPath::root()
+            .key("supply")
+            .key("byte_910b")
+            .key("orders")
+            .index(2)
+            .key("chips");
         assert_eq!(p.to_string(), "supply.byte_910b.orders[2].chips");
         assert_eq!(KeyPath::root().key("a b").to_string(), "\"a b\"");
     }

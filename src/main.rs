@@ -1,7 +1,7 @@
 //! `sancsim`: parse the command line, run the command, map errors to exit codes.
 
 use clap::Parser;
-use sancsim::cli::{execute, Cli};
+use sancsim::cli::{Cli, execute};
 
 fn main() {
     let cli = Cli::parse();

@@ -8,7 +8,7 @@
 use indexmap::IndexMap;
 
 use crate::dist::{Dist, DistSpec};
-use crate::error::{closest, Error, KeyPath, ScenarioError};
+use crate::error::{Error, KeyPath, ScenarioError, closest};
 use crate::quarter::{Calendar, Quarter};
 use crate::rng::key_hash;
 use crate::scenario::{self, RawDistTable, RawNumber, RawPolicy, RawScenario};
@@ -248,7 +248,13 @@ impl Model {
     /// Parses and validates a scenario file's text; `file` names it in errors.
     pub fn from_text(text: &str, file: &str) -> Result<Model, Error> {
         let raw = scenario::parse(text, file)?;
-        let mut ctx = Ctx { text, file, errors: Vec::new(), uncertain: Vec::new(), assumptions: Vec::new() };
+        let mut ctx = Ctx {
+            text,
+            file,
+            errors: Vec::new(),
+            uncertain: Vec::new(),
+            assumptions: Vec::new(),
+        };
         let model = build(&raw, &mut ctx);
         match model {
             Some(m) if ctx.errors.is_empty() => Ok(m),
@@ -273,7 +279,8 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn error(&mut self, path: KeyPath, message: impl Into<String>) {
-        self.errors.push(scenario::semantic_error(self.text, self.file, path, message.into()));
+        self.errors
+            .push(scenario::semantic_error(self.text, self.file, path, message.into()));
     }
 
     fn quarter(&mut self, path: KeyPath, text: &str) -> Option<Quarter> {
@@ -293,7 +300,10 @@ impl Ctx<'_> {
             Some(i) => Some(i),
             None => {
                 let last = cal.quarter(cal.horizon() - 1);
-                self.error(path, format!("{what} {q} lies outside the horizon {}..={last}", cal.start()));
+                self.error(
+                    path,
+                    format!("{what} {q} lies outside the horizon {}..={last}", cal.start()),
+                );
                 None
             }
         }
@@ -320,10 +330,17 @@ impl Ctx<'_> {
             self.error(path.key("per"), "a fixed number has no `per`");
         }
         if !(value.is_finite() && value >= min && value <= max) {
-            self.error(path, format!("must be a number in {}, got {value}", range_text(min, max)));
+            self.error(
+                path,
+                format!("must be a number in {}, got {value}", range_text(min, max)),
+            );
             return None;
         }
-        self.assumptions.push(Assumption { key: path.to_string(), value: format_number(value), source });
+        self.assumptions.push(Assumption {
+            key: path.to_string(),
+            value: format_number(value),
+            source,
+        });
         Some(value)
     }
 
@@ -341,17 +358,35 @@ impl Ctx<'_> {
         let ok = if dist.is_fixed() {
             lo >= min && hi <= max
         } else {
-            !(lo.is_finite() && lo < min) && !(hi.is_finite() && hi > max) && lo < max && hi > min
+            let below = lo.is_finite() && lo < min;
+            let above = hi.is_finite() && hi > max;
+            let overlaps = lo < max && hi > min;
+            !below && !above && overlaps
         };
         if !ok {
-            let shown = if dist.is_fixed() { format_number(lo) } else { format!("[{lo}, {hi}]") };
+            let shown = if dist.is_fixed() {
+                format_number(lo)
+            } else {
+                format!("[{lo}, {hi}]")
+            };
             self.error(path, format!("must lie in {}, got {shown}", range_text(min, max)));
             return None;
         }
         let per = per.unwrap_or(Per::Trial);
-        self.assumptions.push(Assumption { key: path.to_string(), value: describe(&spec, per), source });
+        self.assumptions.push(Assumption {
+            key: path.to_string(),
+            value: describe(&spec, per),
+            source,
+        });
         let key = path.to_string();
-        self.uncertain.push(Uncertain { key_hash: key_hash(&key), key, dist, per, min, max });
+        self.uncertain.push(Uncertain {
+            key_hash: key_hash(&key),
+            key,
+            dist,
+            per,
+            min,
+            max,
+        });
         Some(self.uncertain.len() - 1)
     }
 
@@ -397,7 +432,11 @@ fn range_text(min: f64, max: f64) -> String {
 
 /// A number in short form: integers plainly, others in shortest round-trip form.
 pub fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
 }
 
 fn describe(spec: &DistSpec, per: Per) -> String {
@@ -407,7 +446,7 @@ fn describe(spec: &DistSpec, per: Per) -> String {
     };
     let f = format_number;
     match *spec {
-        DistSpec::Fixed(v) => return f(v),
+        DistSpec::Fixed(v) => f(v),
         DistSpec::Uniform(a, b) => format!("uniform({}, {}), {per}", f(a), f(b)),
         DistSpec::Normal(m, s, lo, hi) => {
             let trunc = match (lo, hi) {
@@ -470,32 +509,64 @@ fn table_spec(t: &RawDistTable) -> Result<DistSpec, (Option<&'static str>, Strin
         "interval" => (&["p5", "p95"], &["p5", "p95"]),
         other => {
             let kinds = ["fixed", "uniform", "normal", "lognormal", "beta", "triangular", "pert"];
-            let hint = closest(other, kinds).map(|k| format!("; did you mean \"{k}\"?")).unwrap_or_default();
-            return Err((Some("dist"), format!("unknown distribution \"{other}\"; valid: {}{hint}", kinds.join(", "))));
+            let hint = closest(other, kinds)
+                .map(|k| format!("; did you mean \"{k}\"?"))
+                .unwrap_or_default();
+            return Err((
+                Some("dist"),
+                format!("unknown distribution \"{other}\"; valid: {}{hint}", kinds.join(", ")),
+            ));
         }
     };
     for (name, v) in fields {
         if v.is_some() && !allowed.contains(&name) {
-            return Err((Some(name), format!("`{name}` is not a parameter of this distribution (it takes {})", allowed.join(", "))));
+            return Err((
+                Some(name),
+                format!(
+                    "`{name}` is not a parameter of this distribution (it takes {})",
+                    allowed.join(", ")
+                ),
+            ));
         }
     }
     for name in needed {
         if fields.iter().any(|(n, v)| n == name && v.is_none()) {
-            return Err((None, format!("missing `{name}` (this distribution takes {})", allowed.join(", "))));
+            return Err((
+                None,
+                format!("missing `{name}` (this distribution takes {})", allowed.join(", ")),
+            ));
         }
     }
-    let g = |name: &str| fields.iter().find(|(n, _)| *n == name).and_then(|(_, v)| *v).unwrap_or(f64::NAN);
+    let g = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| *v)
+            .unwrap_or(f64::NAN)
+    };
     Ok(match kind {
         "fixed" => DistSpec::Fixed(g("value")),
         "uniform" => DistSpec::Uniform(g("low"), g("high")),
-        "normal" if has_interval => DistSpec::Interval90 { p5: g("p5"), p95: g("p95"), lognormal: Some(false) },
+        "normal" if has_interval => DistSpec::Interval90 {
+            p5: g("p5"),
+            p95: g("p95"),
+            lognormal: Some(false),
+        },
         "normal" => DistSpec::Normal(g("mean"), g("sd"), t.min, t.max),
-        "lognormal" if has_interval => DistSpec::Interval90 { p5: g("p5"), p95: g("p95"), lognormal: Some(true) },
+        "lognormal" if has_interval => DistSpec::Interval90 {
+            p5: g("p5"),
+            p95: g("p95"),
+            lognormal: Some(true),
+        },
         "lognormal" => DistSpec::LogNormal(g("mu"), g("sigma")),
         "beta" => DistSpec::Beta(g("alpha"), g("beta")),
         "triangular" => DistSpec::Triangular(g("min"), g("mode"), g("max")),
         "pert" => DistSpec::Pert(g("min"), g("mode"), g("max")),
-        _ => DistSpec::Interval90 { p5: g("p5"), p95: g("p95"), lognormal: None },
+        _ => DistSpec::Interval90 {
+            p5: g("p5"),
+            p95: g("p95"),
+            lognormal: None,
+        },
     })
 }
 
@@ -505,7 +576,9 @@ fn lookup<T>(map: &IndexMap<String, T>, name: &str) -> Option<usize> {
 
 fn undefined<T>(kind: &str, name: &str, map: &IndexMap<String, T>) -> String {
     let names: Vec<&str> = map.keys().map(String::as_str).collect();
-    let hint = closest(name, names.iter().copied()).map(|c| format!("; did you mean \"{c}\"?")).unwrap_or_default();
+    let hint = closest(name, names.iter().copied())
+        .map(|c| format!("; did you mean \"{c}\"?"))
+        .unwrap_or_default();
     if names.is_empty() {
         format!("{kind} \"{name}\" is not defined (no [{kind}.*] tables in this file)")
     } else {
@@ -526,10 +599,16 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
     }
     let trials = raw.scenario.trials.unwrap_or(DEFAULT_TRIALS);
     if trials == 0 || trials > MAX_TRIALS {
-        ctx.error(meta.key("trials"), format!("must be between 1 and {MAX_TRIALS}, got {trials}"));
+        ctx.error(
+            meta.key("trials"),
+            format!("must be between 1 and {MAX_TRIALS}, got {trials}"),
+        );
     }
     if !raw.expect.is_empty() {
-        ctx.error(root.key("expect"), "[[expect]] tables are not supported by this version of sancsim");
+        ctx.error(
+            root.key("expect"),
+            "[[expect]] tables are not supported by this version of sancsim",
+        );
     }
     let start = start?;
     if horizon == 0 || horizon > MAX_HORIZON_QUARTERS {
@@ -539,13 +618,19 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
 
     // Chips.
     if raw.chips.is_empty() {
-        ctx.error(root.clone(), "the scenario defines no chips; add a [chips.<name>] table with peak_flops");
+        ctx.error(
+            root.clone(),
+            "the scenario defines no chips; add a [chips.<name>] table with peak_flops",
+        );
     }
     let mut chips = Vec::new();
     for (name, c) in &raw.chips {
         let p = root.key("chips").key(name);
         let peak = ctx.fixed(p.key("peak_flops"), &c.peak_flops, f64::MIN_POSITIVE, 1e20);
-        let afr = c.annual_failure_rate.as_ref().and_then(|r| ctx.uncertain(p.key("annual_failure_rate"), r, 0.0, 1.0));
+        let afr = c
+            .annual_failure_rate
+            .as_ref()
+            .and_then(|r| ctx.uncertain(p.key("annual_failure_rate"), r, 0.0, 1.0));
         chips.push(Chip {
             name: name.clone(),
             peak_flops: peak.unwrap_or(1.0),
@@ -646,7 +731,10 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             }
             (None, Some(h)) => {
                 if s.probability.is_some() {
-                    ctx.error(p.key("probability"), "`probability` goes with `at`; a hazard shock uses `hazard_per_quarter` alone");
+                    ctx.error(
+                        p.key("probability"),
+                        "`probability` goes with `at`; a hazard shock uses `hazard_per_quarter` alone",
+                    );
                 }
                 let hazard = ctx.fixed(p.key("hazard_per_quarter"), h, 0.0, 1.0);
                 let from = match &s.from {
@@ -658,7 +746,9 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                     None => Some(horizon - 1),
                 };
                 match (hazard, from, until) {
-                    (Some(hazard), Some(from), Some(until)) if from <= until => Some(Trigger::Hazard { hazard, from, until }),
+                    (Some(hazard), Some(from), Some(until)) if from <= until => {
+                        Some(Trigger::Hazard { hazard, from, until })
+                    }
                     (Some(_), Some(_), Some(_)) => {
                         ctx.error(p.key("until"), "`until` is before `from`");
                         None
@@ -667,15 +757,24 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 }
             }
             (Some(_), Some(_)) => {
-                ctx.error(p.clone(), "give either `at` (with `probability`) or `hazard_per_quarter`, not both");
+                ctx.error(
+                    p.clone(),
+                    "give either `at` (with `probability`) or `hazard_per_quarter`, not both",
+                );
                 None
             }
             (None, None) => {
-                ctx.error(p.clone(), "a shock needs `at = \"YYYYQn\"` (with `probability`) or `hazard_per_quarter`");
+                ctx.error(
+                    p.clone(),
+                    "a shock needs `at = \"YYYYQn\"` (with `probability`) or `hazard_per_quarter`",
+                );
                 None
             }
         };
-        let duration = s.duration_quarters.as_ref().and_then(|r| ctx.uncertain(p.key("duration_quarters"), r, 0.0, 400.0));
+        let duration = s
+            .duration_quarters
+            .as_ref()
+            .and_then(|r| ctx.uncertain(p.key("duration_quarters"), r, 0.0, 400.0));
         if s.effects.is_empty() {
             ctx.error(p.key("effects"), "a shock needs at least one entry in `effects`");
         }
@@ -686,13 +785,27 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             if line.is_none() {
                 ctx.error(ep.key("supply"), undefined("supply", &e.supply, &raw.supply));
             }
-            let mult = e.fill_rate_multiplier.as_ref().and_then(|r| ctx.uncertain(ep.key("fill_rate_multiplier"), r, 0.0, 1e6));
-            let add = e.add_lead_time_quarters.as_ref().and_then(|r| ctx.uncertain(ep.key("add_lead_time_quarters"), r, 0.0, 400.0));
+            let mult = e
+                .fill_rate_multiplier
+                .as_ref()
+                .and_then(|r| ctx.uncertain(ep.key("fill_rate_multiplier"), r, 0.0, 1e6));
+            let add = e
+                .add_lead_time_quarters
+                .as_ref()
+                .and_then(|r| ctx.uncertain(ep.key("add_lead_time_quarters"), r, 0.0, 400.0));
             let stop = e.stop.unwrap_or(false);
             if !stop && e.fill_rate_multiplier.is_none() && e.add_lead_time_quarters.is_none() {
-                ctx.error(ep.clone(), "an effect needs `fill_rate_multiplier`, `add_lead_time_quarters` or `stop = true`");
+                ctx.error(
+                    ep.clone(),
+                    "an effect needs `fill_rate_multiplier`, `add_lead_time_quarters` or `stop = true`",
+                );
             }
-            effects.push(Effect { supply: line.unwrap_or(0), fill_rate_multiplier: mult, add_lead_time_quarters: add, stop });
+            effects.push(Effect {
+                supply: line.unwrap_or(0),
+                fill_rate_multiplier: mult,
+                add_lead_time_quarters: add,
+                stop,
+            });
         }
         if let Some(trigger) = trigger {
             shocks.push(Shock {
@@ -733,9 +846,21 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         if unit.is_none() {
             ctx.error(p.key("unit_chip"), undefined("chips", &inf.unit_chip, &raw.chips));
         }
-        let initial = ctx.uncertain(p.key("initial_demand_chips"), &inf.initial_demand_chips, 0.0, MAX_CHIPS as f64);
-        let growth = inf.growth_per_quarter.as_ref().and_then(|g| ctx.uncertain(p.key("growth_per_quarter"), g, -1.0, 100.0));
-        Some(Inference { unit_chip: unit?, initial_demand_chips: initial?, growth_per_quarter: growth })
+        let initial = ctx.uncertain(
+            p.key("initial_demand_chips"),
+            &inf.initial_demand_chips,
+            0.0,
+            MAX_CHIPS as f64,
+        );
+        let growth = inf
+            .growth_per_quarter
+            .as_ref()
+            .and_then(|g| ctx.uncertain(p.key("growth_per_quarter"), g, -1.0, 100.0));
+        Some(Inference {
+            unit_chip: unit?,
+            initial_demand_chips: initial?,
+            growth_per_quarter: growth,
+        })
     });
 
     // Allocation.
@@ -753,14 +878,20 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 RawPolicy::FixedShare => match &a.training_share {
                     Some(s) => ctx.fixed(p.key("training_share"), s, 0.0, 1.0).map(Policy::FixedShare),
                     None => {
-                        ctx.error(p.key("policy"), "fixed_share needs `training_share` (fraction of new chips for training, 0 to 1)");
+                        ctx.error(
+                            p.key("policy"),
+                            "fixed_share needs `training_share` (fraction of new chips for training, 0 to 1)",
+                        );
                         None
                     }
                 },
                 RawPolicy::TrainingReserve => match a.reserve_chips {
                     Some(n) => Some(Policy::TrainingReserve(ctx.chips(p.key("reserve_chips"), n))),
                     None => {
-                        ctx.error(p.key("policy"), "training_reserve needs `reserve_chips` (chips training is filled up to first)");
+                        ctx.error(
+                            p.key("policy"),
+                            "training_reserve needs `reserve_chips` (chips training is filled up to first)",
+                        );
                         None
                     }
                 },
@@ -775,10 +906,15 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         Some(q) => ctx.quarter_index(tp.key("earliest_start"), q, &cal, "earliest start"),
         None => Some(0),
     };
-    let min_cluster = ctx.chips(tp.key("min_cluster_chips"), t.min_cluster_chips.unwrap_or(1)).max(1);
+    let min_cluster = ctx
+        .chips(tp.key("min_cluster_chips"), t.min_cluster_chips.unwrap_or(1))
+        .max(1);
     let max_cluster = ctx.chips(tp.key("max_cluster_chips"), t.max_cluster_chips.unwrap_or(MAX_CHIPS));
     if max_cluster < min_cluster {
-        ctx.error(tp.key("max_cluster_chips"), format!("must be at least min_cluster_chips ({min_cluster}), got {max_cluster}"));
+        ctx.error(
+            tp.key("max_cluster_chips"),
+            format!("must be at least min_cluster_chips ({min_cluster}), got {max_cluster}"),
+        );
     }
     let mfu = ctx.uncertain(tp.key("mfu"), &t.mfu, 0.0, 1.0);
     let goodput = match &t.goodput {
@@ -788,7 +924,10 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
 
     // Milestones.
     if raw.milestones.is_empty() {
-        ctx.error(root.clone(), "the scenario defines no milestones; add a [milestones.<name>] table with target_flop and deadline");
+        ctx.error(
+            root.clone(),
+            "the scenario defines no milestones; add a [milestones.<name>] table with target_flop and deadline",
+        );
     }
     let mut milestones = Vec::new();
     for (name, m) in &raw.milestones {

@@ -57,7 +57,11 @@ mod tests {
     fn replaces_the_whole_folder() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("out");
-        write_folder(&dest, &[("a.txt".into(), b"1".to_vec()), ("b.txt".into(), b"2".to_vec())]).unwrap();
+        write_folder(
+            &dest,
+            &[("a.txt".into(), b"1".to_vec()), ("b.txt".into(), b"2".to_vec())],
+        )
+        .unwrap();
         write_folder(&dest, &[("a.txt".into(), b"3".to_vec())]).unwrap();
         assert_eq!(fs::read(dest.join("a.txt")).unwrap(), b"3");
         assert!(!dest.join("b.txt").exists());

@@ -6,10 +6,10 @@
 use std::fmt;
 
 use indexmap::IndexMap;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use crate::error::{closest, Error, KeyPath, ScenarioError, Seg};
+use crate::error::{Error, KeyPath, ScenarioError, Seg, closest};
 
 /// A whole scenario file.
 #[derive(Debug, Deserialize)]
@@ -182,7 +182,7 @@ pub enum RawNumber {
     /// A plain number.
     Plain(f64),
     /// A table.
-    Table(RawDistTable),
+    Table(Box<RawDistTable>),
 }
 
 /// The table form of a [`RawNumber`].
@@ -227,7 +227,8 @@ impl<'de> Deserialize<'de> for RawNumber {
                 Ok(RawNumber::Plain(v))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawNumber, A::Error> {
-                RawDistTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawNumber::Table)
+                RawDistTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|t| RawNumber::Table(Box::new(t)))
             }
         }
         deserializer.deserialize_any(NumberVisitor)
@@ -277,7 +278,13 @@ fn toml_error(text: &str, file: &str, e: &toml::de::Error, mut key_path: KeyPath
             message.push_str(&format!("; did you mean `{best}`?"));
         }
     }
-    ScenarioError { file: file.to_string(), line, column, key_path, message }
+    ScenarioError {
+        file: file.to_string(),
+        line,
+        column,
+        key_path,
+        message,
+    }
 }
 
 /// Extracts the unknown name and the expected names from serde's
@@ -341,7 +348,13 @@ pub fn semantic_error(text: &str, file: &str, path: KeyPath, message: String) ->
         Some((l, c)) => (Some(l), Some(c)),
         None => (None, None),
     };
-    ScenarioError { file: file.to_string(), line, column, key_path: path, message }
+    ScenarioError {
+        file: file.to_string(),
+        line,
+        column,
+        key_path: path,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -375,16 +388,23 @@ mfu = 0.4
     #[test]
     fn unknown_key_names_path_line_and_suggestion() {
         let text = MINI.replace("fill_rate =", "fil_rate =");
-        let Err(Error::Scenario(errs)) = parse(&text, "mini.toml") else { panic!("accepted") };
+        let Err(Error::Scenario(errs)) = parse(&text, "mini.toml") else {
+            panic!("accepted")
+        };
         let msg = errs[0].to_string();
-        assert!(msg.starts_with("mini.toml:12:1: supply.line.fil_rate: unknown field"), "{msg}");
+        assert!(
+            msg.starts_with("mini.toml:12:1: supply.line.fil_rate: unknown field"),
+            "{msg}"
+        );
         assert!(msg.contains("did you mean `fill_rate`?"), "{msg}");
     }
 
     #[test]
     fn unknown_key_inside_a_distribution_is_named() {
         let text = MINI.replace("alpha = 2", "alfa = 2");
-        let Err(Error::Scenario(errs)) = parse(&text, "mini.toml") else { panic!("accepted") };
+        let Err(Error::Scenario(errs)) = parse(&text, "mini.toml") else {
+            panic!("accepted")
+        };
         let msg = errs[0].to_string();
         assert!(msg.contains("supply.line.fill_rate.alfa"), "{msg}");
         assert!(msg.contains("did you mean `alpha`?"), "{msg}");
@@ -394,7 +414,12 @@ mfu = 0.4
     fn locates_key_paths() {
         let p = KeyPath::root().key("supply").key("line").key("fill_rate").key("beta");
         assert_eq!(locate(MINI, &p).map(|x| x.0), Some(12));
-        let p = KeyPath::root().key("supply").key("line").key("orders").index(0).key("chips");
+        let p = KeyPath::root()
+            .key("supply")
+            .key("line")
+            .key("orders")
+            .index(0)
+            .key("chips");
         assert_eq!(locate(MINI, &p).map(|x| x.0), Some(11));
         let p = KeyPath::root().key("training").key("mfu");
         assert_eq!(locate(MINI, &p), Some((15, 1)));

@@ -39,7 +39,12 @@ fn ln_gamma() -> f64 {
 impl LogHistogram {
     /// An empty histogram.
     pub fn new() -> LogHistogram {
-        LogHistogram { zeros: 0, first: 0, counts: Vec::new(), total: 0 }
+        LogHistogram {
+            zeros: 0,
+            first: 0,
+            counts: Vec::new(),
+            total: 0,
+        }
     }
 
     /// Number of values recorded.
@@ -152,12 +157,16 @@ pub fn clopper_pearson(successes: u64, n: u64, alpha: f64) -> (f64, f64) {
     let low = if successes == 0 {
         0.0
     } else {
-        Beta::new(x, n_f - x + 1.0).map(|b| b.inverse_cdf(alpha / 2.0)).unwrap_or(0.0)
+        Beta::new(x, n_f - x + 1.0)
+            .map(|b| b.inverse_cdf(alpha / 2.0))
+            .unwrap_or(0.0)
     };
     let high = if successes == n {
         1.0
     } else {
-        Beta::new(x + 1.0, n_f - x).map(|b| b.inverse_cdf(1.0 - alpha / 2.0)).unwrap_or(1.0)
+        Beta::new(x + 1.0, n_f - x)
+            .map(|b| b.inverse_cdf(1.0 - alpha / 2.0))
+            .unwrap_or(1.0)
     };
     (low, high)
 }
@@ -190,7 +199,10 @@ mod tests {
             let rank = ((p * xs.len() as f64).ceil() as usize).max(1);
             let exact = xs[rank - 1];
             let got = h.quantile(p).unwrap();
-            assert!((got - exact).abs() <= RELATIVE_ACCURACY * exact * (1.0 + 1e-9), "p={p}: {got} vs {exact}");
+            assert!(
+                (got - exact).abs() <= RELATIVE_ACCURACY * exact * (1.0 + 1e-9),
+                "p={p}: {got} vs {exact}"
+            );
         }
     }
 

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::engine::{simulate_trial, Metric, TrialOutcome, Workspace};
+use crate::engine::{Metric, TrialOutcome, Workspace, simulate_trial};
 use crate::error::Error;
 use crate::model::Model;
 use crate::stats::LogHistogram;
@@ -91,7 +91,9 @@ pub fn run_trials(model: &Model, seed: u64, range: Range<u64>, threads: Option<u
     if let Some(t) = threads {
         builder = builder.num_threads(t);
     }
-    let pool = builder.build().map_err(|e| Error::Run(format!("cannot start {threads:?} threads: {e}")))?;
+    let pool = builder
+        .build()
+        .map_err(|e| Error::Run(format!("cannot start {threads:?} threads: {e}")))?;
     let blocks = (range.end - range.start).div_ceil(BLOCK);
     let aggregate = pool.install(|| {
         (0..blocks)

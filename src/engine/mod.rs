@@ -13,10 +13,10 @@ use rand_distr::{Binomial, Distribution};
 
 use crate::dist::unit_open;
 use crate::model::{Model, Per, Trigger, UncertainId};
-use crate::quarter::{quarters_to_seconds, SECONDS_PER_DAY};
-use crate::rng::{stream, StreamRng};
+use crate::quarter::{SECONDS_PER_DAY, quarters_to_seconds};
+use crate::rng::{StreamRng, stream};
 use event::Event;
-use policy::{split, AllocationInput};
+use policy::{AllocationInput, split};
 use queue::EventQueue;
 
 /// The per-quarter quantities a trial records, in output order.
@@ -160,9 +160,11 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
         }
     }
     ws.delivery_rng.clear();
-    ws.delivery_rng.extend(model.supply.iter().map(|s| stream(seed, trial, s.delivery_stream)));
+    ws.delivery_rng
+        .extend(model.supply.iter().map(|s| stream(seed, trial, s.delivery_stream)));
     ws.failure_rng.clear();
-    ws.failure_rng.extend(model.chips.iter().map(|c| stream(seed, trial, c.failure_stream)));
+    ws.failure_rng
+        .extend(model.chips.iter().map(|c| stream(seed, trial, c.failure_stream)));
 
     // 2. Reset state.
     ws.queue.clear();
@@ -200,16 +202,16 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
             Trigger::Hazard { hazard, from, until } => (from..=until).find(|_| unit_open(&mut rng) < hazard),
         };
         let Some(q0) = start else { continue };
-        let end = match shock.duration_quarters {
-            None => None,
-            Some(d) => Some(q0 as u64 + ws.value(model, d, q0).round() as u64),
-        };
+        let end = shock
+            .duration_quarters
+            .map(|d| q0 as u64 + ws.value(model, d, q0).round() as u64);
         if end == Some(q0 as u64) {
             continue; // lasts zero quarters: no effect
         }
         ws.queue.schedule(cal.start_of(q0), Event::ShockStart { shock: s });
         if let Some(end) = end.filter(|&e| e < h as u64) {
-            ws.queue.schedule(cal.start_of(end as u32), Event::ShockEnd { shock: s });
+            ws.queue
+                .schedule(cal.start_of(end as u32), Event::ShockEnd { shock: s });
         }
     }
 
@@ -259,7 +261,12 @@ fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
     let training_chips: u64 = ws.training.iter().sum();
     let shortfall = match &model.inference {
         Some(inf) => {
-            let capacity: f64 = ws.inference.iter().zip(&model.chips).map(|(&n, c)| n as f64 * c.peak_flops).sum();
+            let capacity: f64 = ws
+                .inference
+                .iter()
+                .zip(&model.chips)
+                .map(|(&n, c)| n as f64 * c.peak_flops)
+                .sum();
             (st.demand_chips - capacity / model.chips[inf.unit_chip].peak_flops).max(0.0)
         }
         None => 0.0,
@@ -312,7 +319,10 @@ fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
     }
 
     // Allocate the chips that arrived since the last quarter start.
-    let unit_flops = model.inference.as_ref().map(|inf| model.chips[inf.unit_chip].peak_flops);
+    let unit_flops = model
+        .inference
+        .as_ref()
+        .map(|inf| model.chips[inf.unit_chip].peak_flops);
     for (c, chip) in model.chips.iter().enumerate() {
         let new_chips = std::mem::take(&mut ws.pool[c]);
         if new_chips == 0 {
@@ -320,7 +330,12 @@ fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
         }
         let unmet = match unit_flops {
             Some(unit) => {
-                let capacity: f64 = ws.inference.iter().zip(&model.chips).map(|(&n, c)| n as f64 * c.peak_flops).sum();
+                let capacity: f64 = ws
+                    .inference
+                    .iter()
+                    .zip(&model.chips)
+                    .map(|(&n, c)| n as f64 * c.peak_flops)
+                    .sum();
                 (st.demand_chips * unit - capacity).max(0.0)
             }
             None => 0.0,
@@ -342,7 +357,10 @@ fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
     }
 
     // Start the run, or update its rate for this quarter's MFU and goodput.
-    if !st.started && q >= model.training.earliest_start && eligible_training_chips(model, ws) >= model.training.min_cluster_chips {
+    if !st.started
+        && q >= model.training.earliest_start
+        && eligible_training_chips(model, ws) >= model.training.min_cluster_chips
+    {
         ws.queue.schedule(st.now, Event::TrainingStart);
     }
     set_rates(model, ws, st);
@@ -370,12 +388,17 @@ fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
                 }
             }
         }
-        let filled = if stopped { 0 } else { binomial(&mut ws.delivery_rng[l], ordered, fill.clamp(0.0, 1.0)) };
+        let filled = if stopped {
+            0
+        } else {
+            binomial(&mut ws.delivery_rng[l], ordered, fill.clamp(0.0, 1.0))
+        };
         ws.backlog[l] = if line.backlog { ordered - filled } else { 0 };
         if filled > 0 {
             let arrival = st.now + quarters_to_seconds(lead).max(1);
             if arrival <= cal.end() {
-                ws.queue.schedule(arrival, Event::ShipmentArrival { line: l, chips: filled });
+                ws.queue
+                    .schedule(arrival, Event::ShipmentArrival { line: l, chips: filled });
             }
         }
     }
@@ -422,10 +445,20 @@ fn set_rates(model: &Model, ws: &mut Workspace, st: &mut State) {
         if ws.outcome.reached[k].is_some() {
             continue;
         }
-        let (done, rate) = if m.domestic_only { (st.flop_domestic, domestic) } else { (st.flop_total, total) };
+        let (done, rate) = if m.domestic_only {
+            (st.flop_domestic, domestic)
+        } else {
+            (st.flop_total, total)
+        };
         if done >= m.target_flop {
             // Reached exactly at an event time.
-            ws.queue.schedule(st.now, Event::MilestoneReached { milestone: k, epoch: st.epoch });
+            ws.queue.schedule(
+                st.now,
+                Event::MilestoneReached {
+                    milestone: k,
+                    epoch: st.epoch,
+                },
+            );
             continue;
         }
         if rate <= 0.0 {
@@ -433,7 +466,13 @@ fn set_rates(model: &Model, ws: &mut Workspace, st: &mut State) {
         }
         let wait = ((m.target_flop - done) / rate).ceil();
         if wait <= (end - st.now) as f64 {
-            ws.queue.schedule(st.now + wait as u64, Event::MilestoneReached { milestone: k, epoch: st.epoch });
+            ws.queue.schedule(
+                st.now + wait as u64,
+                Event::MilestoneReached {
+                    milestone: k,
+                    epoch: st.epoch,
+                },
+            );
         }
     }
 }

@@ -45,14 +45,19 @@ pub fn split(policy: Policy, input: AllocationInput) -> Split {
                 };
                 (n - needed.min(n)).min(input.training_room)
             }
-            Policy::FixedShare(share) => ((share * n as f64 + 0.5).floor() as u64).min(n).min(input.training_room),
+            Policy::FixedShare(share) => ((share * n as f64 + 0.5).floor() as u64)
+                .min(n)
+                .min(input.training_room),
             Policy::TrainingReserve(reserve) => {
                 let room = reserve.saturating_sub(input.training_chips).min(input.training_room);
                 n.min(room)
             }
         }
     };
-    Split { training: to_training, inference: n - to_training }
+    Split {
+        training: to_training,
+        inference: n - to_training,
+    }
 }
 
 #[cfg(test)]
@@ -72,29 +77,89 @@ mod tests {
 
     #[test]
     fn inference_first_meets_demand_then_trains() {
-        assert_eq!(split(Policy::InferenceFirst, input(100)), Split { training: 70, inference: 30 });
-        assert_eq!(split(Policy::InferenceFirst, input(20)), Split { training: 0, inference: 20 });
-        let capped = AllocationInput { training_room: 50, ..input(100) };
-        assert_eq!(split(Policy::InferenceFirst, capped), Split { training: 50, inference: 50 });
-        let fractional = AllocationInput { unmet_inference_flops: 2.5, ..input(10) };
-        assert_eq!(split(Policy::InferenceFirst, fractional), Split { training: 7, inference: 3 });
+        assert_eq!(
+            split(Policy::InferenceFirst, input(100)),
+            Split {
+                training: 70,
+                inference: 30
+            }
+        );
+        assert_eq!(
+            split(Policy::InferenceFirst, input(20)),
+            Split {
+                training: 0,
+                inference: 20
+            }
+        );
+        let capped = AllocationInput {
+            training_room: 50,
+            ..input(100)
+        };
+        assert_eq!(
+            split(Policy::InferenceFirst, capped),
+            Split {
+                training: 50,
+                inference: 50
+            }
+        );
+        let fractional = AllocationInput {
+            unmet_inference_flops: 2.5,
+            ..input(10)
+        };
+        assert_eq!(
+            split(Policy::InferenceFirst, fractional),
+            Split {
+                training: 7,
+                inference: 3
+            }
+        );
     }
 
     #[test]
     fn fixed_share_rounds_half_up() {
-        assert_eq!(split(Policy::FixedShare(0.25), input(10)), Split { training: 3, inference: 7 });
-        assert_eq!(split(Policy::FixedShare(1.0), input(10)), Split { training: 10, inference: 0 });
+        assert_eq!(
+            split(Policy::FixedShare(0.25), input(10)),
+            Split {
+                training: 3,
+                inference: 7
+            }
+        );
+        assert_eq!(
+            split(Policy::FixedShare(1.0), input(10)),
+            Split {
+                training: 10,
+                inference: 0
+            }
+        );
     }
 
     #[test]
     fn training_reserve_fills_up_to_the_reserve() {
-        let partly = AllocationInput { training_chips: 80, ..input(50) };
-        assert_eq!(split(Policy::TrainingReserve(100), partly), Split { training: 20, inference: 30 });
+        let partly = AllocationInput {
+            training_chips: 80,
+            ..input(50)
+        };
+        assert_eq!(
+            split(Policy::TrainingReserve(100), partly),
+            Split {
+                training: 20,
+                inference: 30
+            }
+        );
     }
 
     #[test]
     fn foreign_chips_go_to_inference_when_training_is_domestic_only() {
-        let foreign = AllocationInput { eligible_for_training: false, ..input(100) };
-        assert_eq!(split(Policy::FixedShare(1.0), foreign), Split { training: 0, inference: 100 });
+        let foreign = AllocationInput {
+            eligible_for_training: false,
+            ..input(100)
+        };
+        assert_eq!(
+            split(Policy::FixedShare(1.0), foreign),
+            Split {
+                training: 0,
+                inference: 100
+            }
+        );
     }
 }

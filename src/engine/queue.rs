@@ -63,7 +63,10 @@ impl EventQueue {
     pub fn schedule(&mut self, time: u64, event: Event) {
         let phase = event.phase();
         assert!((time, phase) >= self.last, "event {event:?} scheduled in the past");
-        self.heap.push(Entry { key: (time, phase, self.next_seq), event });
+        self.heap.push(Entry {
+            key: (time, phase, self.next_seq),
+            event,
+        });
         self.next_seq += 1;
     }
 

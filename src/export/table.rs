@@ -22,8 +22,13 @@ pub fn milestone_table(summary: &Summary) -> String {
             m.quarter_p50.clone().unwrap_or_else(|| "never".to_string()),
         ]);
     }
-    let widths: Vec<usize> = (0..6).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
-    let mut out = format!("{} — {} trials, seed {}\n", summary.scenario, summary.trials, summary.seed);
+    let widths: Vec<usize> = (0..6)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = format!(
+        "{} — {} trials, seed {}\n",
+        summary.scenario, summary.trials, summary.seed
+    );
     for r in &rows {
         let line: Vec<String> = r.iter().zip(&widths).map(|(s, w)| format!("{s:<w$}")).collect();
         out.push_str(line.join("  ").trim_end());

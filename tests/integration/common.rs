@@ -27,7 +27,11 @@ pub fn repo() -> PathBuf {
 
 /// stdout and stderr as text, for assertion messages.
 pub fn text(o: &Output) -> String {
-    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// A small valid scenario used as the base of many tests.

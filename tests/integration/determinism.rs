@@ -1,7 +1,7 @@
 //! Same scenario and seed give byte-identical outputs, whatever the thread
 //! count; another seed gives other results.
 
-use crate::common::{repo, run_in, text, write, MINIMAL};
+use crate::common::{MINIMAL, repo, run_in, text, write};
 
 fn outputs(dir: &std::path::Path, out: &str) -> Vec<(String, Vec<u8>)> {
     ["summary.json", "milestones.csv", "quarters.csv"]
@@ -16,7 +16,20 @@ fn thread_count_does_not_change_a_byte() {
     let scenario = repo().join("scenarios/default.toml");
     let s = scenario.to_str().unwrap();
     for (threads, out) in [("1", "t1"), ("2", "t2"), ("3", "t3")] {
-        let o = run_in(dir.path(), &["run", s, "--trials", "3000", "--threads", threads, "--out", out, "--quiet"]);
+        let o = run_in(
+            dir.path(),
+            &[
+                "run",
+                s,
+                "--trials",
+                "3000",
+                "--threads",
+                threads,
+                "--out",
+                out,
+                "--quiet",
+            ],
+        );
         assert!(o.status.success(), "{}", text(&o));
     }
     let one = outputs(dir.path(), "t1");

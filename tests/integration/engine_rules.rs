@@ -90,7 +90,10 @@ fn all_fixed_scenario_matches_hand_computation() {
     // The share above the run's maximum size goes to inference.
     assert_eq!(median(&quarters, "2024Q4", "training_chips"), 2500.0);
     assert_eq!(median(&quarters, "2024Q4", "inference_chips"), 500.0);
-    assert_eq!(median(&quarters, "2024Q4", "delivered_domestic_chips_cumulative"), 4000.0);
+    assert_eq!(
+        median(&quarters, "2024Q4", "delivered_domestic_chips_cumulative"),
+        4000.0
+    );
 
     let m = |name: &str| s.milestones.iter().find(|m| m.name == name).unwrap();
     // 9e23 is passed during 2024Q3, 1e24 during 2024Q4 (after the Q3 deadline).
@@ -145,7 +148,12 @@ deadline = "2024Q2"
     // fail by chance with probability < 1e-6 for an arbitrary seed.
     let se = (p * (1.0 - p) / 20_000.0f64).sqrt();
     assert!((m.probability - p).abs() < 5.0 * se, "{} vs {p}", m.probability);
-    assert!(m.ci95_low < p && p < m.ci95_high, "[{}, {}] misses {p}", m.ci95_low, m.ci95_high);
+    assert!(
+        m.ci95_low < p && p < m.ci95_high,
+        "[{}, {}] misses {p}",
+        m.ci95_low,
+        m.ci95_high
+    );
     assert!(m.ci95_high - m.ci95_low < 0.02);
 }
 
@@ -311,7 +319,12 @@ fn adding_an_element_does_not_change_the_others_draws() {
     let (a, qa) = run(&base, &[]);
     let (b, qb) = run(&extended, &[]);
     assert_eq!(a.milestones[0].reached_by_deadline, b.milestones[0].reached_by_deadline);
-    let training_rows = |q: &str| q.lines().filter(|l| l.contains(",training_flop")).map(str::to_string).collect::<Vec<_>>();
+    let training_rows = |q: &str| {
+        q.lines()
+            .filter(|l| l.contains(",training_flop"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(training_rows(&qa), training_rows(&qb));
     assert_ne!(qa, qb, "the foreign chips should show up in inference");
 }

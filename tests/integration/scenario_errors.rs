@@ -1,1 +1,751 @@
-//! placeholder
+//! Invalid scenarios are rejected at the boundary: exit code 2, one line per
+//! problem in the form `<file>:<line>:<col>: <key.path>: <message>` (the
+//! first prefixed by `error: `), nothing written to the output folder, and
+//! never a panic. Both `validate` and `run` are checked on every file.
+//!
+//! Line numbers are computed from the text each test writes, never guessed.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::common::{MINIMAL, run_in, text, write};
+
+/// Name of the scenario file each test writes into its own temporary folder.
+const FILE: &str = "scenario.toml";
+
+/// One reported problem, parsed from a line of stderr.
+#[derive(Debug)]
+struct Problem {
+    file: String,
+    line: usize,
+    col: usize,
+    path: String,
+    message: String,
+}
+
+/// Parses every line of stderr of the form `[error: ]file:line:col: path: message`.
+fn problems(stderr: &str) -> Vec<Problem> {
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let l = l.strip_prefix("error: ").unwrap_or(l);
+            let mut parts = l.splitn(4, ':');
+            let file = parts.next()?.to_string();
+            let line = parts.next()?.parse().ok()?;
+            let col = parts.next()?.parse().ok()?;
+            let rest = parts.next()?.strip_prefix(' ')?;
+            let (path, message) = rest.split_once(": ")?;
+            Some(Problem {
+                file,
+                line,
+                col,
+                path: path.to_string(),
+                message: message.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// 1-based number of the only line of `text` containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    let hits: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(hits.len(), 1, "`{needle}` should be on exactly one line of:\n{text}");
+    hits[0]
+}
+
+/// MINIMAL with `from` (which must occur exactly once) replaced by `to`.
+fn edit(from: &str, to: &str) -> String {
+    assert_eq!(
+        MINIMAL.matches(from).count(),
+        1,
+        "`{from}` should occur once in MINIMAL"
+    );
+    MINIMAL.replace(from, to)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// Checks what every rejection shares: exit code 2, an `error: ` first line,
+/// no panic, nothing on stdout.
+fn assert_rejected(o: &Output) {
+    let err = stderr(o);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "exit code should be 2 for invalid input\n{}",
+        text(o)
+    );
+    assert!(!err.contains("panicked"), "panic instead of an error\n{}", text(o));
+    assert!(
+        err.starts_with("error: "),
+        "stderr should start with `error: `\n{}",
+        text(o)
+    );
+    assert!(o.stdout.is_empty(), "nothing should be printed on stdout\n{}", text(o));
+}
+
+/// Checks that a failed `run` left nothing behind in `dir`: no output folder
+/// and no temporary folders, only the scenario file.
+fn assert_nothing_written(dir: &Path, o: &Output) {
+    assert!(
+        !dir.join("out").exists(),
+        "the --out folder must not be created\n{}",
+        text(o)
+    );
+    let entries: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        entries,
+        vec![FILE.to_string()],
+        "a failed run must leave nothing behind\n{}",
+        text(o)
+    );
+}
+
+/// Writes `scenario` to a fresh folder, runs both `validate` and `run --out`,
+/// checks that both reject it the same way without writing anything, and
+/// returns the problems reported.
+fn rejected(scenario: &str) -> Vec<Problem> {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), FILE, scenario);
+
+    let v = run_in(dir.path(), &["validate", FILE]);
+    assert_rejected(&v);
+
+    let r = run_in(dir.path(), &["run", FILE, "--out", "out"]);
+    assert_rejected(&r);
+    assert_nothing_written(dir.path(), &r);
+    assert_eq!(
+        stderr(&v),
+        stderr(&r),
+        "validate and run should report the same problems"
+    );
+
+    let found = problems(&stderr(&v));
+    assert!(
+        !found.is_empty(),
+        "no `file:line:col: path: message` line in stderr\n{}",
+        text(&v)
+    );
+    for p in &found {
+        assert_eq!(p.file, FILE, "the error should name the file: {p:?}");
+        assert!(p.col >= 1, "columns are 1-based: {p:?}");
+    }
+    found
+}
+
+/// Asserts that exactly one problem is reported at `path`, on `line`, with
+/// every word of `words` in its message; returns it.
+fn expect<'a>(found: &'a [Problem], path: &str, line: usize, words: &[&str]) -> &'a Problem {
+    let at: Vec<&Problem> = found.iter().filter(|p| p.path == path).collect();
+    assert_eq!(at.len(), 1, "expected one problem at `{path}`, got: {found:#?}");
+    let p = at[0];
+    assert_eq!(p.line, line, "wrong line for `{path}`: {p:?}");
+    for w in words {
+        assert!(
+            p.message.contains(w),
+            "message for `{path}` should contain `{w}`: {p:?}"
+        );
+    }
+    p
+}
+
+/// MINIMAL plus a shock `ban` at 2024Q3 with this `probability`, stopping supply line `supply`.
+fn with_shock(probability: &str, supply: &str) -> String {
+    format!(
+        "{MINIMAL}\n[shocks.ban]\nat = \"2024Q3\"\nprobability = {probability}\neffects = [{{ supply = \"{supply}\", stop = true }}]\n"
+    )
+}
+
+// ---------------------------------------------------------------------------
+// 1. Unknown keys, with "did you mean" suggestions.
+
+#[test]
+fn unknown_top_level_table_is_named_with_a_suggestion() {
+    let s = format!("{MINIMAL}\n[chip.b]\npeak_flops = 1e14\n");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "chip",
+        line_of(&s, "[chip.b]"),
+        &["unknown field `chip`", "did you mean `chips`?"],
+    );
+}
+
+#[test]
+fn unknown_key_in_a_table_is_named_with_a_suggestion() {
+    let s = edit("mfu = 0.4", "mfu = 0.4\ngoodptu = 0.9");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "training.goodptu",
+        line_of(&s, "goodptu"),
+        &["unknown field `goodptu`", "did you mean `goodput`?"],
+    );
+}
+
+#[test]
+fn unknown_key_in_scenario_table_is_named_with_a_suggestion() {
+    let s = edit("seed = 7", "sed = 7");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "scenario.sed",
+        line_of(&s, "sed = 7"),
+        &["unknown field `sed`", "did you mean `seed`?"],
+    );
+}
+
+#[test]
+fn unknown_key_inside_an_inline_distribution_is_named_with_a_suggestion() {
+    let s = edit("alpha = 2", "alfa = 2");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let p = expect(
+        &found,
+        "supply.line.fill_rate.alfa",
+        line_of(&s, "alfa = 2"),
+        &["unknown field `alfa`", "did you mean `alpha`?"],
+    );
+    let col = s.lines().nth(p.line - 1).unwrap().find("alfa").unwrap() + 1;
+    assert_eq!(p.col, col, "the column should point at `alfa`: {p:?}");
+}
+
+#[test]
+fn unknown_key_inside_a_distribution_written_as_a_table_is_on_its_own_line() {
+    let s = edit("fill_rate = { dist = \"beta\", alpha = 2, beta = 3 }\n", "").replace(
+        "[training]",
+        "[supply.line.fill_rate]\ndist = \"beta\"\nalfa = 2\nbeta = 3\n\n[training]",
+    );
+    let found = rejected(&s);
+    expect(
+        &found,
+        "supply.line.fill_rate.alfa",
+        line_of(&s, "alfa = 2"),
+        &["unknown field `alfa`", "did you mean `alpha`?"],
+    );
+}
+
+#[test]
+fn unknown_key_inside_an_order_is_named_with_its_index() {
+    let s = edit("{ from = \"2024Q1\"", "{ frm = \"2024Q1\"");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "supply.line.orders[0].frm",
+        line_of(&s, "frm ="),
+        &["unknown field `frm`", "did you mean `from`?"],
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 2. Wrong types.
+
+#[test]
+fn string_where_a_number_is_expected() {
+    let s = edit("peak_flops = 1e14", "peak_flops = \"1e14\"");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "chips.a.peak_flops",
+        line_of(&s, "peak_flops"),
+        &["invalid type", "string", "expected a number"],
+    );
+
+    let s = edit("trials = 200", "trials = \"200\"");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "scenario.trials",
+        line_of(&s, "trials ="),
+        &["invalid type", "string \"200\""],
+    );
+}
+
+#[test]
+fn float_where_an_integer_chip_count_is_expected() {
+    let s = edit("chips = 1000 }", "chips = 1000.5 }");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "supply.line.orders[0].chips",
+        line_of(&s, "1000.5"),
+        &["invalid type", "floating point", "1000.5"],
+    );
+}
+
+#[test]
+fn negative_chip_count_is_rejected() {
+    let s = edit("chips = 1000 }", "chips = -5 }");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "supply.line.orders[0].chips",
+        line_of(&s, "chips = -5"),
+        &["-5"],
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 3. Impossible distribution parameters.
+
+#[test]
+fn beta_alpha_must_be_positive() {
+    for alpha in ["0", "-1"] {
+        let s = edit("alpha = 2", &format!("alpha = {alpha}"));
+        let found = rejected(&s);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        expect(
+            &found,
+            "supply.line.fill_rate",
+            line_of(&s, "alpha ="),
+            &["alpha must be > 0", &format!("got {alpha}")],
+        );
+    }
+}
+
+#[test]
+fn beta_alpha_in_a_distribution_table_points_into_that_table() {
+    let s = edit("fill_rate = { dist = \"beta\", alpha = 2, beta = 3 }\n", "").replace(
+        "[training]",
+        "[supply.line.fill_rate]\ndist = \"beta\"\nalpha = 0\nbeta = 3\n\n[training]",
+    );
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let p = &found[0];
+    assert!(p.path.starts_with("supply.line.fill_rate"), "{p:?}");
+    assert!(p.message.contains("alpha must be > 0"), "{p:?}");
+    // The table header or the offending `alpha` line are both fair places.
+    let ok = [line_of(&s, "[supply.line.fill_rate]"), line_of(&s, "alpha = 0")];
+    assert!(ok.contains(&p.line), "line {} should be one of {ok:?}: {p:?}", p.line);
+}
+
+#[test]
+fn interval_p5_must_be_below_p95() {
+    for (p5, p95) in [("0.5", "0.3"), ("0.4", "0.4")] {
+        let s = edit("mfu = 0.4", &format!("mfu = {{ p5 = {p5}, p95 = {p95} }}"));
+        let found = rejected(&s);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        expect(
+            &found,
+            "training.mfu",
+            line_of(&s, "mfu ="),
+            &["p5 must be below p95", &format!("p5 = {p5}")],
+        );
+    }
+}
+
+#[test]
+fn uniform_low_must_be_below_high() {
+    for (low, high) in [("2", "1"), ("1", "1")] {
+        let s = edit(
+            "lead_time_quarters = 0.5",
+            &format!("lead_time_quarters = {{ dist = \"uniform\", low = {low}, high = {high} }}"),
+        );
+        let found = rejected(&s);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        expect(
+            &found,
+            "supply.line.lead_time_quarters",
+            line_of(&s, "lead_time_quarters"),
+            &["uniform needs low < high", &format!("low = {low}, high = {high}")],
+        );
+    }
+}
+
+#[test]
+fn shock_probability_must_be_in_zero_one() {
+    let s = with_shock("1.5", "line");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "shocks.ban.probability",
+        line_of(&s, "probability = 1.5"),
+        &["[0, 1]", "1.5"],
+    );
+}
+
+#[test]
+fn nan_is_rejected() {
+    let s = edit("mfu = 0.4", "mfu = nan");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(&found, "training.mfu", line_of(&s, "mfu = nan"), &["finite", "NaN"]);
+
+    let s = edit("alpha = 2", "alpha = nan");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "supply.line.fill_rate",
+        line_of(&s, "alpha = nan"),
+        &["alpha", "finite", "NaN"],
+    );
+
+    let s = with_shock("nan", "line");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "shocks.ban.probability",
+        line_of(&s, "probability = nan"),
+        &["NaN"],
+    );
+}
+
+#[test]
+fn fixed_fill_rate_above_one_is_rejected() {
+    let s = edit(
+        "fill_rate = { dist = \"beta\", alpha = 2, beta = 3 }",
+        "fill_rate = 1.2",
+    );
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "supply.line.fill_rate",
+        line_of(&s, "fill_rate = 1.2"),
+        &["[0, 1]", "1.2"],
+    );
+}
+
+#[test]
+fn unknown_distribution_name_is_named_with_a_suggestion() {
+    let s = edit("dist = \"beta\"", "dist = \"betta\"");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "supply.line.fill_rate.dist",
+        line_of(&s, "betta"),
+        &[
+            "unknown distribution \"betta\"",
+            "uniform",
+            "triangular",
+            "did you mean \"beta\"?",
+        ],
+    );
+}
+
+#[test]
+fn zero_peak_flops_message_is_readable() {
+    // The valid range should be stated in a form a person can read, not as
+    // f64::MIN_POSITIVE written out in ~300 decimal digits.
+    let s = edit("peak_flops = 1e14", "peak_flops = 0");
+    let found = rejected(&s);
+    let p = expect(&found, "chips.a.peak_flops", line_of(&s, "peak_flops"), &["got 0"]);
+    assert!(
+        !p.message.contains("00000000000000000000"),
+        "unreadable range in message: {p:?}"
+    );
+    assert!(
+        p.message.len() < 200,
+        "message is {} bytes long: {p:?}",
+        p.message.len()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 4. References to undefined names.
+
+#[test]
+fn undefined_chip_of_a_supply_line_lists_defined_chips() {
+    let s = edit("chip = \"a\"", "chip = \"h100\"") + "\n[chips.c]\npeak_flops = 2e14\n";
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "supply.line.chip",
+        line_of(&s, "chip = \"h100\""),
+        &["chips \"h100\" is not defined", "defined: a, c"],
+    );
+}
+
+#[test]
+fn undefined_chip_of_inference_and_fleet_is_named() {
+    let s =
+        format!("{MINIMAL}\n[inference]\nunit_chip = \"b\"\ninitial_demand_chips = 10\n\n[fleet.zz]\ntraining = 5\n");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    expect(
+        &found,
+        "inference.unit_chip",
+        line_of(&s, "unit_chip"),
+        &["chips \"b\" is not defined", "defined: a"],
+    );
+    expect(
+        &found,
+        "fleet.zz",
+        line_of(&s, "[fleet.zz]"),
+        &["chips \"zz\" is not defined", "defined: a"],
+    );
+}
+
+#[test]
+fn undefined_supply_line_of_a_shock_effect_lists_defined_lines() {
+    let s = with_shock("0.5", "lne");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "shocks.ban.effects[0].supply",
+        line_of(&s, "supply = \"lne\""),
+        &[
+            "supply \"lne\" is not defined",
+            "defined: line",
+            "did you mean \"line\"?",
+        ],
+    );
+}
+
+#[test]
+fn undefined_supply_line_in_an_array_of_tables_points_at_its_entry() {
+    let s = format!(
+        "{MINIMAL}\n[shocks.ban]\nat = \"2024Q3\"\n\n[[shocks.ban.effects]]\nsupply = \"line\"\nstop = true\n\n[[shocks.ban.effects]]\nsupply = \"nope\"\nstop = true\n"
+    );
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "shocks.ban.effects[1].supply",
+        line_of(&s, "\"nope\""),
+        &["supply \"nope\" is not defined", "defined: line"],
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 5. Quarters: outside the horizon, malformed.
+
+#[test]
+fn deadline_outside_the_horizon_is_rejected() {
+    // MINIMAL: 8 quarters from 2024Q1, so the horizon is 2024Q1..=2025Q4.
+    for deadline in ["2027Q1", "2026Q1", "2023Q4"] {
+        let s = edit("deadline = \"2025Q2\"", &format!("deadline = \"{deadline}\""));
+        let found = rejected(&s);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        expect(
+            &found,
+            "milestones.m.deadline",
+            line_of(&s, "deadline ="),
+            &[deadline, "outside the horizon", "2024Q1..=2025Q4"],
+        );
+    }
+}
+
+#[test]
+fn malformed_quarter_is_rejected_with_the_expected_form() {
+    let s = edit("start = \"2024Q1\"", "start = \"2024Q5\"");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "scenario.start",
+        line_of(&s, "start ="),
+        &["`2024Q5` is not a quarter", "YYYYQn"],
+    );
+
+    let s = edit("deadline = \"2025Q2\"", "deadline = \"2024Q5\"");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "milestones.m.deadline",
+        line_of(&s, "deadline ="),
+        &["`2024Q5` is not a quarter"],
+    );
+
+    let s = edit("to = \"2024Q4\"", "to = \"2024Q5\"");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "supply.line.orders[0].to",
+        line_of(&s, "2024Q5"),
+        &["`2024Q5` is not a quarter"],
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 6. Absurd sizes.
+
+#[test]
+fn trials_above_the_limit_in_the_file() {
+    for trials in ["200000000", "100000001", "0"] {
+        let s = edit("trials = 200", &format!("trials = {trials}"));
+        let found = rejected(&s);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        expect(
+            &found,
+            "scenario.trials",
+            line_of(&s, "trials ="),
+            &["between 1 and 100000000", &format!("got {trials}")],
+        );
+    }
+}
+
+#[test]
+fn horizon_of_zero_or_five_hundred_quarters_is_rejected() {
+    for h in ["0", "500"] {
+        let s = edit("horizon_quarters = 8", &format!("horizon_quarters = {h}"));
+        let found = rejected(&s);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        expect(
+            &found,
+            "scenario.horizon_quarters",
+            line_of(&s, "horizon_quarters"),
+            &["between 1 and 200", &format!("got {h}")],
+        );
+    }
+}
+
+#[test]
+fn trials_out_of_range_on_the_command_line() {
+    for trials in ["0", "100000001"] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), FILE, MINIMAL);
+        let o = run_in(dir.path(), &["run", FILE, "--trials", trials, "--out", "out"]);
+        assert_rejected(&o);
+        assert_nothing_written(dir.path(), &o);
+        let err = stderr(&o);
+        assert!(err.contains("--trials"), "should name the option\n{}", text(&o));
+        assert!(
+            err.contains(&format!("got {trials}")),
+            "should give the value\n{}",
+            text(&o)
+        );
+        assert!(err.contains("100000000"), "should give the limit\n{}", text(&o));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 7. Every problem of a file is reported.
+
+#[test]
+fn several_problems_are_all_reported_one_per_line() {
+    let s = edit("trials = 200", "trials = 200000000")
+        .replace("chip = \"a\"", "chip = \"b\"")
+        .replace("alpha = 2", "alpha = 0")
+        .replace("deadline = \"2025Q2\"", "deadline = \"2027Q1\"")
+        .replace("mfu = 0.4", "mfu = 1.5");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 5, "one line per problem: {found:#?}");
+    expect(&found, "scenario.trials", line_of(&s, "trials ="), &["got 200000000"]);
+    expect(
+        &found,
+        "supply.line.chip",
+        line_of(&s, "chip = \"b\""),
+        &["chips \"b\" is not defined"],
+    );
+    expect(
+        &found,
+        "supply.line.fill_rate",
+        line_of(&s, "alpha = 0"),
+        &["alpha must be > 0"],
+    );
+    expect(&found, "training.mfu", line_of(&s, "mfu ="), &["[0, 1]", "1.5"]);
+    expect(
+        &found,
+        "milestones.m.deadline",
+        line_of(&s, "deadline ="),
+        &["outside the horizon"],
+    );
+    // Reported in file order.
+    let lines: Vec<usize> = found.iter().map(|p| p.line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted, "problems should be reported in file order");
+}
+
+#[test]
+fn validate_reports_the_problems_of_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = edit("chip = \"a\"", "chip = \"b\"").replace("alpha = 2", "alpha = 0");
+    let b = edit("deadline = \"2025Q2\"", "deadline = \"2027Q1\"");
+    write(dir.path(), "a.toml", &a);
+    write(dir.path(), "b.toml", &b);
+    write(dir.path(), "ok.toml", MINIMAL);
+    let o = run_in(dir.path(), &["validate", "a.toml", "ok.toml", "b.toml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{}", text(&o));
+    let found = problems(&err);
+    assert_eq!(found.len(), 3, "{found:#?}");
+    let in_a: Vec<&Problem> = found.iter().filter(|p| p.file == "a.toml").collect();
+    let in_b: Vec<&Problem> = found.iter().filter(|p| p.file == "b.toml").collect();
+    assert_eq!(in_a.len(), 2, "{found:#?}");
+    assert_eq!(in_b.len(), 1, "{found:#?}");
+    assert_eq!(in_b[0].path, "milestones.m.deadline");
+    assert_eq!(in_b[0].line, line_of(&b, "deadline ="));
+    assert!(found.iter().all(|p| p.file != "ok.toml"), "{found:#?}");
+}
+
+// ---------------------------------------------------------------------------
+// Syntax errors.
+
+#[test]
+fn toml_syntax_error_is_located() {
+    let s = edit("name = \"base\"", "name = \"base");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].line, line_of(&s, "name = \"base"), "{found:#?}");
+}
+
+#[test]
+fn duplicate_key_names_its_key_path() {
+    let s = edit("seed = 7", "seed = 7\nseed = 8");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(&found, "scenario.seed", line_of(&s, "seed = 8"), &["duplicate key"]);
+}
+
+// ---------------------------------------------------------------------------
+// 8. A missing file.
+
+#[test]
+fn missing_scenario_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["validate", "nope.toml"][..],
+        &["run", "nope.toml", "--out", "out"][..],
+    ] {
+        let o = run_in(dir.path(), args);
+        assert_rejected(&o);
+        let err = stderr(&o);
+        assert!(err.contains("nope.toml"), "should name the file\n{}", text(&o));
+        assert!(
+            err.contains("cannot read scenario file"),
+            "should say what failed\n{}",
+            text(&o)
+        );
+        assert!(!dir.path().join("out").exists(), "{}", text(&o));
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing should be written"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 9. The base scenario is valid.
+
+#[test]
+fn minimal_scenario_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), FILE, MINIMAL);
+    let o = run_in(dir.path(), &["validate", FILE]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(FILE) && out.contains("ok"), "{}", text(&o));
+    assert!(o.stderr.is_empty(), "{}", text(&o));
+}

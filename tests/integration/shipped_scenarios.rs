@@ -15,7 +15,10 @@ fn shipped() -> Vec<std::path::PathBuf> {
 #[test]
 fn all_shipped_scenarios_validate() {
     let files = shipped();
-    assert!(files.len() >= 5, "expected default, minimal and three variants, found {files:?}");
+    assert!(
+        files.len() >= 5,
+        "expected default, minimal and three variants, found {files:?}"
+    );
     let dir = tempfile::tempdir().unwrap();
     for f in files {
         let o = run_in(dir.path(), &["validate", f.to_str().unwrap()]);
@@ -29,7 +32,10 @@ fn every_figure_of_the_default_scenario_is_sourced_or_derived() {
     // numbers carry `source = "…"`, echoed in summary.json for audit.
     let dir = tempfile::tempdir().unwrap();
     let f = repo().join("scenarios/default.toml");
-    let o = run_in(dir.path(), &["run", f.to_str().unwrap(), "--trials", "500", "--out", "out"]);
+    let o = run_in(
+        dir.path(),
+        &["run", f.to_str().unwrap(), "--trials", "500", "--out", "out"],
+    );
     assert!(o.status.success(), "{}", text(&o));
     let s: sancsim::results::Summary =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
@@ -40,4 +46,27 @@ fn every_figure_of_the_default_scenario_is_sourced_or_derived() {
     for m in &s.milestones {
         assert!(stdout.contains(&m.name), "table lacks {}: {stdout}", m.name);
     }
+}
+
+#[test]
+fn the_scenario_walked_through_in_readme_is_valid() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let block = readme.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).expect("a toml block");
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::write(dir.path(), "readme.toml", block);
+    let o = run_in(dir.path(), &["validate", "readme.toml"]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn outputs_follow_the_files_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = repo().join("scenarios/default.toml");
+    let o = run_in(dir.path(), &["run", f.to_str().unwrap(), "--trials", "100", "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let toml = std::fs::read_to_string(&f).unwrap();
+    let in_file: Vec<&str> = toml.lines().filter_map(|l| l.strip_prefix("[milestones.")?.strip_suffix(']')).collect();
+    let csv = std::fs::read_to_string(dir.path().join("out/milestones.csv")).unwrap();
+    let in_csv: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(in_file, in_csv);
 }
