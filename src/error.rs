@@ -152,7 +152,10 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 2).max(2))
+        .filter(|(d, c)| {
+            let longest = c.len().max(word.len());
+            *d < longest && *d <= (longest / 2).max(2)
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

@@ -8,7 +8,9 @@ fn main() {
     match execute(cli) {
         Ok(out) => print!("{out}"),
         Err(e) => {
-            eprintln!("error: {e}");
+            for line in e.to_string().lines() {
+                eprintln!("error: {line}");
+            }
             std::process::exit(e.exit_code());
         }
     }

@@ -423,6 +423,9 @@ impl Ctx<'_> {
 }
 
 fn range_text(min: f64, max: f64) -> String {
+    if min == f64::MIN_POSITIVE {
+        return format!("(0, {}]", format_number(max));
+    }
     match (min.is_finite(), max.is_finite()) {
         (true, true) => format!("[{}, {}]", format_number(min), format_number(max)),
         (true, false) => format!("[{}, ∞)", format_number(min)),
@@ -432,7 +435,9 @@ fn range_text(min: f64, max: f64) -> String {
 
 /// A number in short form: integers plainly, others in shortest round-trip form.
 pub fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+    if v.abs() >= 1e15 || (v != 0.0 && v.abs() < 1e-4) {
+        format!("{v:e}")
+    } else if v.fract() == 0.0 {
         format!("{}", v as i64)
     } else {
         format!("{v}")

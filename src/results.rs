@@ -38,6 +38,15 @@ pub struct Summary {
     pub milestones: Vec<MilestoneResult>,
     /// Percentiles of each metric at the end of each quarter.
     pub quarterly: Vec<QuarterRow>,
+    /// Chips of domestic types ordered by the end of each quarter, cumulative
+    /// (backlog re-orders not counted twice).
+    pub ordered_domestic_cumulative: Vec<f64>,
+    /// Distribution of cumulative domestic training FLOP at the horizon:
+    /// trials per bin of a tenth of a decade, `[log10 of the bin's lower edge, trials]`;
+    /// trials with no training compute are in `trials_without_training`.
+    pub training_flop_domestic_at_horizon: Vec<(f64, u64)>,
+    /// Trials whose domestic training compute at the horizon is zero.
+    pub trials_without_training: u64,
     /// Every figure of the scenario file, with its source where given.
     pub assumptions: Vec<Assumption>,
 }
@@ -161,6 +170,33 @@ impl Summary {
                 });
             }
         }
+        let mut ordered = 0.0;
+        let ordered_domestic_cumulative = (0..model.horizon() as usize)
+            .map(|q| {
+                ordered += model
+                    .supply
+                    .iter()
+                    .filter(|l| model.chips[l.chip].domestic)
+                    .map(|l| l.orders[q] as f64)
+                    .sum::<f64>();
+                ordered
+            })
+            .collect();
+        let last = agg.metric(model.horizon() - 1, Metric::TrainingFlopDomestic);
+        let mut decades: Vec<(f64, u64)> = Vec::new();
+        let mut trials_without_training = 0;
+        for (v, c) in last.buckets() {
+            if v <= 0.0 {
+                trials_without_training += c;
+                continue;
+            }
+            let bin = (v.log10() * 10.0).floor() / 10.0;
+            let bin = round_significant(bin, 6);
+            match decades.last_mut() {
+                Some((b, n)) if *b == bin => *n += c,
+                _ => decades.push((bin, c)),
+            }
+        }
         Summary {
             scenario: model.name.clone(),
             description: model.description.clone(),
@@ -173,6 +209,9 @@ impl Summary {
             quarters: (0..model.horizon() as usize).map(label).collect(),
             milestones,
             quarterly,
+            ordered_domestic_cumulative,
+            training_flop_domestic_at_horizon: decades,
+            trials_without_training,
             assumptions: model.assumptions.clone(),
         }
     }

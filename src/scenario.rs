@@ -269,7 +269,22 @@ fn toml_error(text: &str, file: &str, e: &toml::de::Error, mut key_path: KeyPath
         }
         None => (None, None),
     };
-    let mut message = e.message().trim().to_string();
+    let mut message = e
+        .message()
+        .trim()
+        .replace("expected u64", "expected a whole number >= 0")
+        .replace("expected u32", "expected a whole number >= 0")
+        .replace("expected f64", "expected a number");
+    if key_path.0.is_empty() {
+        if let Some(span) = e.span() {
+            key_path = path_at(text, span);
+            if message.starts_with("duplicate key") {
+                if let Some(Seg::Key(k)) = key_path.0.last() {
+                    message = format!("duplicate key `{k}`: each key may appear once per table");
+                }
+            }
+        }
+    }
     if let Some((word, expected)) = unknown_name(&message) {
         if message.starts_with("unknown field") && key_path.0.last() != Some(&Seg::Key(word.clone())) {
             key_path.0.push(Seg::Key(word.clone()));
@@ -296,6 +311,31 @@ fn unknown_name(message: &str) -> Option<(String, Vec<String>)> {
     let ticked: Vec<String> = message.split('`').skip(1).step_by(2).map(str::to_string).collect();
     let (first, rest) = ticked.split_first()?;
     Some((first.clone(), rest.to_vec()))
+}
+
+/// Best-effort key path of a position in a file that does not parse: the
+/// last `[table]` header before it, plus the key written at `span`.
+fn path_at(text: &str, span: std::ops::Range<usize>) -> KeyPath {
+    let start = span.start.min(text.len());
+    let mut path = KeyPath::root();
+    for line in text[..start].lines() {
+        let l = line.trim();
+        if l.starts_with('[') {
+            let inner = l.trim_start_matches('[').split(']').next().unwrap_or("");
+            path = KeyPath(
+                inner
+                    .split('.')
+                    .map(|k| Seg::Key(k.trim().trim_matches('"').to_string()))
+                    .collect(),
+            );
+        }
+    }
+    let end = span.end.clamp(start, text.len());
+    let word = text.get(start..end).unwrap_or("").trim();
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        path.0.push(Seg::Key(word.to_string()));
+    }
+    path
 }
 
 /// 1-based line and column of a byte offset.

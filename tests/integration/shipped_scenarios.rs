@@ -51,7 +51,11 @@ fn every_figure_of_the_default_scenario_is_sourced_or_derived() {
 #[test]
 fn the_scenario_walked_through_in_readme_is_valid() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let block = readme.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).expect("a toml block");
+    let block = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a toml block");
     let dir = tempfile::tempdir().unwrap();
     crate::common::write(dir.path(), "readme.toml", block);
     let o = run_in(dir.path(), &["validate", "readme.toml"]);
@@ -62,10 +66,16 @@ fn the_scenario_walked_through_in_readme_is_valid() {
 fn outputs_follow_the_files_order() {
     let dir = tempfile::tempdir().unwrap();
     let f = repo().join("scenarios/default.toml");
-    let o = run_in(dir.path(), &["run", f.to_str().unwrap(), "--trials", "100", "--out", "out", "--quiet"]);
+    let o = run_in(
+        dir.path(),
+        &["run", f.to_str().unwrap(), "--trials", "100", "--out", "out", "--quiet"],
+    );
     assert!(o.status.success(), "{}", text(&o));
     let toml = std::fs::read_to_string(&f).unwrap();
-    let in_file: Vec<&str> = toml.lines().filter_map(|l| l.strip_prefix("[milestones.")?.strip_suffix(']')).collect();
+    let in_file: Vec<&str> = toml
+        .lines()
+        .filter_map(|l| l.strip_prefix("[milestones.")?.strip_suffix(']'))
+        .collect();
     let csv = std::fs::read_to_string(dir.path().join("out/milestones.csv")).unwrap();
     let in_csv: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
     assert_eq!(in_file, in_csv);
