@@ -7,6 +7,7 @@
 //! bytes and [`output`] writes them.
 #![warn(missing_docs)]
 
+pub mod charts;
 pub mod cli;
 pub mod dist;
 pub mod engine;
@@ -15,6 +16,7 @@ pub mod export;
 pub mod model;
 pub mod output;
 pub mod quarter;
+pub mod report;
 pub mod results;
 pub mod rng;
 pub mod scenario;
