@@ -2,16 +2,20 @@
 //! files, call the library and write outputs. `main` only maps errors to
 //! exit codes.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::charts;
 use crate::error::Error;
 use crate::export;
 use crate::model::{MAX_TRIALS, Model};
-use crate::output::write_folder;
+use crate::output::{write_file, write_folder};
+use crate::report;
 use crate::results::Summary;
-use crate::trials::run_trials;
+use crate::trials::run_trials_with_progress;
 
 /// Monte Carlo simulation of AI-chip supply under export controls: the
 /// probability of reaching training-compute milestones with domestic chips.
@@ -32,8 +36,27 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Simulate a scenario and write summary.json, milestones.csv and quarters.csv.
+    /// Simulate a scenario; write results, charts and reports into one folder.
     Run(RunArgs),
+    /// Run every scenario of folders or lists of files, and compare them.
+    Batch(BatchArgs),
+}
+
+/// Options shared by `run` and `batch`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimArgs {
+    /// Number of trials (default: each scenario's `trials`).
+    #[arg(long)]
+    pub trials: Option<u64>,
+    /// Seed of all random streams (default: each scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print nothing but errors, and no progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Options of `sancsim run`.
@@ -41,21 +64,26 @@ pub enum Command {
 pub struct RunArgs {
     /// Scenario file (TOML).
     pub file: PathBuf,
-    /// Number of trials (default: the scenario's `trials`).
-    #[arg(long)]
-    pub trials: Option<u64>,
-    /// Seed of all random streams (default: the scenario's `seed`).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
     /// Output folder (default: outputs/<file stem>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Print nothing on success.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// Simulation options.
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+/// Options of `sancsim batch`.
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// Scenario files, or folders whose `*.toml` files are all run.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder: one subfolder per scenario plus the index (default: outputs/).
+    #[arg(long, default_value = "outputs")]
+    pub out: PathBuf,
+    /// Simulation options.
+    #[command(flatten)]
+    pub sim: SimArgs,
 }
 
 /// Runs a parsed command line; returns what to print on stdout.
@@ -63,6 +91,7 @@ pub fn execute(cli: Cli) -> Result<String, Error> {
     match cli.command {
         Command::Validate { files } => validate(&files),
         Command::Run(args) => run(&args),
+        Command::Batch(args) => batch(&args),
     }
 }
 
@@ -89,47 +118,87 @@ fn validate(files: &[PathBuf]) -> Result<String, Error> {
                 m.horizon(),
                 m.calendar.start()
             )),
-            Err(Error::Scenario(e)) => errors.extend(e),
-            Err(e) => return Err(e),
+            Err(Error::Scenario(e)) => errors.extend(e.iter().map(ToString::to_string)),
+            Err(e) => errors.push(e.to_string()),
         }
     }
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(Error::Scenario(errors))
+        Err(Error::Usage(errors.join("\n")))
     }
 }
 
-fn default_out(file: &Path) -> PathBuf {
-    let stem = file
-        .file_stem()
+fn file_stem(file: &Path) -> String {
+    file.file_stem()
         .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_else(|| "scenario".into());
-    Path::new("outputs").join(stem)
+        .unwrap_or_else(|| "scenario".into())
 }
 
-fn run(args: &RunArgs) -> Result<String, Error> {
-    let (model, text) = load(&args.file)?;
-    let trials = args.trials.unwrap_or(model.trials);
-    if trials == 0 || trials > MAX_TRIALS {
-        return Err(Error::Usage(format!(
-            "--trials must be between 1 and {MAX_TRIALS}, got {trials}"
-        )));
+fn check_sim_args(sim: &SimArgs) -> Result<(), Error> {
+    if let Some(t) = sim.trials {
+        if t == 0 || t > MAX_TRIALS {
+            return Err(Error::Usage(format!(
+                "--trials must be between 1 and {MAX_TRIALS}, got {t}"
+            )));
+        }
     }
-    if args.threads == Some(0) {
+    if sim.threads == Some(0) {
         return Err(Error::Usage("--threads must be at least 1".into()));
     }
-    let seed = args.seed.unwrap_or(model.seed);
-    let aggregate = run_trials(&model, seed, 0..trials, args.threads)?;
-    let summary = Summary::new(&model, &aggregate, seed, &Model::fingerprint(&text));
-    let files = vec![
+    Ok(())
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+fn progress_bar(trials: u64, label: &str, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(trials), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} trials, {per_sec}, ETA {eta}")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(label.to_string());
+    bar
+}
+
+/// Output files of a run: (file name, bytes).
+type OutputFiles = Vec<(String, Vec<u8>)>;
+
+/// Simulates one loaded scenario and returns its summary and output files.
+fn simulate(model: &Model, text: &str, sim: &SimArgs, label: &str) -> Result<(Summary, OutputFiles), Error> {
+    let trials = sim.trials.unwrap_or(model.trials);
+    let seed = sim.seed.unwrap_or(model.seed);
+    let bar = progress_bar(trials, label, sim.quiet);
+    let aggregate = run_trials_with_progress(model, seed, 0..trials, sim.threads, &|n| bar.inc(n))?;
+    bar.finish_and_clear();
+    let summary = Summary::new(model, &aggregate, seed, &Model::fingerprint(text));
+    let charts = charts::render_all(&summary).map_err(|e| Error::Run(e.to_string()))?;
+    let mut files = vec![
         ("summary.json".to_string(), export::summary_json(&summary)),
         ("milestones.csv".to_string(), export::csv::milestones_csv(&summary)),
         ("quarters.csv".to_string(), export::csv::quarters_csv(&summary)),
+        ("report.html".to_string(), report::html(&summary, &charts)),
+        ("report.md".to_string(), report::markdown(&summary, &charts)),
     ];
-    let out = args.out.clone().unwrap_or_else(|| default_out(&args.file));
+    for c in &charts {
+        files.push((format!("{}.svg", c.stem), c.svg.clone().into_bytes()));
+        files.push((format!("{}.png", c.stem), c.png.clone()));
+    }
+    Ok((summary, files))
+}
+
+fn run(args: &RunArgs) -> Result<String, Error> {
+    check_sim_args(&args.sim)?;
+    let (model, text) = load(&args.file)?;
+    let (summary, files) = simulate(&model, &text, &args.sim, &file_stem(&args.file))?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(file_stem(&args.file)));
     write_folder(&out, &files)?;
-    if args.quiet {
+    if args.sim.quiet {
         return Ok(String::new());
     }
     Ok(format!(
@@ -137,4 +206,118 @@ fn run(args: &RunArgs) -> Result<String, Error> {
         export::table::milestone_table(&summary),
         out.display()
     ))
+}
+
+/// The scenario files named by `inputs`: files as given, folders as their
+/// `*.toml` files in name order.
+fn scenario_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+                .map_err(|e| Error::io(input, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(Error::Usage(format!(
+                    "{}: no *.toml scenario files in this folder",
+                    input.display()
+                )));
+            }
+            files.extend(found);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn batch(args: &BatchArgs) -> Result<String, Error> {
+    check_sim_args(&args.sim)?;
+    let files = scenario_files(&args.inputs)?;
+    let mut done: Vec<(String, Summary)> = Vec::new();
+    let mut failures: Vec<(PathBuf, Error)> = Vec::new();
+    let mut used = std::collections::BTreeSet::new();
+    let mut out = String::new();
+    for file in &files {
+        // Folder per scenario: the file stem, made unique within the batch.
+        let stem = file_stem(file);
+        let mut folder = stem.clone();
+        let mut k = 2;
+        while !used.insert(folder.clone()) {
+            folder = format!("{stem}-{k}");
+            k += 1;
+        }
+        let result = load(file).and_then(|(model, text)| {
+            let (summary, files) = simulate(&model, &text, &args.sim, &folder)?;
+            write_folder(&args.out.join(&folder), &files)?;
+            Ok(summary)
+        });
+        match result {
+            Ok(summary) => {
+                if !args.sim.quiet {
+                    out.push_str(&export::table::milestone_table(&summary));
+                    out.push_str(&format!("results in {}\n\n", args.out.join(&folder).display()));
+                }
+                done.push((folder, summary));
+            }
+            Err(e) => {
+                for line in e.to_string().lines() {
+                    eprintln!("error: {line}");
+                }
+                failures.push((file.clone(), e));
+            }
+        }
+    }
+    if !done.is_empty() {
+        write_index(&args.out, &done, &failures)?;
+        if !args.sim.quiet {
+            out.push_str(&format!(
+                "comparison of {} scenarios in {}\n",
+                done.len(),
+                args.out.join("index.csv").display()
+            ));
+        }
+    }
+    if failures.is_empty() {
+        return Ok(out);
+    }
+    print!("{out}");
+    let worst = failures.iter().map(|(_, e)| e.exit_code()).max().unwrap_or(1);
+    let msg = format!(
+        "{} of {} scenarios failed: {}",
+        failures.len(),
+        files.len(),
+        failed_list(&failures)
+    );
+    Err(if worst == 2 { Error::Usage(msg) } else { Error::Run(msg) })
+}
+
+fn failed_list(failures: &[(PathBuf, Error)]) -> String {
+    failures
+        .iter()
+        .map(|(p, _)| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `index.csv` (milestone probabilities side by side), `index.md` and the
+/// comparison chart.
+fn write_index(dir: &Path, done: &[(String, Summary)], failures: &[(PathBuf, Error)]) -> Result<(), Error> {
+    let rows: Vec<(String, Vec<crate::results::MilestoneResult>)> = done
+        .iter()
+        .map(|(_, s)| (s.scenario.clone(), s.milestones.clone()))
+        .collect();
+    write_file(&dir.join("index.csv"), &export::csv::index_csv(done))?;
+    let chart = charts::batch_comparison(&rows).map_err(|e| Error::Run(e.to_string()))?;
+    write_file(&dir.join(format!("{}.svg", chart.stem)), chart.svg.as_bytes())?;
+    write_file(&dir.join(format!("{}.png", chart.stem)), &chart.png)?;
+    let failed: Vec<String> = failures.iter().map(|(p, e)| format!("{}: {e}", p.display())).collect();
+    write_file(
+        &dir.join("index.md"),
+        &export::table::index_markdown(done, &failed, &chart),
+    )?;
+    Ok(())
 }

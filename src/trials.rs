@@ -87,6 +87,18 @@ impl Aggregate {
 /// Runs trials `range` of `model` with `seed` on `threads` threads (all
 /// available cores when `None`).
 pub fn run_trials(model: &Model, seed: u64, range: Range<u64>, threads: Option<usize>) -> Result<Aggregate, Error> {
+    run_trials_with_progress(model, seed, range, threads, &|_| {})
+}
+
+/// [`run_trials`], calling `progress(n)` each time a block of `n` trials is done
+/// (from worker threads, in no particular order).
+pub fn run_trials_with_progress(
+    model: &Model,
+    seed: u64,
+    range: Range<u64>,
+    threads: Option<usize>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Aggregate, Error> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         builder = builder.num_threads(t);
@@ -102,10 +114,12 @@ pub fn run_trials(model: &Model, seed: u64, range: Range<u64>, threads: Option<u
                 || (Workspace::new(model), Aggregate::new(model)),
                 |(mut ws, mut agg), b| {
                     let first = range.start + b * BLOCK;
-                    for trial in first..(first + BLOCK).min(range.end) {
+                    let last = (first + BLOCK).min(range.end);
+                    for trial in first..last {
                         simulate_trial(model, seed, trial, &mut ws);
                         agg.add(&ws.outcome);
                     }
+                    progress(last - first);
                     (ws, agg)
                 },
             )

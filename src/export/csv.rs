@@ -57,3 +57,39 @@ pub fn quarters_csv(summary: &Summary) -> Vec<u8> {
     }
     out.into_bytes()
 }
+
+/// Milestone names over several summaries, in first-seen order.
+pub fn milestone_names(summaries: &[(String, Summary)]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (_, s) in summaries {
+        for m in &s.milestones {
+            if !names.contains(&m.name) {
+                names.push(m.name.clone());
+            }
+        }
+    }
+    names
+}
+
+/// `index.csv` of a batch: one row per milestone name, and for each scenario
+/// (named by its output folder) its probability and 95% interval side by side.
+pub fn index_csv(summaries: &[(String, Summary)]) -> Vec<u8> {
+    let mut out = String::from("milestone");
+    for (folder, _) in summaries {
+        for col in ["probability", "ci95_low", "ci95_high"] {
+            out.push_str(&format!(",{}", field(&format!("{folder}:{col}"))));
+        }
+    }
+    out.push('\n');
+    for name in milestone_names(summaries) {
+        out.push_str(&field(&name));
+        for (_, s) in summaries {
+            match s.milestones.iter().find(|m| m.name == name) {
+                Some(m) => out.push_str(&format!(",{},{},{}", m.probability, m.ci95_low, m.ci95_high)),
+                None => out.push_str(",,,"),
+            }
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}

@@ -1,8 +1,11 @@
 //! Integration tests: the built `sancsim` binary on real files in temporary
 //! folders. One module per topic.
 
+mod batch;
 mod common;
 mod determinism;
 mod engine_rules;
+mod outputs;
+mod report_browser;
 mod scenario_errors;
 mod shipped_scenarios;

@@ -1,0 +1,388 @@
+//! The look shared by every chart: colours, font sizes, the page frame
+//! (title, subtitle, legend panel) and number formats. One element keeps one
+//! colour across charts and runs.
+
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::Failure;
+
+/// The embedded font, so charts never depend on the fonts of the machine.
+const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+/// Family name every text style uses; the embedded font is registered under it.
+pub const FAMILY: &str = "sans-serif";
+
+/// Page background.
+pub const BACKGROUND: RGBColor = WHITE;
+/// Titles, axis descriptions and legend text.
+pub const TEXT: RGBColor = RGBColor(34, 34, 34);
+/// Subtitles and secondary notes.
+pub const MUTED: RGBColor = RGBColor(100, 100, 100);
+/// Axis lines and tick labels.
+pub const AXIS: RGBColor = RGBColor(90, 90, 90);
+/// Major grid lines.
+pub const GRID: RGBColor = RGBColor(228, 228, 228);
+
+/// Domestic chips delivered.
+pub const DOMESTIC: RGBColor = RGBColor(31, 119, 180);
+/// Chips in training, and training compute.
+pub const TRAINING: RGBColor = RGBColor(255, 127, 14);
+/// Chips serving inference.
+pub const INFERENCE: RGBColor = RGBColor(44, 160, 44);
+/// Inference demand left unserved.
+pub const SHORTFALL: RGBColor = RGBColor(214, 39, 40);
+/// Reference quantities (chips ordered).
+pub const REFERENCE: RGBColor = RGBColor(110, 110, 110);
+/// Error bars.
+pub const WHISKER: RGBColor = RGBColor(40, 40, 40);
+
+/// Colours of milestones (milestone `k` is `PALETTE[k % len]`) and of
+/// scenarios in the batch comparison (Tableau 10).
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Opacity of the outer (5–95%) band of a fan.
+pub const OUTER_BAND: f64 = 0.16;
+/// Opacity of the inner (25–75%) band of a fan.
+pub const INNER_BAND: f64 = 0.36;
+/// Opacity of a confidence band around a probability curve.
+pub const CI_BAND: f64 = 0.18;
+/// Opacity of stacked areas.
+pub const AREA: f64 = 0.55;
+
+/// Title font size, pixels.
+pub const TITLE_SIZE: f64 = 22.0;
+/// Subtitle font size, pixels.
+pub const SUBTITLE_SIZE: f64 = 15.0;
+/// Axis description font size, pixels.
+pub const AXIS_DESC_SIZE: f64 = 16.0;
+/// Tick label font size, pixels.
+pub const TICK_SIZE: f64 = 14.0;
+/// Legend font size, pixels.
+pub const LEGEND_SIZE: f64 = 14.0;
+/// Annotation (labels inside the plot) font size, pixels.
+pub const NOTE_SIZE: f64 = 13.0;
+
+/// Height of the title block, pixels.
+pub const HEADER_HEIGHT: u32 = 62;
+/// Width of the legend panel on the right, pixels.
+pub const LEGEND_WIDTH: u32 = 236;
+/// Space around the plot, pixels.
+pub const MARGIN: u32 = 14;
+/// Height of the x tick labels and description, pixels.
+pub const X_LABEL_AREA: u32 = 52;
+/// Width of the y tick labels and description, pixels.
+pub const Y_LABEL_AREA: u32 = 74;
+
+/// Radius of point markers, pixels.
+pub const MARKER_RADIUS: i32 = 5;
+/// Length of a dash in dashed lines, pixels.
+pub const DASH: i32 = 7;
+/// Gap between dashes, pixels.
+pub const DASH_GAP: i32 = 5;
+/// Line width of main series, pixels.
+pub const LINE_WIDTH: u32 = 3;
+/// Line width of reference and marker lines, pixels.
+pub const THIN_WIDTH: u32 = 2;
+
+/// Registers the embedded font once per process.
+pub fn ensure_font() -> Result<(), String> {
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            plotters::style::register_font(FAMILY, FontStyle::Normal, FONT)
+                .map_err(|_| "the embedded font DejaVuSans.ttf cannot be read".to_string())
+        })
+        .clone()
+}
+
+/// Text of `size` pixels in `color`.
+pub fn text(size: f64, color: RGBColor) -> TextStyle<'static> {
+    TextStyle {
+        font: (FAMILY, size).into_font(),
+        color: color.to_backend_color(),
+        pos: Pos::default(),
+    }
+}
+
+/// A part of the page, in pixels.
+pub type Area<DB> = DrawingArea<DB, Shift>;
+
+/// Clears the page, draws the title and subtitle, and returns the plot area
+/// and the legend panel.
+pub fn frame<DB: DrawingBackend>(
+    root: &Area<DB>,
+    title: &str,
+    subtitle: &str,
+) -> Result<(Area<DB>, Area<DB>), Failure> {
+    root.fill(&BACKGROUND)?;
+    let (header, body) = root.split_vertically(HEADER_HEIGHT);
+    header.draw_text(title, &text(TITLE_SIZE, TEXT), (MARGIN as i32 + 4, 12))?;
+    header.draw_text(subtitle, &text(SUBTITLE_SIZE, MUTED), (MARGIN as i32 + 4, 40))?;
+    let (width, _) = body.dim_in_pixel();
+    let (plot, legend) = body.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
+    Ok((plot, legend))
+}
+
+/// Writes `message` in the middle of `area` (for charts with nothing to show).
+pub fn centred_note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, message: &str) -> Result<(), Failure> {
+    let (w, h) = area.dim_in_pixel();
+    let style = text(SUBTITLE_SIZE, MUTED).pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw_text(message, &style, (w as i32 / 2, h as i32 / 2))?;
+    Ok(())
+}
+
+/// How a legend entry's symbol looks.
+#[derive(Debug, Clone, Copy)]
+pub enum Swatch {
+    /// A solid line.
+    Line(RGBColor),
+    /// A dashed line.
+    Dashed(RGBColor),
+    /// A filled box at the given opacity.
+    Fill(RGBColor, f64),
+    /// An error bar.
+    Whisker(RGBColor),
+    /// A round marker.
+    Dot(RGBColor),
+}
+
+/// One row of a legend.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Symbol.
+    pub swatch: Swatch,
+    /// Text (cut with an ellipsis if it does not fit the panel).
+    pub label: String,
+    /// A second, muted line under the label, if any.
+    pub detail: Option<String>,
+}
+
+impl Entry {
+    /// A legend row.
+    pub fn new(swatch: Swatch, label: impl Into<String>) -> Entry {
+        Entry {
+            swatch,
+            label: label.into(),
+            detail: None,
+        }
+    }
+
+    /// A legend row with a second line of detail.
+    pub fn with_detail(swatch: Swatch, label: impl Into<String>, detail: impl Into<String>) -> Entry {
+        Entry {
+            swatch,
+            label: label.into(),
+            detail: Some(detail.into()),
+        }
+    }
+}
+
+const SWATCH_WIDTH: i32 = 28;
+const ROW_HEIGHT: i32 = 24;
+
+/// Draws a legend in the panel to the right of the plot: an optional heading,
+/// then one row per entry.
+pub fn legend<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    heading: &str,
+    entries: &[Entry],
+) -> Result<(), Failure> {
+    let (w, _) = panel.dim_in_pixel();
+    let x0 = 6;
+    let label_x = x0 + SWATCH_WIDTH + 8;
+    let avail = (w as i32 - label_x - MARGIN as i32).max(0) as u32;
+    let style = text(LEGEND_SIZE, TEXT).pos(Pos::new(HPos::Left, VPos::Center));
+    let mut y = MARGIN as i32 + 10;
+    if !heading.is_empty() {
+        let head = text(LEGEND_SIZE, MUTED).pos(Pos::new(HPos::Left, VPos::Center));
+        let line = fit(panel, heading, &head, (w as i32 - x0 - MARGIN as i32).max(0) as u32)?;
+        panel.draw_text(&line, &head, (x0, y))?;
+        y += ROW_HEIGHT + 2;
+    }
+    for e in entries {
+        draw_swatch(panel, e.swatch, x0, y)?;
+        let label = fit(panel, &e.label, &style, avail)?;
+        panel.draw_text(&label, &style, (label_x, y))?;
+        y += ROW_HEIGHT;
+        if let Some(detail) = &e.detail {
+            let muted = text(NOTE_SIZE, MUTED).pos(Pos::new(HPos::Left, VPos::Center));
+            let detail = fit(panel, detail, &muted, avail)?;
+            panel.draw_text(&detail, &muted, (label_x, y - 6))?;
+            y += ROW_HEIGHT - 4;
+        }
+    }
+    Ok(())
+}
+
+fn draw_swatch<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    swatch: Swatch,
+    x: i32,
+    y: i32,
+) -> Result<(), Failure> {
+    let x1 = x + SWATCH_WIDTH;
+    match swatch {
+        Swatch::Line(c) => {
+            panel.draw(&PathElement::new(vec![(x, y), (x1, y)], c.stroke_width(LINE_WIDTH)))?;
+        }
+        Swatch::Dashed(c) => {
+            let mut a = x;
+            while a < x1 {
+                panel.draw(&PathElement::new(
+                    vec![(a, y), ((a + DASH).min(x1), y)],
+                    c.stroke_width(THIN_WIDTH),
+                ))?;
+                a += DASH + DASH_GAP;
+            }
+        }
+        Swatch::Fill(c, alpha) => {
+            panel.draw(&Rectangle::new([(x, y - 7), (x1, y + 7)], c.mix(alpha).filled()))?;
+        }
+        Swatch::Whisker(c) => {
+            let m = x + SWATCH_WIDTH / 2;
+            let s = c.stroke_width(1);
+            panel.draw(&PathElement::new(vec![(m, y - 8), (m, y + 8)], s))?;
+            panel.draw(&PathElement::new(vec![(m - 5, y - 8), (m + 5, y - 8)], s))?;
+            panel.draw(&PathElement::new(vec![(m - 5, y + 8), (m + 5, y + 8)], s))?;
+        }
+        Swatch::Dot(c) => {
+            panel.draw(&Circle::new((x + SWATCH_WIDTH / 2, y), MARKER_RADIUS, c.filled()))?;
+            panel.draw(&Circle::new(
+                (x + SWATCH_WIDTH / 2, y),
+                MARKER_RADIUS,
+                BACKGROUND.stroke_width(1),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// A vertical dashed line at pixel column `x` of `root`, from `top` to
+/// `bottom`. Lines that share a column take turns: line `turn` of `turns`
+/// draws every `turns`-th dash, so coincident lines show all their colours.
+pub fn vertical_dashes<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    x: i32,
+    top: i32,
+    bottom: i32,
+    colour: RGBColor,
+    turn: usize,
+    turns: usize,
+) -> Result<(), Failure> {
+    let period = (DASH + DASH_GAP) * turns.max(1) as i32;
+    let mut y = top + (DASH + DASH_GAP) * turn as i32;
+    while y < bottom {
+        root.draw(&PathElement::new(
+            vec![(x, y), (x, (y + DASH).min(bottom))],
+            colour.stroke_width(THIN_WIDTH),
+        ))?;
+        y += period;
+    }
+    Ok(())
+}
+
+/// `label`, cut with an ellipsis so it is at most `avail` pixels wide.
+pub fn fit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    label: &str,
+    style: &TextStyle,
+    avail: u32,
+) -> Result<String, Failure> {
+    if area.estimate_text_size(label, style)?.0 <= avail {
+        return Ok(label.to_string());
+    }
+    let chars: Vec<char> = label.chars().collect();
+    for keep in (0..chars.len()).rev() {
+        let mut s: String = chars[..keep].iter().collect();
+        s.push('…');
+        if area.estimate_text_size(&s, style)?.0 <= avail {
+            return Ok(s);
+        }
+    }
+    Ok(String::new())
+}
+
+/// A count for an axis tick: 0, 950, 12.5k, 300k, 1.2M.
+pub fn count(v: f64) -> String {
+    let a = v.abs();
+    let (div, suffix) = if a >= 1e9 {
+        (1e9, "G")
+    } else if a >= 1e6 {
+        (1e6, "M")
+    } else if a >= 1e3 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    };
+    let s = format!("{:.1}", v / div);
+    let s = s.strip_suffix(".0").unwrap_or(&s);
+    format!("{s}{suffix}")
+}
+
+/// An integer with thousands separators: 10,000.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A probability as a percentage: 0%, <1%, 56%, >99%, 100%.
+pub fn percent(p: f64) -> String {
+    if !p.is_finite() {
+        "n/a".to_string()
+    } else if p > 0.0 && p < 0.01 {
+        "<1%".to_string()
+    } else if p > 0.99 && p < 1.0 {
+        ">99%".to_string()
+    } else {
+        format!("{:.0}%", p * 100.0)
+    }
+}
+
+/// The common subtitle: scenario, trials and seed.
+pub fn run_line(scenario: &str, trials: u64, seed: u64) -> String {
+    format!("scenario {scenario} · {} trials · seed {seed}", thousands(trials))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_formatted_for_people() {
+        assert_eq!(count(0.0), "0");
+        assert_eq!(count(950.0), "950");
+        assert_eq!(count(12_500.0), "12.5k");
+        assert_eq!(count(300_000.0), "300k");
+        assert_eq!(count(1_200_000.0), "1.2M");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(0.004), "<1%");
+        assert_eq!(percent(0.5565), "56%");
+        assert_eq!(percent(0.995), ">99%");
+        assert_eq!(percent(1.0), "100%");
+    }
+}

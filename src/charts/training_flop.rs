@@ -1,0 +1,150 @@
+//! Training compute distribution: histogram over trials of cumulative
+//! domestic training FLOP at the horizon, on a log10 axis, with each
+//! milestone's target as a labelled vertical line.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::style::{self, Entry, Swatch};
+use super::{Failure, palette, styled_mesh};
+use crate::results::Summary;
+
+/// File stem.
+pub const STEM: &str = "training_flop";
+/// Width of a histogram bin, decades (the summary bins by tenths of a decade).
+const BIN: f64 = 0.1;
+/// Opacity of the bars, so milestone lines in the training colour stay visible.
+const BAR_OPACITY: f64 = 0.75;
+/// Height of one row of milestone labels, pixels.
+const LABEL_ROW: f64 = 20.0;
+
+/// Title of the chart.
+pub fn title(s: &Summary) -> String {
+    format!(
+        "Domestic training compute at the horizon ({} trials with no training run not shown)",
+        style::thousands(s.trials_without_training)
+    )
+}
+
+/// Draws the histogram.
+pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Summary) -> Result<(), Failure> {
+    let horizon = s.quarters.last().map_or(String::new(), |q| format!(" ({q})"));
+    let subtitle = format!(
+        "{} · {} trials with no training run by the horizon not shown",
+        style::run_line(&s.scenario, s.trials, s.seed),
+        style::thousands(s.trials_without_training)
+    );
+    let (area, panel) = style::frame(
+        root,
+        &format!("Domestic training compute at the horizon{horizon}"),
+        &subtitle,
+    )?;
+
+    let bins: Vec<(f64, u64)> = s
+        .training_flop_domestic_at_horizon
+        .iter()
+        .copied()
+        .filter(|(x, _)| x.is_finite())
+        .collect();
+    let targets: Vec<f64> = s
+        .milestones
+        .iter()
+        .map(|m| m.target_flop)
+        .filter(|t| t.is_finite() && *t > 0.0)
+        .map(f64::log10)
+        .collect();
+    let lows = bins.iter().map(|b| b.0).chain(targets.iter().copied());
+    let highs = bins.iter().map(|b| b.0 + BIN).chain(targets.iter().copied());
+    let (x_lo, x_hi) = match (lows.reduce(f64::min), highs.reduce(f64::max)) {
+        (Some(lo), Some(hi)) => ((lo * 2.0).floor() / 2.0 - 0.25, (hi * 2.0).ceil() / 2.0 + 0.25),
+        _ => (24.0, 27.0),
+    };
+    let top = bins.iter().map(|b| b.1).max().unwrap_or(0) as f64;
+    // Headroom above the bars for one row of labels per milestone.
+    let rows = s.milestones.len() as f64;
+    let plot_px = f64::from(area.dim_in_pixel().1) - f64::from(style::X_LABEL_AREA + 2 * style::MARGIN);
+    let label_share = ((rows * LABEL_ROW + 10.0) / plot_px.max(1.0)).min(0.6);
+    let y_max = if top > 0.0 {
+        top * 1.04 / (1.0 - label_share)
+    } else {
+        10.0
+    };
+
+    let mut chart = ChartBuilder::on(&area)
+        .margin(style::MARGIN)
+        .x_label_area_size(style::X_LABEL_AREA)
+        .y_label_area_size(style::Y_LABEL_AREA)
+        .build_cartesian_2d(x_lo..x_hi, 0.0..y_max)?;
+    styled_mesh(
+        &mut chart.configure_mesh(),
+        "training compute at horizon, FLOP (log10)",
+        "trials",
+    )
+    .disable_x_mesh()
+    .x_label_formatter(&|v| format!("{v:.1}"))
+    .y_label_formatter(&|v| style::count(*v))
+    .draw()?;
+
+    chart.draw_series(bins.iter().map(|&(x, c)| {
+        Rectangle::new(
+            [(x, 0.0), (x + BIN, c as f64)],
+            style::TRAINING.mix(BAR_OPACITY).filled(),
+        )
+    }))?;
+    chart.draw_series(
+        bins.iter()
+            .map(|&(x, c)| Rectangle::new([(x, 0.0), (x + BIN, c as f64)], style::BACKGROUND.stroke_width(1))),
+    )?;
+    if bins.is_empty() {
+        style::centred_note(
+            &chart.plotting_area().strip_coord_spec(),
+            "no trial trained on domestic chips by the horizon",
+        )?;
+    }
+
+    let mut entries = vec![Entry::new(
+        Swatch::Fill(style::TRAINING, BAR_OPACITY),
+        "trials per 0.1 decade",
+    )];
+    let (plot_x, plot_y) = chart.plotting_area().get_pixel_range();
+    let (ox, oy) = area.get_base_pixel();
+    let columns: Vec<Option<i32>> = s
+        .milestones
+        .iter()
+        .map(|m| {
+            (m.target_flop.is_finite() && m.target_flop > 0.0)
+                .then(|| chart.backend_coord(&(m.target_flop.log10(), 0.0)).0)
+        })
+        .collect();
+    for (k, m) in s.milestones.iter().enumerate() {
+        let colour = palette(k);
+        let Some(px) = columns[k] else {
+            continue;
+        };
+        let same: Vec<usize> = (0..columns.len()).filter(|&j| columns[j] == Some(px)).collect();
+        let turn = same.iter().position(|&j| j == k).unwrap_or(0);
+        style::vertical_dashes(root, px, plot_y.start, plot_y.end, colour, turn, same.len())?;
+        // Labels stack down from the top, one row per milestone; a label that
+        // would run off the right edge is set to the left of its line.
+        let py = plot_y.start + 6 + (k as f64 * LABEL_ROW) as i32;
+        let label_style = style::text(style::NOTE_SIZE, colour);
+        let width = area.estimate_text_size(&m.name, &label_style)?.0 as i32;
+        let (anchor, lx) = if px + 5 + width <= plot_x.end {
+            (HPos::Left, px + 5)
+        } else {
+            (HPos::Right, px - 5)
+        };
+        area.draw_text(
+            &m.name,
+            &label_style.pos(Pos::new(anchor, VPos::Top)),
+            (lx - ox, py - oy),
+        )?;
+        entries.push(Entry::with_detail(
+            Swatch::Dashed(colour),
+            m.name.clone(),
+            format!("target {:.1e} FLOP", m.target_flop),
+        ));
+    }
+    style::legend(&panel, "milestone", &entries)
+}

@@ -1,0 +1,261 @@
+//! `report.html`: one page that opens anywhere, offline. The stylesheet is
+//! inline, the charts are inlined as SVG, and a Content-Security-Policy
+//! forbids the page from loading anything at all.
+
+use std::fmt::Write;
+
+use super::{MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, milestone_cells, run_facts, scientific};
+use crate::charts::Chart;
+use crate::results::Summary;
+
+/// The page's stylesheet: system fonts, readable line length, quiet tables.
+const STYLE: &str = r#"
+:root {
+  color-scheme: light;
+  --fg: #1f2328;
+  --muted: #59636e;
+  --line: #d8dee4;
+  --head: #f3f5f7;
+  --stripe: #fafbfc;
+  --accent: #1f5fa8;
+}
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body {
+  margin: 0;
+  background: #ffffff;
+  color: var(--fg);
+  font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans",
+    "Liberation Sans", Arial, sans-serif;
+}
+main { max-width: 1120px; margin: 0 auto; padding: 40px 28px 64px; }
+header { border-bottom: 1px solid var(--line); padding-bottom: 20px; }
+.kicker {
+  margin: 0;
+  color: var(--accent);
+  font-size: 0.78rem;
+  font-weight: 600;
+  letter-spacing: 0.08em;
+  text-transform: uppercase;
+}
+h1 { margin: 4px 0 10px; font-size: 2.1rem; line-height: 1.2; overflow-wrap: anywhere; }
+.description { margin: 0 0 14px; max-width: 75ch; font-size: 1.08rem; }
+.run { margin: 0; color: var(--muted); font-size: 0.9rem; }
+.run span { white-space: nowrap; }
+.run span + span::before { content: "\00b7"; margin: 0 0.55em; color: var(--line); }
+h2 { margin: 40px 0 12px; font-size: 1.35rem; line-height: 1.3; }
+.table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
+table { width: 100%; border-collapse: collapse; font-size: 0.875rem; }
+th, td { padding: 7px 10px; text-align: left; vertical-align: top; border-bottom: 1px solid var(--line); }
+thead th {
+  background: var(--head);
+  font-weight: 600;
+  vertical-align: bottom;
+  border-bottom: 1px solid #c4ccd4;
+}
+thead th.group { text-align: center; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+thead tr + tr th { padding-top: 4px; }
+tbody tr:last-child td { border-bottom: none; }
+tbody tr:nth-child(even) { background: var(--stripe); }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+#milestones td:first-child { font-weight: 600; overflow-wrap: break-word; }
+#milestones thead th.single { max-width: 7.5em; }
+#milestones td.prob { font-weight: 600; color: var(--accent); }
+#assumptions td:first-child {
+  padding-top: 9px;
+  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
+  font-size: 0.8rem;
+  overflow-wrap: break-word;
+  width: 30%;
+}
+#assumptions td.value { min-width: 12em; }
+#assumptions td.source { color: var(--muted); overflow-wrap: anywhere; }
+sup { font-size: 0.7em; line-height: 0; }
+.note { margin: 10px 0 0; max-width: 90ch; color: var(--muted); font-size: 0.82rem; }
+.charts { display: grid; gap: 24px; }
+figure.chart { margin: 0; padding: 16px; border: 1px solid var(--line); border-radius: 8px; background: #ffffff; }
+figure.chart svg { display: block; width: 100%; height: auto; }
+figcaption { margin-top: 8px; color: var(--muted); font-size: 0.85rem; }
+.figure-number { color: var(--fg); font-weight: 600; }
+footer { margin-top: 48px; color: var(--muted); font-size: 0.8rem; }
+@media print {
+  main { max-width: none; padding: 0; }
+  figure.chart, tr { break-inside: avoid; }
+}
+"#;
+
+/// Escapes text for HTML element content and quoted attribute values.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Value of attribute `name` in the tag text `tag`, if quoted.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    for quote in ['"', '\''] {
+        let key = format!(" {name}={quote}");
+        if let Some(at) = tag.find(&key) {
+            let rest = &tag[at + key.len()..];
+            return rest.find(quote).map(|end| &rest[..end]);
+        }
+    }
+    None
+}
+
+/// The chart's SVG element ready to sit in HTML: anything before `<svg`
+/// (the XML prologue, a doctype, comments) is dropped, and a `viewBox` is
+/// added from `width` and `height` where missing, so CSS can scale it.
+fn inline_svg(svg: &str) -> Option<String> {
+    let start = svg.find("<svg")?;
+    let svg = svg[start..].trim_end();
+    let tag_end = svg.find('>')?;
+    let tag = &svg[..tag_end];
+    if attribute(tag, "viewBox").is_some() {
+        return Some(svg.to_string());
+    }
+    let number = |name| attribute(tag, name).and_then(|v: &str| v.trim_end_matches("px").parse::<f64>().ok());
+    match (number("width"), number("height")) {
+        (Some(w), Some(h)) => {
+            let (head, tail) = svg.split_at(tag_end);
+            let head = head.strip_suffix('/').unwrap_or(head);
+            let slash = if tag.ends_with('/') { "/" } else { "" };
+            Some(format!("{head} viewBox=\"0 0 {w} {h}\"{slash}{tail}"))
+        }
+        _ => Some(svg.to_string()),
+    }
+}
+
+/// The whole page.
+pub(super) fn render(summary: &Summary, charts: &[Chart]) -> String {
+    let mut h = String::new();
+    let name = escape(&summary.scenario);
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    h.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" \
+         content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:\">\n",
+    );
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    h.push_str("<meta name=\"generator\" content=\"sancsim\">\n");
+    let _ = writeln!(h, "<title>{name} — sancsim report</title>");
+    let _ = writeln!(h, "<style>{STYLE}</style>\n</head>\n<body>\n<main>");
+
+    h.push_str("<header>\n<p class=\"kicker\">sancsim scenario report</p>\n");
+    let _ = writeln!(h, "<h1>{name}</h1>");
+    if !summary.description.is_empty() {
+        let _ = writeln!(h, "<p class=\"description\">{}</p>", escape(&summary.description));
+    }
+    h.push_str("<p class=\"run\">");
+    for fact in run_facts(summary) {
+        let _ = write!(h, "<span>{}</span>", escape(&fact));
+    }
+    h.push_str("</p>\n</header>\n");
+
+    milestones(&mut h, summary);
+    figures(&mut h, charts);
+    assumptions(&mut h, summary);
+
+    let _ = writeln!(
+        h,
+        "<footer>Scenario file hash {} · sancsim {}</footer>",
+        escape(&summary.scenario_hash),
+        escape(&summary.sancsim_version)
+    );
+    h.push_str("</main>\n</body>\n</html>\n");
+    h
+}
+
+fn milestones(h: &mut String, summary: &Summary) {
+    h.push_str("<section>\n<h2>Milestones</h2>\n<div class=\"table-wrap\">\n<table id=\"milestones\">\n<thead>\n");
+    // Two header rows group the probability with its interval and the
+    // three quarter percentiles; the cells below follow MILESTONE_COLUMNS.
+    let single = |h: &mut String, col: usize| {
+        let class = if MILESTONE_NUMERIC[col] { " num" } else { "" };
+        let _ = write!(
+            h,
+            "<th scope=\"col\" rowspan=\"2\" class=\"single{class}\">{}</th>",
+            escape(MILESTONE_COLUMNS[col])
+        );
+    };
+    h.push_str("<tr>");
+    for col in 0..4 {
+        single(h, col);
+    }
+    h.push_str("<th scope=\"colgroup\" colspan=\"2\" class=\"group\">Reached by deadline</th>");
+    h.push_str("<th scope=\"colgroup\" colspan=\"3\" class=\"group\">Quarter reached</th>");
+    single(h, 9);
+    h.push_str("</tr>\n<tr>");
+    for label in ["Probability", "95% CI", "P10", "P50", "P90"] {
+        let class = if matches!(label, "Probability" | "95% CI") {
+            " class=\"num\""
+        } else {
+            ""
+        };
+        let _ = write!(h, "<th scope=\"col\"{class}>{label}</th>");
+    }
+    h.push_str("</tr>\n</thead>\n<tbody>\n");
+    for m in &summary.milestones {
+        let mut cells = milestone_cells(m).map(|c| escape(&c));
+        let (mantissa, exponent) = scientific(m.target_flop);
+        cells[1] = format!("{} × 10<sup>{}</sup>", escape(&mantissa), escape(&exponent));
+        h.push_str("<tr>");
+        for (i, (cell, numeric)) in cells.iter().zip(MILESTONE_NUMERIC).enumerate() {
+            let class = match (i, numeric) {
+                (4, _) => " class=\"num prob\"",
+                (_, true) => " class=\"num\"",
+                _ => "",
+            };
+            let _ = write!(h, "<td{class}>{cell}</td>");
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n</div>\n");
+    let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(MILESTONE_NOTE));
+}
+
+fn figures(h: &mut String, charts: &[Chart]) {
+    if charts.is_empty() {
+        return;
+    }
+    h.push_str("<section>\n<h2>Charts</h2>\n<div class=\"charts\">\n");
+    for (n, chart) in charts.iter().enumerate() {
+        let _ = writeln!(h, "<figure class=\"chart\" id=\"chart-{}\">", escape(chart.stem));
+        match inline_svg(&chart.svg) {
+            Some(svg) => h.push_str(&svg),
+            None => h.push_str("<p class=\"note\">This chart could not be drawn.</p>"),
+        }
+        let _ = writeln!(
+            h,
+            "\n<figcaption><span class=\"figure-number\">Figure {}.</span> {}</figcaption>\n</figure>",
+            n + 1,
+            escape(&chart.title)
+        );
+    }
+    h.push_str("</div>\n</section>\n");
+}
+
+fn assumptions(h: &mut String, summary: &Summary) {
+    h.push_str("<section>\n<h2>Key assumptions</h2>\n<div class=\"table-wrap\">\n<table id=\"assumptions\">\n");
+    h.push_str("<thead><tr><th scope=\"col\">Key</th><th scope=\"col\">Value</th><th scope=\"col\">Source</th></tr></thead>\n<tbody>\n");
+    for a in &summary.assumptions {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"value\">{}</td><td class=\"source\">{}</td></tr>",
+            // Long key paths may wrap after a dot, not inside a name.
+            escape(&a.key).replace('.', ".<wbr>"),
+            escape(&a.value),
+            escape(a.source.as_deref().unwrap_or("—"))
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</div>\n</section>\n");
+}
