@@ -155,8 +155,15 @@ fn progress_bar(trials: u64, label: &str, quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(trials), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} trials, {per_sec}, ETA {eta}")
-        .map(|s| s.progress_chars("=> "))
+    let style = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} trials, {rate}, ETA {eta}")
+        .map(|s| {
+            s.progress_chars("=> ").with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} trials/s", state.per_sec());
+                },
+            )
+        })
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_message(label.to_string());

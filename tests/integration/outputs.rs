@@ -65,3 +65,36 @@ fn running_again_gives_identical_files() {
         assert!(a == b, "{name:?} differs between two identical runs");
     }
 }
+
+/// On a terminal, a long run shows a progress bar (trials, rate, ETA) on
+/// stderr; `--quiet` silences it. `script` (util-linux) provides the terminal.
+#[test]
+fn progress_bar_appears_only_on_a_terminal() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipping: `script` (util-linux) not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = crate::common::repo().join("scenarios/default.toml");
+    let bin = env!("CARGO_BIN_EXE_sancsim");
+    let on_tty = |extra: &str| {
+        let cmd = format!(
+            "{bin} run {} --trials 20000 --threads 1 --out out {extra}",
+            scenario.display()
+        );
+        let o = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let shown = on_tty("");
+    assert!(
+        shown.contains("trials/s") && shown.contains("ETA"),
+        "no progress bar: {shown}"
+    );
+    let quiet = on_tty("--quiet");
+    assert!(quiet.trim().is_empty(), "--quiet printed: {quiet}");
+}
