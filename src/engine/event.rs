@@ -37,13 +37,13 @@ pub enum Event {
     },
     /// The training run starts.
     TrainingStart,
-    /// A milestone's target is met, if the training rate has not changed
-    /// since this was scheduled (`epoch` matches).
+    /// A milestone's target is met. Not kept in the heap: the engine holds
+    /// the one next crossing in its own slot (see `engine::NextMilestone`),
+    /// recomputed whenever the training rate changes, and processes it after
+    /// all heap events of earlier seconds and of its own second.
     MilestoneReached {
         /// Milestone index.
         milestone: usize,
-        /// Rate epoch when scheduled.
-        epoch: u64,
     },
 }
 

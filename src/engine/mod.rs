@@ -141,7 +141,8 @@ struct State {
     rate_domestic: f64,
     flop_total: f64,
     flop_domestic: f64,
-    epoch: u64,
+    /// The next milestone crossing (time, milestone), if any within the horizon.
+    next_milestone: Option<(u64, usize)>,
 }
 
 /// Runs trial `trial` of `model` with the scenario's seed `seed`; the
@@ -185,16 +186,12 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
         rate_domestic: 0.0,
         flop_total: 0.0,
         flop_domestic: 0.0,
-        epoch: 0,
+        next_milestone: None,
     };
 
-    // 3. Schedule the calendar and the shocks.
-    for q in 0..h {
-        ws.queue.schedule(cal.start_of(q), Event::QuarterStart { quarter: q });
-        let mid = cal.start_of(q) + cal.days_in(q) / 2 * SECONDS_PER_DAY;
-        ws.queue.schedule(mid, Event::ChipFailures { quarter: q });
-        ws.queue.schedule(cal.start_of(q + 1), Event::QuarterEnd { quarter: q });
-    }
+    // 3. Schedule the first quarter (each quarter start schedules the rest
+    // of its quarter and the next start) and the shocks.
+    ws.queue.schedule(0, Event::QuarterStart { quarter: 0 });
     for (s, shock) in model.shocks.iter().enumerate() {
         let mut rng = stream(seed, trial, shock.occurrence_stream);
         let start = match shock.trigger {
@@ -215,8 +212,22 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
         }
     }
 
-    // 4. Run the events.
-    while let Some((t, event)) = ws.queue.pop() {
+    // 4. Run the events. The next milestone crossing waits in its own slot
+    // and goes before the heap's next event only if strictly earlier.
+    loop {
+        let heap_next = ws.queue.peek_time();
+        let event = match (st.next_milestone, heap_next) {
+            (Some((tm, k)), next) if next.is_none_or(|t| tm < t) => {
+                st.next_milestone = None;
+                (tm, Event::MilestoneReached { milestone: k })
+            }
+            (_, Some(_)) => match ws.queue.pop() {
+                Some(e) => e,
+                None => break,
+            },
+            _ => break,
+        };
+        let (t, event) = event;
         ws.outcome.events += 1;
         advance(&mut st, t);
         match event {
@@ -239,10 +250,9 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
                 st.started = true;
                 set_rates(model, ws, &mut st);
             }
-            Event::MilestoneReached { milestone, epoch } => {
-                if epoch == st.epoch && ws.outcome.reached[milestone].is_none() {
-                    ws.outcome.reached[milestone] = Some(cal.quarter_reached_at(t));
-                }
+            Event::MilestoneReached { milestone } => {
+                ws.outcome.reached[milestone] = Some(cal.quarter_reached_at(t));
+                st.next_milestone = next_crossing(model, ws, &st);
             }
         }
     }
@@ -307,6 +317,15 @@ fn fail_chips(model: &Model, ws: &mut Workspace, quarter: u32) {
 fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
     let cal = &model.calendar;
     st.quarter = q;
+    if model.chips.iter().any(|c| c.annual_failure_rate.is_some()) {
+        let mid = cal.start_of(q) + cal.days_in(q) / 2 * SECONDS_PER_DAY;
+        ws.queue.schedule(mid, Event::ChipFailures { quarter: q });
+    }
+    ws.queue.schedule(cal.start_of(q + 1), Event::QuarterEnd { quarter: q });
+    if q + 1 < cal.horizon() {
+        ws.queue
+            .schedule(cal.start_of(q + 1), Event::QuarterStart { quarter: q + 1 });
+    }
 
     // Demand for this quarter.
     if let Some(inf) = &model.inference {
@@ -439,40 +458,38 @@ fn set_rates(model: &Model, ws: &mut Workspace, st: &mut State) {
     }
     st.rate_total = total;
     st.rate_domestic = domestic;
-    st.epoch += 1;
+    st.next_milestone = next_crossing(model, ws, st);
+}
+
+/// The earliest (time, milestone) at which an unreached milestone's target
+/// is met at the current rates, if within the horizon: now if already met,
+/// else `now + ceil((target - F) / R)` seconds. Ties go to the first in file order.
+fn next_crossing(model: &Model, ws: &Workspace, st: &State) -> Option<(u64, usize)> {
     let end = model.calendar.end();
+    let mut best: Option<(u64, usize)> = None;
     for (k, m) in model.milestones.iter().enumerate() {
         if ws.outcome.reached[k].is_some() {
             continue;
         }
         let (done, rate) = if m.domestic_only {
-            (st.flop_domestic, domestic)
+            (st.flop_domestic, st.rate_domestic)
         } else {
-            (st.flop_total, total)
+            (st.flop_total, st.rate_total)
         };
-        if done >= m.target_flop {
-            // Reached exactly at an event time.
-            ws.queue.schedule(
-                st.now,
-                Event::MilestoneReached {
-                    milestone: k,
-                    epoch: st.epoch,
-                },
-            );
+        let at = if done >= m.target_flop {
+            st.now
+        } else if rate > 0.0 {
+            let wait = ((m.target_flop - done) / rate).ceil();
+            if wait > (end - st.now) as f64 {
+                continue;
+            }
+            st.now + wait as u64
+        } else {
             continue;
-        }
-        if rate <= 0.0 {
-            continue;
-        }
-        let wait = ((m.target_flop - done) / rate).ceil();
-        if wait <= (end - st.now) as f64 {
-            ws.queue.schedule(
-                st.now + wait as u64,
-                Event::MilestoneReached {
-                    milestone: k,
-                    epoch: st.epoch,
-                },
-            );
+        };
+        if best.is_none_or(|(t, _)| at < t) {
+            best = Some((at, k));
         }
     }
+    best
 }

@@ -2,8 +2,11 @@
 //!
 //! Time is integer seconds; `phase` orders different kinds of events that
 //! fall on the same second (see [`super::event::Event::phase`]); the sequence
-//! number makes equal (time, phase) pairs first-in first-out. Popping never
-//! goes back in time, and scheduling before the last popped key is refused.
+//! number makes equal (time, phase) pairs first-in first-out. The three are
+//! packed into one `u128` (time in the high 64 bits, phase in the next 8,
+//! sequence in the low 56) so a comparison is a single integer compare.
+//! Popping never goes back in time, and scheduling before the last popped
+//! key is refused.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -12,8 +15,12 @@ use super::event::Event;
 
 #[derive(Debug)]
 struct Entry {
-    key: (u64, u8, u64),
+    key: u128,
     event: Event,
+}
+
+fn pack(time: u64, phase: u8, seq: u64) -> u128 {
+    ((time as u128) << 64) | ((phase as u128) << 56) | (seq as u128 & ((1 << 56) - 1))
 }
 
 impl PartialEq for Entry {
@@ -39,7 +46,7 @@ impl Ord for Entry {
 pub struct EventQueue {
     heap: BinaryHeap<Entry>,
     next_seq: u64,
-    last: (u64, u8),
+    last: u128,
 }
 
 impl EventQueue {
@@ -52,7 +59,7 @@ impl EventQueue {
     pub fn clear(&mut self) {
         self.heap.clear();
         self.next_seq = 0;
-        self.last = (0, 0);
+        self.last = 0;
     }
 
     /// Schedules `event` at `time`.
@@ -61,20 +68,22 @@ impl EventQueue {
     /// If (time, phase) is earlier than the last event popped: the engine
     /// computes every time from the current one, so this is a bug, not input.
     pub fn schedule(&mut self, time: u64, event: Event) {
-        let phase = event.phase();
-        assert!((time, phase) >= self.last, "event {event:?} scheduled in the past");
-        self.heap.push(Entry {
-            key: (time, phase, self.next_seq),
-            event,
-        });
+        let key = pack(time, event.phase(), self.next_seq);
+        assert!(key >> 56 >= self.last >> 56, "event {event:?} scheduled in the past");
+        self.heap.push(Entry { key, event });
         self.next_seq += 1;
     }
 
     /// Removes and returns the earliest event with its time.
     pub fn pop(&mut self) -> Option<(u64, Event)> {
         let e = self.heap.pop()?;
-        self.last = (e.key.0, e.key.1);
-        Some((e.key.0, e.event))
+        self.last = e.key;
+        Some(((e.key >> 64) as u64, e.event))
+    }
+
+    /// Time of the earliest pending event.
+    pub fn peek_time(&self) -> Option<u64> {
+        self.heap.peek().map(|e| (e.key >> 64) as u64)
     }
 
     /// Number of pending events.
