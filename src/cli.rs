@@ -40,6 +40,34 @@ pub enum Command {
     Run(RunArgs),
     /// Run every scenario of folders or lists of files, and compare them.
     Batch(BatchArgs),
+    /// Measure trials per second, draws per trial and peak memory.
+    Bench(BenchArgs),
+    /// One measurement of `bench`, in this process (used by `bench`).
+    #[command(hide = true)]
+    BenchWorker {
+        /// Scenario file.
+        file: PathBuf,
+        /// Trials.
+        #[arg(long)]
+        trials: u64,
+        /// Threads.
+        #[arg(long)]
+        threads: usize,
+    },
+}
+
+/// Options of `sancsim bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Scenario file.
+    #[arg(default_value = "scenarios/default.toml")]
+    pub file: PathBuf,
+    /// Trials per measurement.
+    #[arg(long, default_value_t = 400_000)]
+    pub trials: u64,
+    /// Thread counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub threads: Vec<usize>,
 }
 
 /// Options shared by `run` and `batch`.
@@ -92,6 +120,14 @@ pub fn execute(cli: Cli) -> Result<String, Error> {
         Command::Validate { files } => validate(&files),
         Command::Run(args) => run(&args),
         Command::Batch(args) => batch(&args),
+        Command::Bench(args) => bench(&args),
+        Command::BenchWorker { file, trials, threads } => {
+            let (model, _) = load(&file)?;
+            let r = crate::bench::measure(&model, trials, threads)?;
+            serde_json::to_string(&r)
+                .map(|s| s + "\n")
+                .map_err(|e| Error::Run(e.to_string()))
+        }
     }
 }
 
@@ -127,6 +163,35 @@ fn validate(files: &[PathBuf]) -> Result<String, Error> {
     } else {
         Err(Error::Usage(errors.join("\n")))
     }
+}
+
+fn bench(args: &BenchArgs) -> Result<String, Error> {
+    load(&args.file)?;
+    if args.trials == 0 || args.trials > MAX_TRIALS || args.threads.contains(&0) {
+        return Err(Error::Usage(
+            "bench needs 1 <= --trials <= 10^8 and thread counts >= 1".into(),
+        ));
+    }
+    let exe = std::env::current_exe().map_err(|e| Error::Run(format!("cannot find the sancsim executable: {e}")))?;
+    let mut results = Vec::new();
+    for &t in &args.threads {
+        let out = std::process::Command::new(&exe)
+            .arg("bench-worker")
+            .arg(&args.file)
+            .args(["--trials", &args.trials.to_string(), "--threads", &t.to_string()])
+            .output()
+            .map_err(|e| Error::Run(format!("cannot start a benchmark process: {e}")))?;
+        if !out.status.success() {
+            return Err(Error::Run(format!(
+                "benchmark with {t} threads failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        let r: crate::bench::BenchResult =
+            serde_json::from_slice(&out.stdout).map_err(|e| Error::Run(format!("unreadable benchmark result: {e}")))?;
+        results.push(r);
+    }
+    Ok(crate::bench::table(&args.file, &results))
 }
 
 fn file_stem(file: &Path) -> String {

@@ -7,6 +7,7 @@
 //! bytes and [`output`] writes them.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod charts;
 pub mod cli;
 pub mod dist;

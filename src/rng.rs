@@ -6,11 +6,39 @@
 //! published definitions, so the stream never changes with a crate upgrade).
 //! Adding an element to a scenario leaves the draws of the others unchanged.
 
-use rand::SeedableRng;
-use rand::rngs::Xoshiro256PlusPlus;
+use std::convert::Infallible;
 
-/// The generator used for every stream.
-pub type StreamRng = Xoshiro256PlusPlus;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{Rng, SeedableRng, TryRng};
+
+/// The generator of every stream: Xoshiro256++, counting the 64-bit words
+/// it has produced (the benchmark reports draws per trial).
+#[derive(Debug, Clone)]
+pub struct StreamRng {
+    inner: Xoshiro256PlusPlus,
+    /// Words produced so far (a `u32` request counts as one).
+    pub draws: u64,
+}
+
+impl TryRng for StreamRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        self.draws += 1;
+        Ok(self.inner.next_u32())
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        self.draws += 1;
+        Ok(self.inner.next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.draws += dst.len().div_ceil(8) as u64;
+        self.inner.fill_bytes(dst);
+        Ok(())
+    }
+}
 
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -43,13 +71,15 @@ pub fn stream(seed: u64, trial: u64, key_hash: u64) -> StreamRng {
         state = state.wrapping_add(GOLDEN_GAMMA);
         chunk.copy_from_slice(&mix64(state).to_le_bytes());
     }
-    StreamRng::from_seed(bytes)
+    StreamRng {
+        inner: Xoshiro256PlusPlus::from_seed(bytes),
+        draws: 0,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
 
     #[test]
     fn streams_are_stable_across_versions() {

@@ -31,6 +31,8 @@ pub struct Aggregate {
     pub reached_in_quarter: Vec<Vec<u64>>,
     /// Events processed in all trials.
     pub events: u64,
+    /// Random 64-bit words drawn in all trials.
+    pub draws: u64,
 }
 
 impl Aggregate {
@@ -43,13 +45,39 @@ impl Aggregate {
             metrics: vec![LogHistogram::new(); h as usize * Metric::COUNT],
             reached_in_quarter: vec![vec![0; h as usize]; model.milestones.len()],
             events: 0,
+            draws: 0,
         }
+    }
+
+    /// Records a block of trials whose outcomes were written into `buffer`
+    /// by [`BlockBuffer::push`]: one histogram at a time, so each histogram's
+    /// counts stay in cache while its values are added.
+    pub fn add_block(&mut self, buffer: &mut BlockBuffer) {
+        let n = buffer.len;
+        if n == 0 {
+            return;
+        }
+        self.trials += n as u64;
+        self.events += buffer.events;
+        self.draws += buffer.draws;
+        for (h, hist) in self.metrics.iter_mut().enumerate() {
+            for &v in &buffer.values[h * BLOCK as usize..h * BLOCK as usize + n] {
+                hist.add(v);
+            }
+        }
+        for (a, b) in self.reached_in_quarter.iter_mut().zip(&buffer.reached) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        buffer.clear();
     }
 
     /// Records one trial.
     pub fn add(&mut self, outcome: &TrialOutcome) {
         self.trials += 1;
         self.events += outcome.events;
+        self.draws += outcome.draws;
         for (q, row) in outcome.metrics.iter().enumerate() {
             for (m, &v) in row.iter().enumerate() {
                 self.metrics[q * Metric::COUNT + m].add(v);
@@ -66,6 +94,7 @@ impl Aggregate {
     pub fn merge(mut self, other: Aggregate) -> Aggregate {
         self.trials += other.trials;
         self.events += other.events;
+        self.draws += other.draws;
         for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {
             a.merge(b);
         }
@@ -81,6 +110,56 @@ impl Aggregate {
     pub fn metric(&self, q: u32, m: Metric) -> &LogHistogram {
         let idx = Metric::ALL.iter().position(|x| *x == m).unwrap_or(0);
         &self.metrics[q as usize * Metric::COUNT + idx]
+    }
+}
+
+/// The outcomes of up to [`BLOCK`] trials, laid out histogram by histogram.
+#[derive(Debug, Clone)]
+pub struct BlockBuffer {
+    /// `values[h * BLOCK + i]`: value for histogram `h` of the block's trial `i`.
+    values: Vec<f64>,
+    reached: Vec<Vec<u64>>,
+    events: u64,
+    draws: u64,
+    len: usize,
+}
+
+impl BlockBuffer {
+    /// An empty buffer for `model`.
+    pub fn new(model: &Model) -> BlockBuffer {
+        let h = model.horizon() as usize;
+        BlockBuffer {
+            values: vec![0.0; h * Metric::COUNT * BLOCK as usize],
+            reached: vec![vec![0; h]; model.milestones.len()],
+            events: 0,
+            draws: 0,
+            len: 0,
+        }
+    }
+
+    /// Appends one trial (at most [`BLOCK`] per block).
+    pub fn push(&mut self, outcome: &TrialOutcome) {
+        let i = self.len;
+        for (q, row) in outcome.metrics.iter().enumerate() {
+            for (m, &v) in row.iter().enumerate() {
+                self.values[(q * Metric::COUNT + m) * BLOCK as usize + i] = v;
+            }
+        }
+        for (k, r) in outcome.reached.iter().enumerate() {
+            if let Some(q) = r {
+                self.reached[k][*q as usize] += 1;
+            }
+        }
+        self.events += outcome.events;
+        self.draws += outcome.draws;
+        self.len += 1;
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+        self.events = 0;
+        self.draws = 0;
+        self.reached.iter_mut().for_each(|r| r.fill(0));
     }
 }
 
@@ -111,19 +190,20 @@ pub fn run_trials_with_progress(
         (0..blocks)
             .into_par_iter()
             .fold(
-                || (Workspace::new(model), Aggregate::new(model)),
-                |(mut ws, mut agg), b| {
+                || (Workspace::new(model), BlockBuffer::new(model), Aggregate::new(model)),
+                |(mut ws, mut buffer, mut agg), b| {
                     let first = range.start + b * BLOCK;
                     let last = (first + BLOCK).min(range.end);
                     for trial in first..last {
                         simulate_trial(model, seed, trial, &mut ws);
-                        agg.add(&ws.outcome);
+                        buffer.push(&ws.outcome);
                     }
+                    agg.add_block(&mut buffer);
                     progress(last - first);
-                    (ws, agg)
+                    (ws, buffer, agg)
                 },
             )
-            .map(|(_, agg)| agg)
+            .map(|(_, _, agg)| agg)
             .reduce(|| Aggregate::new(model), Aggregate::merge)
     });
     Ok(aggregate)

@@ -71,6 +71,8 @@ pub struct TrialOutcome {
     pub reached: Vec<Option<u32>>,
     /// Events processed (for benchmarks).
     pub events: u64,
+    /// Random 64-bit words drawn (for benchmarks).
+    pub draws: u64,
 }
 
 /// Buffers reused from trial to trial so a trial allocates nothing.
@@ -117,6 +119,7 @@ impl Workspace {
                 metrics: vec![[0.0; Metric::COUNT]; h],
                 reached: vec![None; model.milestones.len()],
                 events: 0,
+                draws: 0,
             },
         }
     }
@@ -152,6 +155,7 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
     let h = cal.horizon();
 
     // 1. Draw every uncertain number from its own stream.
+    let mut draws = 0;
     for (id, u) in model.uncertain.iter().enumerate() {
         let mut rng = stream(seed, trial, u.key_hash);
         let off = ws.offset[id];
@@ -159,6 +163,7 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
         for slot in &mut ws.values[off..off + n] {
             *slot = u.dist.sample(&mut rng).clamp(u.min, u.max);
         }
+        draws += rng.draws;
     }
     ws.delivery_rng.clear();
     ws.delivery_rng
@@ -176,6 +181,7 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
     ws.shock_active.fill(false);
     ws.outcome.reached.fill(None);
     ws.outcome.events = 0;
+    ws.outcome.draws = 0;
     let mut st = State {
         now: 0,
         quarter: 0,
@@ -198,6 +204,7 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
             Trigger::At { quarter, probability } => (unit_open(&mut rng) < probability).then_some(quarter),
             Trigger::Hazard { hazard, from, until } => (from..=until).find(|_| unit_open(&mut rng) < hazard),
         };
+        draws += rng.draws;
         let Some(q0) = start else { continue };
         let end = shock
             .duration_quarters
@@ -256,6 +263,9 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
             }
         }
     }
+    ws.outcome.draws = draws
+        + ws.delivery_rng.iter().map(|r| r.draws).sum::<u64>()
+        + ws.failure_rng.iter().map(|r| r.draws).sum::<u64>();
 }
 
 /// Accumulates training FLOP from the last event up to `t`.
@@ -310,7 +320,6 @@ fn fail_chips(model: &Model, ws: &mut Workspace, quarter: u32) {
         let rng = &mut ws.failure_rng[c];
         ws.inference[c] -= binomial(rng, ws.inference[c], p);
         ws.training[c] -= binomial(rng, ws.training[c], p);
-        ws.pool[c] -= binomial(rng, ws.pool[c], p);
     }
 }
 

@@ -1,0 +1,90 @@
+//! `sancsim bench`: trial throughput, draws per trial and peak memory of a
+//! scenario, for several thread counts. Each thread count runs in its own
+//! child process so its peak resident memory is its own.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::model::Model;
+use crate::trials::run_trials;
+
+/// One measurement.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BenchResult {
+    /// Worker threads.
+    pub threads: usize,
+    /// Trials run.
+    pub trials: u64,
+    /// Quarters per trial.
+    pub horizon_quarters: u32,
+    /// Wall-clock seconds for the trials alone (no parsing, no output).
+    pub seconds: f64,
+    /// Events processed per trial.
+    pub events_per_trial: f64,
+    /// Random 64-bit words drawn per trial.
+    pub draws_per_trial: f64,
+    /// Peak resident set size of the process, KiB (Linux `VmHWM`).
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl BenchResult {
+    /// Trials per second.
+    pub fn trials_per_second(&self) -> f64 {
+        self.trials as f64 / self.seconds
+    }
+}
+
+/// Runs `trials` trials of `model` on `threads` threads in this process and
+/// measures them.
+pub fn measure(model: &Model, trials: u64, threads: usize) -> Result<BenchResult, Error> {
+    let start = Instant::now();
+    let agg = run_trials(model, model.seed, 0..trials, Some(threads))?;
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(BenchResult {
+        threads,
+        trials,
+        horizon_quarters: model.horizon(),
+        seconds,
+        events_per_trial: agg.events as f64 / trials as f64,
+        draws_per_trial: agg.draws as f64 / trials as f64,
+        peak_rss_kib: peak_rss_kib(),
+    })
+}
+
+/// Peak resident memory of this process, from /proc/self/status.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The benchmark table, in Markdown.
+pub fn table(file: &Path, results: &[BenchResult]) -> String {
+    let mut out = format!(
+        "benchmark of {} ({} quarters per trial)\n\n| threads | trials | seconds | trials/s | trial-quarters/s | events/trial | draws/trial | peak RSS MiB | speed-up |\n|---|---|---|---|---|---|---|---|---|\n",
+        file.display(),
+        results.first().map(|r| r.horizon_quarters).unwrap_or(0)
+    );
+    let base = results.first().map(|r| r.trials_per_second()).unwrap_or(1.0);
+    for r in results {
+        let tps = r.trials_per_second();
+        out.push_str(&format!(
+            "| {} | {} | {:.3} | {:.0} | {:.0} | {:.1} | {:.1} | {} | {:.2}× |\n",
+            r.threads,
+            r.trials,
+            r.seconds,
+            tps,
+            tps * r.horizon_quarters as f64,
+            r.events_per_trial,
+            r.draws_per_trial,
+            r.peak_rss_kib
+                .map(|k| format!("{:.1}", k as f64 / 1024.0))
+                .unwrap_or_else(|| "n/a".into()),
+            tps / base
+        ));
+    }
+    out
+}
