@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod binomial;
 pub mod charts;
 pub mod cli;
 pub mod dist;

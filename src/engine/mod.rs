@@ -9,7 +9,7 @@ pub mod event;
 pub mod policy;
 pub mod queue;
 
-use rand_distr::{Binomial, Distribution};
+use crate::binomial::binomial;
 
 use crate::dist::unit_open;
 use crate::model::{Model, Per, Trigger, UncertainId};
@@ -133,6 +133,9 @@ impl Workspace {
     }
 }
 
+/// Phase of [`Event::MilestoneReached`].
+const MILESTONE_PHASE: u8 = 7;
+
 /// Mutable state of the trial being simulated.
 struct State {
     now: u64,
@@ -146,6 +149,16 @@ struct State {
     flop_domestic: f64,
     /// The next milestone crossing (time, milestone), if any within the horizon.
     next_milestone: Option<(u64, usize)>,
+    /// The next calendar event (quarter start, failures, quarter end).
+    calendar: Option<(u64, Event)>,
+}
+
+/// Where the next event comes from.
+#[derive(Clone, Copy)]
+enum Source {
+    Calendar,
+    Heap,
+    Milestone,
 }
 
 /// Runs trial `trial` of `model` with the scenario's seed `seed`; the
@@ -193,11 +206,11 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
         flop_total: 0.0,
         flop_domestic: 0.0,
         next_milestone: None,
+        calendar: Some((0, Event::QuarterStart { quarter: 0 })),
     };
 
-    // 3. Schedule the first quarter (each quarter start schedules the rest
-    // of its quarter and the next start) and the shocks.
-    ws.queue.schedule(0, Event::QuarterStart { quarter: 0 });
+    // 3. Schedule the shocks. The calendar (quarter starts, failures,
+    // quarter ends) follows a fixed sequence and is held in its own slot.
     for (s, shock) in model.shocks.iter().enumerate() {
         let mut rng = stream(seed, trial, shock.occurrence_stream);
         let start = match shock.trigger {
@@ -219,26 +232,43 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
         }
     }
 
-    // 4. Run the events. The next milestone crossing waits in its own slot
-    // and goes before the heap's next event only if strictly earlier.
+    // 4. Run the events: the earliest (time, phase) among the calendar slot,
+    // the heap and the milestone slot. Phases differ between the three, so
+    // they never tie.
     loop {
-        let heap_next = ws.queue.peek_time();
-        let event = match (st.next_milestone, heap_next) {
-            (Some((tm, k)), next) if next.is_none_or(|t| tm < t) => {
-                st.next_milestone = None;
-                (tm, Event::MilestoneReached { milestone: k })
+        let mut best: Option<((u64, u8), Source)> = None;
+        let candidates = [
+            (st.calendar.map(|(t, e)| (t, e.phase())), Source::Calendar),
+            (ws.queue.peek_key(), Source::Heap),
+            (st.next_milestone.map(|(t, _)| (t, MILESTONE_PHASE)), Source::Milestone),
+        ];
+        for (key, source) in candidates {
+            if let Some(key) = key {
+                if best.is_none_or(|(b, _)| key < b) {
+                    best = Some((key, source));
+                }
             }
-            (_, Some(_)) => match ws.queue.pop() {
-                Some(e) => e,
-                None => break,
-            },
-            _ => break,
+        }
+        let next = match best {
+            None => None,
+            Some((_, Source::Calendar)) => st.calendar.take(),
+            Some((_, Source::Heap)) => ws.queue.pop(),
+            Some((_, Source::Milestone)) => st
+                .next_milestone
+                .take()
+                .map(|(t, k)| (t, Event::MilestoneReached { milestone: k })),
         };
+        let Some(event) = next else { break };
         let (t, event) = event;
         ws.outcome.events += 1;
         advance(&mut st, t);
         match event {
-            Event::QuarterEnd { quarter } => record(model, ws, &st, quarter),
+            Event::QuarterEnd { quarter } => {
+                record(model, ws, &st, quarter);
+                if quarter + 1 < h {
+                    st.calendar = Some((cal.start_of(quarter + 1), Event::QuarterStart { quarter: quarter + 1 }));
+                }
+            }
             Event::ShockEnd { shock } => ws.shock_active[shock] = false,
             Event::ShockStart { shock } => ws.shock_active[shock] = true,
             Event::ShipmentArrival { line, chips } => {
@@ -249,6 +279,7 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
                 }
             }
             Event::ChipFailures { quarter } => {
+                st.calendar = Some((cal.start_of(quarter + 1), Event::QuarterEnd { quarter }));
                 fail_chips(model, ws, quarter);
                 set_rates(model, ws, &mut st);
             }
@@ -301,16 +332,6 @@ fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
     ];
 }
 
-fn binomial(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
-    if n == 0 || p <= 0.0 {
-        0
-    } else if p >= 1.0 {
-        n
-    } else {
-        Binomial::new(n, p).map(|b| b.sample(rng)).unwrap_or(0)
-    }
-}
-
 fn fail_chips(model: &Model, ws: &mut Workspace, quarter: u32) {
     let years = model.calendar.days_in(quarter) as f64 / 365.25;
     for (c, chip) in model.chips.iter().enumerate() {
@@ -326,15 +347,12 @@ fn fail_chips(model: &Model, ws: &mut Workspace, quarter: u32) {
 fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
     let cal = &model.calendar;
     st.quarter = q;
-    if model.chips.iter().any(|c| c.annual_failure_rate.is_some()) {
+    st.calendar = Some(if model.chips.iter().any(|c| c.annual_failure_rate.is_some()) {
         let mid = cal.start_of(q) + cal.days_in(q) / 2 * SECONDS_PER_DAY;
-        ws.queue.schedule(mid, Event::ChipFailures { quarter: q });
-    }
-    ws.queue.schedule(cal.start_of(q + 1), Event::QuarterEnd { quarter: q });
-    if q + 1 < cal.horizon() {
-        ws.queue
-            .schedule(cal.start_of(q + 1), Event::QuarterStart { quarter: q + 1 });
-    }
+        (mid, Event::ChipFailures { quarter: q })
+    } else {
+        (cal.start_of(q + 1), Event::QuarterEnd { quarter: q })
+    });
 
     // Demand for this quarter.
     if let Some(inf) = &model.inference {

@@ -81,9 +81,9 @@ impl EventQueue {
         Some(((e.key >> 64) as u64, e.event))
     }
 
-    /// Time of the earliest pending event.
-    pub fn peek_time(&self) -> Option<u64> {
-        self.heap.peek().map(|e| (e.key >> 64) as u64)
+    /// (time, phase) of the earliest pending event.
+    pub fn peek_key(&self) -> Option<(u64, u8)> {
+        self.heap.peek().map(|e| ((e.key >> 64) as u64, (e.key >> 56) as u8))
     }
 
     /// Number of pending events.
