@@ -66,7 +66,10 @@ fn inversion<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> u64 {
     let mut sum = 0.0;
     let mut count = 0;
     loop {
-        sum += (unit_open(rng).ln() / log_q).ceil();
+        // ceil of a positive number, without a libm call.
+        let gap = unit_open(rng).ln() / log_q;
+        let whole = gap as u64 as f64;
+        sum += if whole < gap { whole + 1.0 } else { whole };
         if sum > n {
             return count;
         }
@@ -83,13 +86,17 @@ fn btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> u64 {
     let v_r = 0.92 - 4.2 / b;
     let r = p / q;
     let alpha = (2.83 + 5.1 / b) * spq;
-    let m = ((n + 1.0) * p).floor();
+    let m = ((n + 1.0) * p) as u64 as f64; // floor of a positive number
     loop {
         let u = unit_open(rng) - 0.5;
         let v = unit_open(rng);
         let us = 0.5 - u.abs();
-        let k = ((2.0 * a / us + b) * u + c).floor();
-        if k < 0.0 || k > n {
+        let t = (2.0 * a / us + b) * u + c;
+        if t < 0.0 {
+            continue;
+        }
+        let k = t as u64 as f64; // floor, as t >= 0
+        if k > n {
             continue;
         }
         if us >= 0.07 && v <= v_r {

@@ -94,7 +94,9 @@ impl LogHistogram {
     pub fn add_n(&mut self, v: f64, n: u64) {
         self.total += n;
         if v > 0.0 && v.is_finite() {
-            let slot = self.ensure(Self::index(v));
+            let i = Self::index(v);
+            let off = i.wrapping_sub(self.first) as u32 as usize;
+            let slot = if off < self.counts.len() { off } else { self.ensure(i) };
             self.counts[slot] += n as u32;
         } else if v == f64::INFINITY {
             let slot = self.ensure(Self::index(f64::MAX));

@@ -90,6 +90,8 @@ pub struct Workspace {
     inference: Vec<u64>,
     training: Vec<u64>,
     shock_active: Vec<bool>,
+    /// Per chip type: (annual failure rate, ln(1 - rate)) last computed.
+    failure_p: Vec<(f64, f64)>,
     /// The trial's outcome after [`simulate_trial`].
     pub outcome: TrialOutcome,
 }
@@ -115,6 +117,7 @@ impl Workspace {
             inference: vec![0; model.chips.len()],
             training: vec![0; model.chips.len()],
             shock_active: vec![false; model.shocks.len()],
+            failure_p: vec![(f64::NAN, 0.0); model.chips.len()],
             outcome: TrialOutcome {
                 metrics: vec![[0.0; Metric::COUNT]; h],
                 reached: vec![None; model.milestones.len()],
@@ -333,11 +336,21 @@ fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
 }
 
 fn fail_chips(model: &Model, ws: &mut Workspace, quarter: u32) {
-    let years = model.calendar.days_in(quarter) as f64 / 365.25;
+    let days = model.calendar.days_in(quarter);
     for (c, chip) in model.chips.iter().enumerate() {
         let Some(afr) = chip.annual_failure_rate else { continue };
         let annual = ws.value(model, afr, quarter);
-        let p = 1.0 - (1.0 - annual).powf(years);
+        // p = 1 - (1 - annual)^(days / 365.25) = -expm1(days/365.25 · ln(1 - annual)),
+        // with the logarithm remembered per chip type (the rate is usually per trial).
+        let ln_survive = match ws.failure_p[c] {
+            (a, l) if a == annual => l,
+            _ => {
+                let l = (-annual).ln_1p();
+                ws.failure_p[c] = (annual, l);
+                l
+            }
+        };
+        let p = -(days as f64 / 365.25 * ln_survive).exp_m1();
         let rng = &mut ws.failure_rng[c];
         ws.inference[c] -= binomial(rng, ws.inference[c], p);
         ws.training[c] -= binomial(rng, ws.training[c], p);
