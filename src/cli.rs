@@ -13,9 +13,10 @@ use crate::error::Error;
 use crate::export;
 use crate::model::{MAX_TRIALS, Model};
 use crate::output::{write_file, write_folder};
+use crate::partial::{Partial, Shard};
 use crate::report;
-use crate::results::Summary;
-use crate::trials::run_trials_with_progress;
+use crate::results::{PrecisionOutcome, Summary};
+use crate::trials::{PRECISION_BATCH, run_to_precision, run_trials_with_progress};
 
 /// Monte Carlo simulation of AI-chip supply under export controls: the
 /// probability of reaching training-compute milestones with domestic chips.
@@ -40,6 +41,8 @@ pub enum Command {
     Run(RunArgs),
     /// Run every scenario of folders or lists of files, and compare them.
     Batch(BatchArgs),
+    /// Combine the partial results of `run --shard` into the outputs of one run.
+    Merge(MergeArgs),
     /// Measure trials per second, draws per trial and peak memory.
     Bench(BenchArgs),
     /// One measurement of `bench`, in this process (used by `bench`).
@@ -92,12 +95,36 @@ pub struct SimArgs {
 pub struct RunArgs {
     /// Scenario file (TOML).
     pub file: PathBuf,
-    /// Output folder (default: outputs/<file stem>/).
+    /// Output folder (default: outputs/<file stem>/, or
+    /// outputs/<file stem>.shard-K-of-N/ with --shard).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run only shard K of N (contiguous blocks of trials) and write its
+    /// partial result, to be combined by `sancsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Keep adding batches of 10,000 trials until every milestone's 95%
+    /// interval half-width is at most this (e.g. 0.005); --trials is then
+    /// the cap (default 10,000,000).
+    #[arg(long, value_name = "HALF_WIDTH", conflicts_with = "shard")]
+    pub precision: Option<f64>,
     /// Simulation options.
     #[command(flatten)]
     pub sim: SimArgs,
+}
+
+/// Options of `sancsim merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Shard output folders (or their partial.json files).
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Output folder (default: outputs/<scenario file stem>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Options of `sancsim batch`.
@@ -120,6 +147,7 @@ pub fn execute(cli: Cli) -> Result<String, Error> {
         Command::Validate { files } => validate(&files),
         Command::Run(args) => run(&args),
         Command::Batch(args) => batch(&args),
+        Command::Merge(args) => merge(&args),
         Command::Bench(args) => bench(&args),
         Command::BenchWorker { file, trials, threads } => {
             let (model, _) = load(&file)?;
@@ -246,6 +274,11 @@ fn simulate(model: &Model, text: &str, sim: &SimArgs, label: &str) -> Result<(Su
     let aggregate = run_trials_with_progress(model, seed, 0..trials, sim.threads, &|n| bar.inc(n))?;
     bar.finish_and_clear();
     let summary = Summary::new(model, &aggregate, seed, &Model::fingerprint(text));
+    output_files(summary)
+}
+
+/// Every output file of a run, from its summary.
+fn output_files(summary: Summary) -> Result<(Summary, OutputFiles), Error> {
     let charts = charts::render_all(&summary).map_err(|e| Error::Run(e.to_string()))?;
     let mut files = vec![
         ("summary.json".to_string(), export::summary_json(&summary)),
@@ -261,20 +294,147 @@ fn simulate(model: &Model, text: &str, sim: &SimArgs, label: &str) -> Result<(Su
     Ok((summary, files))
 }
 
+/// Default cap on trials of a precision-driven run.
+pub const DEFAULT_PRECISION_CAP: u64 = 10_000_000;
+
 fn run(args: &RunArgs) -> Result<String, Error> {
     check_sim_args(&args.sim)?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(Error::Usage)?;
+    if let Some(p) = args.precision {
+        if !(p > 0.0 && p < 0.5) {
+            return Err(Error::Usage(format!(
+                "--precision must be a half-width between 0 and 0.5, got {p}"
+            )));
+        }
+    }
     let (model, text) = load(&args.file)?;
-    let (summary, files) = simulate(&model, &text, &args.sim, &file_stem(&args.file))?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(file_stem(&args.file)));
+    let stem = file_stem(&args.file);
+    if let Some(shard) = shard {
+        return run_shard(args, &model, &text, &stem, shard);
+    }
+    let (summary, files) = match args.precision {
+        None => simulate(&model, &text, &args.sim, &stem)?,
+        Some(target) => {
+            let cap = args.sim.trials.unwrap_or(DEFAULT_PRECISION_CAP);
+            let seed = args.sim.seed.unwrap_or(model.seed);
+            let bar = progress_bar(cap, &stem, args.sim.quiet);
+            let (agg, converged) = run_to_precision(&model, seed, target, cap, args.sim.threads, &|n| bar.inc(n))?;
+            bar.finish_and_clear();
+            let mut summary = Summary::new(&model, &agg, seed, &Model::fingerprint(&text));
+            summary.precision = Some(PrecisionOutcome {
+                target_half_width: target,
+                achieved_half_width: agg.max_ci_half_width(&model),
+                converged,
+                batch_trials: PRECISION_BATCH,
+                max_trials: cap,
+            });
+            output_files(summary)?
+        }
+    };
+    let out = args.out.clone().unwrap_or_else(|| Path::new("outputs").join(&stem));
     write_folder(&out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
     }
+    let precision = match &summary.precision {
+        Some(p) if p.converged => format!(
+            "precision: every 95% half-width <= {} after {} trials\n",
+            p.target_half_width, summary.trials
+        ),
+        Some(p) => format!(
+            "precision: NOT reached: widest 95% half-width {:.4} > {} after the cap of {} trials\n",
+            p.achieved_half_width, p.target_half_width, p.max_trials
+        ),
+        None => String::new(),
+    };
     Ok(format!(
-        "{}results in {}\n",
+        "{}{precision}results in {}\n",
+        export::table::milestone_table(&summary),
+        out.display()
+    ))
+}
+
+fn run_shard(args: &RunArgs, model: &Model, text: &str, stem: &str, shard: Shard) -> Result<String, Error> {
+    let total = args.sim.trials.unwrap_or(model.trials);
+    let seed = args.sim.seed.unwrap_or(model.seed);
+    let range = shard.trials(total);
+    let bar = progress_bar(range.end - range.start, stem, args.sim.quiet);
+    let aggregate = run_trials_with_progress(model, seed, range.clone(), args.sim.threads, &|n| bar.inc(n))?;
+    bar.finish_and_clear();
+    let partial = Partial {
+        format: crate::partial::FORMAT.to_string(),
+        sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_stem: stem.to_string(),
+        scenario_hash: Model::fingerprint(text),
+        scenario_text: text.to_string(),
+        seed,
+        total_trials: total,
+        shard,
+        first_trial: range.start,
+        end_trial: range.end,
+        aggregate,
+    };
+    let bytes = serde_json::to_vec(&partial).map_err(|e| Error::Run(format!("cannot encode partial result: {e}")))?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("{stem}.shard-{}-of-{}", shard.index, shard.count)));
+    write_folder(&out, &[(crate::partial::FILE_NAME.to_string(), bytes)])?;
+    if args.sim.quiet {
+        return Ok(String::new());
+    }
+    Ok(format!(
+        "shard {}/{}: trials {}..{} of {total}, partial result in {}\n",
+        shard.index,
+        shard.count,
+        range.start,
+        range.end,
+        out.join(crate::partial::FILE_NAME).display()
+    ))
+}
+
+fn merge(args: &MergeArgs) -> Result<String, Error> {
+    let mut parts = Vec::new();
+    for p in &args.parts {
+        let file = if p.is_dir() {
+            p.join(crate::partial::FILE_NAME)
+        } else {
+            p.clone()
+        };
+        let bytes = std::fs::read(&file)
+            .map_err(|e| Error::Usage(format!("{}: cannot read partial result: {e}", file.display())))?;
+        let partial: Partial = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Usage(format!("{}: not a sancsim partial result: {e}", file.display())))?;
+        parts.push((file.display().to_string(), partial));
+    }
+    let (head, aggregate) = crate::partial::merge(parts)?;
+    if head.sancsim_version != env!("CARGO_PKG_VERSION") {
+        return Err(Error::Usage(format!(
+            "partial results were made by sancsim {}, this is {}: merge them with the same version",
+            head.sancsim_version,
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    let file = format!("{}.toml", head.scenario_stem);
+    let model = Model::from_text(&head.scenario_text, &file)?;
+    let summary = Summary::new(&model, &aggregate, head.seed, &head.scenario_hash);
+    let (summary, files) = output_files(summary)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(&head.scenario_stem));
+    write_folder(&out, &files)?;
+    if args.quiet {
+        return Ok(String::new());
+    }
+    Ok(format!(
+        "merged {} shards\n{}results in {}\n",
+        head.shard.count,
         export::table::milestone_table(&summary),
         out.display()
     ))

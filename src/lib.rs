@@ -17,6 +17,7 @@ pub mod error;
 pub mod export;
 pub mod model;
 pub mod output;
+pub mod partial;
 pub mod quarter;
 pub mod report;
 pub mod results;

@@ -49,6 +49,24 @@ pub struct Summary {
     pub trials_without_training: u64,
     /// Every figure of the scenario file, with its source where given.
     pub assumptions: Vec<Assumption>,
+    /// How a precision-driven run (`--precision`) ended; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionOutcome>,
+}
+
+/// How a precision-driven run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrecisionOutcome {
+    /// Target 95% half-width for every milestone probability.
+    pub target_half_width: f64,
+    /// Widest half-width reached.
+    pub achieved_half_width: f64,
+    /// Whether every milestone met the target.
+    pub converged: bool,
+    /// Trials per batch.
+    pub batch_trials: u64,
+    /// Most trials the run was allowed.
+    pub max_trials: u64,
 }
 
 /// Results for one milestone.
@@ -213,6 +231,7 @@ impl Summary {
             training_flop_domestic_at_horizon: decades,
             trials_without_training,
             assumptions: model.assumptions.clone(),
+            precision: None,
         }
     }
 }

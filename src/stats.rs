@@ -26,7 +26,7 @@ pub const RELATIVE_ACCURACY: f64 = 1.0 / (1u64 << (MANTISSA_BITS + 1)) as f64;
 
 /// A mergeable histogram on a logarithmic grid; memory grows with the spread
 /// of the values (about 1,700 buckets per factor of 10), not with their number.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogHistogram {
     zeros: u64,
     /// Index of `counts[0]`.

@@ -19,7 +19,7 @@ use crate::stats::LogHistogram;
 const BLOCK: u64 = 256;
 
 /// Streaming statistics over any number of trials.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Aggregate {
     /// Trials recorded.
     pub trials: u64,
@@ -88,6 +88,18 @@ impl Aggregate {
                 self.reached_in_quarter[k][*q as usize] += 1;
             }
         }
+    }
+
+    /// True when `other` has the shape of an aggregate of the same model.
+    pub fn same_shape(&self, other: &Aggregate) -> bool {
+        self.horizon == other.horizon
+            && self.metrics.len() == other.metrics.len()
+            && self.reached_in_quarter.len() == other.reached_in_quarter.len()
+            && self
+                .reached_in_quarter
+                .iter()
+                .zip(&other.reached_in_quarter)
+                .all(|(a, b)| a.len() == b.len())
     }
 
     /// Adds another aggregate of the same model.
@@ -160,6 +172,52 @@ impl BlockBuffer {
         self.events = 0;
         self.draws = 0;
         self.reached.iter_mut().for_each(|r| r.fill(0));
+    }
+}
+
+/// Trials per batch of a precision-driven run.
+pub const PRECISION_BATCH: u64 = 10_000;
+
+impl Aggregate {
+    /// The widest 95% Clopper–Pearson half-width among the milestones'
+    /// probabilities (`max(p - low, high - p)`); 0 without milestones.
+    pub fn max_ci_half_width(&self, model: &Model) -> f64 {
+        model
+            .milestones
+            .iter()
+            .zip(&self.reached_in_quarter)
+            .map(|(m, counts)| {
+                let x: u64 = counts[..=m.deadline as usize].iter().sum();
+                let (lo, hi) = crate::stats::clopper_pearson(x, self.trials, 0.05);
+                let p = x as f64 / self.trials.max(1) as f64;
+                (p - lo).max(hi - p)
+            })
+            .fold(0.0, f64::max)
+    }
+}
+
+/// Runs batches of [`PRECISION_BATCH`] trials, in trial order (0.., then
+/// the next batch), until every milestone's 95% half-width is at most
+/// `target` or `max_trials` trials have run. Returns the aggregate and
+/// whether the target was met. The result depends only on the model, seed,
+/// target and cap, not on threads.
+pub fn run_to_precision(
+    model: &Model,
+    seed: u64,
+    target: f64,
+    max_trials: u64,
+    threads: Option<usize>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Aggregate, bool), Error> {
+    let mut agg = Aggregate::new(model);
+    loop {
+        let start = agg.trials;
+        let end = (start + PRECISION_BATCH).min(max_trials);
+        agg = agg.merge(run_trials_with_progress(model, seed, start..end, threads, progress)?);
+        let converged = agg.max_ci_half_width(model) <= target;
+        if converged || agg.trials >= max_trials {
+            return Ok((agg, converged));
+        }
     }
 }
 
