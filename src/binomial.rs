@@ -68,7 +68,7 @@ fn inversion<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> u64 {
     loop {
         // ceil of a positive number, without a libm call.
         let gap = unit_open(rng).ln() / log_q;
-        let whole = gap as u64 as f64;
+        let whole = gap as i64 as f64;
         sum += if whole < gap { whole + 1.0 } else { whole };
         if sum > n {
             return count;
@@ -86,7 +86,7 @@ fn btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> u64 {
     let v_r = 0.92 - 4.2 / b;
     let r = p / q;
     let alpha = (2.83 + 5.1 / b) * spq;
-    let m = ((n + 1.0) * p) as u64 as f64; // floor of a positive number
+    let m = ((n + 1.0) * p) as i64 as f64; // floor of a positive number (< 2^63)
     loop {
         let u = unit_open(rng) - 0.5;
         let v = unit_open(rng);
@@ -95,12 +95,12 @@ fn btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> u64 {
         if t < 0.0 {
             continue;
         }
-        let k = t as u64 as f64; // floor, as t >= 0
+        let k = t as i64 as f64; // floor, as 0 <= t < 2^63
         if k > n {
             continue;
         }
         if us >= 0.07 && v <= v_r {
-            return k as u64;
+            return k as i64 as u64;
         }
         let v = (v * alpha / (a / (us * us) + b)).ln();
         let bound = (m + 0.5) * ((m + 1.0) / (r * (n - m + 1.0))).ln()
@@ -111,7 +111,7 @@ fn btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> u64 {
             - stirling_tail(k)
             - stirling_tail(n - k);
         if v <= bound {
-            return k as u64;
+            return k as i64 as u64;
         }
     }
 }

@@ -383,7 +383,8 @@ fn pdf(x: f64) -> f64 {
 
 /// A uniform draw on the open interval (0, 1): 52 random bits plus one half.
 pub fn unit_open<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    ((rng.next_u64() >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
+    // Through i64: the value is below 2^52, and i64 -> f64 is one instruction.
+    ((rng.next_u64() >> 12) as i64 as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
 fn beta_from_gammas<R: Rng + ?Sized>(ga: &Gamma<f64>, gb: &Gamma<f64>, rng: &mut R) -> f64 {

@@ -6,6 +6,7 @@ mod common;
 mod determinism;
 mod engine_rules;
 mod outputs;
+mod precision;
 mod report_browser;
 mod scenario_errors;
 mod shipped_scenarios;

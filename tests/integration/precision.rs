@@ -1,0 +1,92 @@
+//! `--precision`: batches of trials in a fixed order until every milestone's
+//! 95% half-width meets the target, reproducibly.
+
+use sancsim::results::Summary;
+
+use crate::common::{repo, run_in, text};
+
+fn summary(dir: &std::path::Path, out: &str) -> Summary {
+    serde_json::from_str(&std::fs::read_to_string(dir.join(out).join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn precision_run_stops_when_every_interval_is_narrow_enough() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = repo().join("scenarios/default.toml");
+    let f = f.to_str().unwrap();
+    for (threads, out) in [("1", "a"), ("2", "b")] {
+        let o = run_in(
+            dir.path(),
+            &["run", f, "--precision", "0.01", "--threads", threads, "--out", out],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("precision: every 95% half-width <= 0.01"),
+            "{}",
+            text(&o)
+        );
+    }
+    let s = summary(dir.path(), "a");
+    let p = s.precision.clone().expect("precision recorded");
+    assert!(p.converged);
+    assert_eq!(s.trials % p.batch_trials, 0, "whole batches");
+    for m in &s.milestones {
+        let half = (m.probability - m.ci95_low).max(m.ci95_high - m.probability);
+        assert!(half <= 0.01, "{}: half-width {half}", m.name);
+    }
+    // One batch fewer would not have been enough: the widest half-width of a
+    // proportion near 0.5 with 10,000 trials is about 0.0098, so 0.01 needs
+    // exactly one batch; the run must not have gone on.
+    assert_eq!(s.trials, p.batch_trials);
+    // Same bytes whatever the thread count.
+    for file in ["summary.json", "quarters.csv", "milestones.csv"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("a").join(file)).unwrap(),
+            std::fs::read(dir.path().join("b").join(file)).unwrap()
+        );
+    }
+}
+
+#[test]
+fn precision_run_reports_when_the_cap_is_reached_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = repo().join("scenarios/default.toml");
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            f.to_str().unwrap(),
+            "--precision",
+            "0.001",
+            "--trials",
+            "20000",
+            "--out",
+            "o",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("NOT reached"),
+        "{}",
+        text(&o)
+    );
+    let s = summary(dir.path(), "o");
+    let p = s.precision.unwrap();
+    assert!(!p.converged);
+    assert_eq!(s.trials, 20_000);
+    assert!(p.achieved_half_width > 0.001);
+}
+
+#[test]
+fn precision_must_be_a_sensible_half_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = repo().join("scenarios/default.toml");
+    for bad in ["0", "-0.1", "0.7", "nan"] {
+        let o = run_in(
+            dir.path(),
+            &["run", f.to_str().unwrap(), "--precision", bad, "--out", "o"],
+        );
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o));
+        assert!(!dir.path().join("o").exists());
+    }
+}
