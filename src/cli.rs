@@ -4,6 +4,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -16,7 +17,7 @@ use crate::output::{write_file, write_folder};
 use crate::partial::{Partial, Shard};
 use crate::report;
 use crate::results::{PrecisionOutcome, Summary};
-use crate::trials::{PRECISION_BATCH, run_to_precision, run_trials_with_progress};
+use crate::trials::{PRECISION_BATCH, run_to_precision, run_trials_controlled};
 
 /// Monte Carlo simulation of AI-chip supply under export controls: the
 /// probability of reaching training-compute milestones with domestic chips.
@@ -41,6 +42,14 @@ pub enum Command {
     Run(RunArgs),
     /// Run every scenario of folders or lists of files, and compare them.
     Batch(BatchArgs),
+    /// Run a scenario seeded and test its [[expect]] bounds: exit 1 if one fails.
+    Check {
+        /// Scenario file.
+        file: PathBuf,
+        /// Simulation options.
+        #[command(flatten)]
+        sim: SimArgs,
+    },
     /// Combine the partial results of `run --shard` into the outputs of one run.
     Merge(MergeArgs),
     /// Measure trials per second, draws per trial and peak memory.
@@ -88,6 +97,10 @@ pub struct SimArgs {
     /// Print nothing but errors, and no progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run even if trials × quarters exceeds the limit (10^9 trial-quarters,
+    /// about five minutes on two cores).
+    #[arg(long)]
+    pub allow_large_run: bool,
 }
 
 /// Options of `sancsim run`.
@@ -99,6 +112,11 @@ pub struct RunArgs {
     /// outputs/<file stem>.shard-K-of-N/ with --shard).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Compare the results with a saved summary.json: identical when seed,
+    /// scenario, version and trials match, otherwise flag milestones whose
+    /// probability moved by more than its noise; writes baseline.json.
+    #[arg(long, value_name = "SUMMARY_JSON")]
+    pub baseline: Option<PathBuf>,
     /// Run only shard K of N (contiguous blocks of trials) and write its
     /// partial result, to be combined by `sancsim merge`.
     #[arg(long, value_name = "K/N")]
@@ -141,12 +159,23 @@ pub struct BatchArgs {
     pub sim: SimArgs,
 }
 
+/// Set by Ctrl-C or SIGTERM; runs stop at their next block of trials.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+/// Most trial-quarters (trials × horizon) a run may have without
+/// `--allow-large-run`.
+pub const MAX_TRIAL_QUARTERS: u64 = 1_000_000_000;
+
 /// Runs a parsed command line; returns what to print on stdout.
 pub fn execute(cli: Cli) -> Result<String, Error> {
+    // Without a handler, the default action (exit) still leaves earlier
+    // results intact, so failing to install one is not an error.
+    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::SeqCst));
     match cli.command {
         Command::Validate { files } => validate(&files),
         Command::Run(args) => run(&args),
         Command::Batch(args) => batch(&args),
+        Command::Check { file, sim } => check(&file, &sim),
         Command::Merge(args) => merge(&args),
         Command::Bench(args) => bench(&args),
         Command::BenchWorker { file, trials, threads } => {
@@ -242,6 +271,20 @@ fn check_sim_args(sim: &SimArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses runs above [`MAX_TRIAL_QUARTERS`] unless allowed.
+fn check_size(model: &Model, trials: u64, sim: &SimArgs) -> Result<(), Error> {
+    let size = trials.saturating_mul(model.horizon() as u64);
+    if size > MAX_TRIAL_QUARTERS && !sim.allow_large_run {
+        return Err(Error::Usage(format!(
+            "{trials} trials × {} quarters = {size} trial-quarters is above the limit of {MAX_TRIAL_QUARTERS} \
+             (about five minutes on two cores): pass --allow-large-run to run it here, lower --trials, \
+             or spread it with --shard K/N (docs/CLUSTER.md)",
+            model.horizon()
+        )));
+    }
+    Ok(())
+}
+
 /// A progress bar on stderr, drawn only when stderr is a terminal.
 fn progress_bar(trials: u64, label: &str, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
@@ -270,8 +313,9 @@ type OutputFiles = Vec<(String, Vec<u8>)>;
 fn simulate(model: &Model, text: &str, sim: &SimArgs, label: &str) -> Result<(Summary, OutputFiles), Error> {
     let trials = sim.trials.unwrap_or(model.trials);
     let seed = sim.seed.unwrap_or(model.seed);
+    check_size(model, trials, sim)?;
     let bar = progress_bar(trials, label, sim.quiet);
-    let aggregate = run_trials_with_progress(model, seed, 0..trials, sim.threads, &|n| bar.inc(n))?;
+    let aggregate = run_trials_controlled(model, seed, 0..trials, sim.threads, &|n| bar.inc(n), &CANCEL)?;
     bar.finish_and_clear();
     let summary = Summary::new(model, &aggregate, seed, &Model::fingerprint(text));
     output_files(summary)
@@ -321,9 +365,11 @@ fn run(args: &RunArgs) -> Result<String, Error> {
         None => simulate(&model, &text, &args.sim, &stem)?,
         Some(target) => {
             let cap = args.sim.trials.unwrap_or(DEFAULT_PRECISION_CAP);
+            check_size(&model, cap, &args.sim)?;
             let seed = args.sim.seed.unwrap_or(model.seed);
             let bar = progress_bar(cap, &stem, args.sim.quiet);
-            let (agg, converged) = run_to_precision(&model, seed, target, cap, args.sim.threads, &|n| bar.inc(n))?;
+            let (agg, converged) =
+                run_to_precision(&model, seed, target, cap, args.sim.threads, &|n| bar.inc(n), &CANCEL)?;
             bar.finish_and_clear();
             let mut summary = Summary::new(&model, &agg, seed, &Model::fingerprint(&text));
             summary.precision = Some(PrecisionOutcome {
@@ -336,11 +382,27 @@ fn run(args: &RunArgs) -> Result<String, Error> {
             output_files(summary)?
         }
     };
+    let mut files = files;
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| Error::Usage(format!("{}: cannot read baseline: {e}", path.display())))?;
+            let old: Summary = serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Usage(format!("{}: not a sancsim summary.json: {e}", path.display())))?;
+            let identical = bytes == export::summary_json(&summary);
+            let comparison = crate::check::compare(&old, &summary, identical);
+            let json = serde_json::to_vec_pretty(&comparison).unwrap_or_default();
+            files.push(("baseline.json".to_string(), json));
+            Some(comparison)
+        }
+    };
     let out = args.out.clone().unwrap_or_else(|| Path::new("outputs").join(&stem));
     write_folder(&out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
     }
+    let baseline = baseline.map(|c| crate::check::baseline_table(&c)).unwrap_or_default();
     let precision = match &summary.precision {
         Some(p) if p.converged => format!(
             "precision: every 95% half-width <= {} after {} trials\n",
@@ -353,18 +415,55 @@ fn run(args: &RunArgs) -> Result<String, Error> {
         None => String::new(),
     };
     Ok(format!(
-        "{}{precision}results in {}\n",
+        "{}{precision}{baseline}results in {}\n",
         export::table::milestone_table(&summary),
         out.display()
     ))
 }
 
+fn check(file: &Path, sim: &SimArgs) -> Result<String, Error> {
+    check_sim_args(sim)?;
+    let (model, text) = load(file)?;
+    if model.expectations.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: no [[expect]] tables to check; add one such as\n[[expect]]\nmilestone = \"{}\"\nmin_probability = 0.5",
+            file.display(),
+            model.milestones.first().map(|m| m.name.as_str()).unwrap_or("name")
+        )));
+    }
+    let trials = sim.trials.unwrap_or(model.trials);
+    let seed = sim.seed.unwrap_or(model.seed);
+    check_size(&model, trials, sim)?;
+    let bar = progress_bar(trials, &file_stem(file), sim.quiet);
+    let aggregate = run_trials_controlled(&model, seed, 0..trials, sim.threads, &|n| bar.inc(n), &CANCEL)?;
+    bar.finish_and_clear();
+    let summary = Summary::new(&model, &aggregate, seed, &Model::fingerprint(&text));
+    let results = crate::check::evaluate(&model, &summary);
+    let table = format!(
+        "{} — {} trials, seed {}\n{}",
+        file.display(),
+        trials,
+        seed,
+        crate::check::expectation_table(&results)
+    );
+    let failed = results.iter().filter(|r| r.failed).count();
+    if failed > 0 {
+        print!("{table}");
+        return Err(Error::Check(format!(
+            "{failed} of {} expectations failed",
+            results.len()
+        )));
+    }
+    Ok(format!("{table}all {} expectations hold\n", results.len()))
+}
+
 fn run_shard(args: &RunArgs, model: &Model, text: &str, stem: &str, shard: Shard) -> Result<String, Error> {
     let total = args.sim.trials.unwrap_or(model.trials);
     let seed = args.sim.seed.unwrap_or(model.seed);
+    check_size(model, shard.trials(total).end - shard.trials(total).start, &args.sim)?;
     let range = shard.trials(total);
     let bar = progress_bar(range.end - range.start, stem, args.sim.quiet);
-    let aggregate = run_trials_with_progress(model, seed, range.clone(), args.sim.threads, &|n| bar.inc(n))?;
+    let aggregate = run_trials_controlled(model, seed, range.clone(), args.sim.threads, &|n| bar.inc(n), &CANCEL)?;
     bar.finish_and_clear();
     let partial = Partial {
         format: crate::partial::FORMAT.to_string(),
@@ -495,6 +594,7 @@ fn batch(args: &BatchArgs) -> Result<String, Error> {
                 }
                 done.push((folder, summary));
             }
+            Err(Error::Interrupted) => return Err(Error::Interrupted),
             Err(e) => {
                 for line in e.to_string().lines() {
                     eprintln!("error: {line}");

@@ -112,6 +112,12 @@ pub enum Error {
     /// A run could not complete.
     #[error("{0}")]
     Run(String),
+    /// `sancsim check`: an expectation failed.
+    #[error("{0}")]
+    Check(String),
+    /// The run was stopped by a signal (Ctrl-C, SIGTERM) before it finished.
+    #[error("interrupted: stopped before the run finished; no results written, earlier results left as they were")]
+    Interrupted,
 }
 
 impl Error {
@@ -127,7 +133,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Scenario(_) | Error::Usage(_) => 2,
-            Error::Io { .. } | Error::Run(_) => 1,
+            Error::Io { .. } | Error::Run(_) | Error::Check(_) => 1,
+            Error::Interrupted => 130,
         }
     }
 }

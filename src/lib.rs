@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod binomial;
 pub mod charts;
+pub mod check;
 pub mod cli;
 pub mod dist;
 pub mod engine;

@@ -202,6 +202,17 @@ pub struct Milestone {
     pub domestic_only: bool,
 }
 
+/// `[[expect]]`: bounds on a milestone's probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    /// Index into [`Model::milestones`].
+    pub milestone: usize,
+    /// The probability should be at least this.
+    pub min_probability: Option<f64>,
+    /// The probability should be at most this.
+    pub max_probability: Option<f64>,
+}
+
 /// A validated scenario.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -233,6 +244,8 @@ pub struct Model {
     pub training: Training,
     /// Milestones, in file order.
     pub milestones: Vec<Milestone>,
+    /// Expectations checked by `sancsim check`, in file order.
+    pub expectations: Vec<Expectation>,
     /// Every uncertain number, in file order.
     pub uncertain: Vec<Uncertain>,
     /// Every figure of the file, for audit.
@@ -609,12 +622,6 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             format!("must be between 1 and {MAX_TRIALS}, got {trials}"),
         );
     }
-    if !raw.expect.is_empty() {
-        ctx.error(
-            root.key("expect"),
-            "[[expect]] tables are not supported by this version of sancsim",
-        );
-    }
     let start = start?;
     if horizon == 0 || horizon > MAX_HORIZON_QUARTERS {
         return None;
@@ -949,6 +956,55 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         }
     }
 
+    // Expectations.
+    let mut expectations = Vec::new();
+    for (i, e) in raw.expect.iter().enumerate() {
+        let p = root.key("expect").index(i);
+        let Some(k) = milestones.iter().position(|m| m.name == e.milestone) else {
+            ctx.error(
+                p.key("milestone"),
+                undefined("milestones", &e.milestone, &raw.milestones),
+            );
+            continue;
+        };
+        let mut ok = true;
+        for (key, v) in [
+            ("min_probability", e.min_probability),
+            ("max_probability", e.max_probability),
+        ] {
+            if let Some(v) = v {
+                if !(0.0..=1.0).contains(&v) {
+                    ctx.error(p.key(key), format!("must be a probability in [0, 1], got {v}"));
+                    ok = false;
+                }
+            }
+        }
+        match (e.min_probability, e.max_probability) {
+            (None, None) => {
+                ctx.error(
+                    p.clone(),
+                    "an expectation needs `min_probability`, `max_probability` or both",
+                );
+                ok = false;
+            }
+            (Some(lo), Some(hi)) if lo > hi => {
+                ctx.error(
+                    p.key("max_probability"),
+                    format!("must be at least min_probability ({lo}), got {hi}"),
+                );
+                ok = false;
+            }
+            _ => {}
+        }
+        if ok {
+            expectations.push(Expectation {
+                milestone: k,
+                min_probability: e.min_probability,
+                max_probability: e.max_probability,
+            });
+        }
+    }
+
     let training = Training {
         earliest_start: earliest?,
         min_cluster_chips: min_cluster,
@@ -972,6 +1028,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         policy: policy?,
         training,
         milestones,
+        expectations,
         uncertain: std::mem::take(&mut ctx.uncertain),
         assumptions: std::mem::take(&mut ctx.assumptions),
     })

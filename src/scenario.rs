@@ -31,7 +31,7 @@ pub struct RawScenario {
     #[serde(default)]
     pub milestones: IndexMap<String, RawMilestone>,
     #[serde(default)]
-    pub expect: Vec<toml::Value>,
+    pub expect: Vec<RawExpect>,
 }
 
 /// `[scenario]`.
@@ -172,6 +172,17 @@ pub struct RawMilestone {
     pub target_flop: RawNumber,
     pub deadline: String,
     pub domestic_only: Option<bool>,
+    pub description: Option<String>,
+}
+
+/// `[[expect]]`: a bound a CI job checks with `sancsim check`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawExpect {
+    pub milestone: String,
+    pub min_probability: Option<f64>,
+    pub max_probability: Option<f64>,
     pub description: Option<String>,
 }
 

@@ -7,6 +7,7 @@
 //! grow with the number of trials.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
@@ -208,12 +209,20 @@ pub fn run_to_precision(
     max_trials: u64,
     threads: Option<usize>,
     progress: &(dyn Fn(u64) + Sync),
+    cancel: &AtomicBool,
 ) -> Result<(Aggregate, bool), Error> {
     let mut agg = Aggregate::new(model);
     loop {
         let start = agg.trials;
         let end = (start + PRECISION_BATCH).min(max_trials);
-        agg = agg.merge(run_trials_with_progress(model, seed, start..end, threads, progress)?);
+        agg = agg.merge(run_trials_controlled(
+            model,
+            seed,
+            start..end,
+            threads,
+            progress,
+            cancel,
+        )?);
         let converged = agg.max_ci_half_width(model) <= target;
         if converged || agg.trials >= max_trials {
             return Ok((agg, converged));
@@ -236,6 +245,20 @@ pub fn run_trials_with_progress(
     threads: Option<usize>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Aggregate, Error> {
+    run_trials_controlled(model, seed, range, threads, progress, &AtomicBool::new(false))
+}
+
+/// [`run_trials_with_progress`] that stops early, with
+/// [`Error::Interrupted`], once `cancel` is set (checked before each block
+/// of [`BLOCK`] trials, i.e. every few milliseconds).
+pub fn run_trials_controlled(
+    model: &Model,
+    seed: u64,
+    range: Range<u64>,
+    threads: Option<usize>,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Aggregate, Error> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         builder = builder.num_threads(t);
@@ -250,6 +273,9 @@ pub fn run_trials_with_progress(
             .fold(
                 || (Workspace::new(model), BlockBuffer::new(model), Aggregate::new(model)),
                 |(mut ws, mut buffer, mut agg), b| {
+                    if cancel.load(Ordering::Relaxed) {
+                        return (ws, buffer, agg);
+                    }
                     let first = range.start + b * BLOCK;
                     let last = (first + BLOCK).min(range.end);
                     for trial in first..last {
@@ -264,5 +290,8 @@ pub fn run_trials_with_progress(
             .map(|(_, _, agg)| agg)
             .reduce(|| Aggregate::new(model), Aggregate::merge)
     });
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Error::Interrupted);
+    }
     Ok(aggregate)
 }

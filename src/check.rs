@@ -1,0 +1,226 @@
+//! Expectations (`[[expect]]`) and baselines: what a CI job asserts about a
+//! scenario's results.
+//!
+//! * An expectation fails only when the whole 95% Clopper–Pearson interval
+//!   lies outside its bound, so Monte Carlo noise alone cannot fail a check
+//!   whose bound the true probability meets (up to the interval's 2.5%
+//!   one-sided error, and not at all with a fixed seed).
+//! * A baseline comparison flags a milestone whose probability moved by more
+//!   than its noise: a two-sided two-proportion z-test with pooled variance
+//!   at level 0.01 (|z| > 2.5758).
+
+use serde::Serialize;
+
+use crate::model::Model;
+use crate::results::Summary;
+
+/// Level of the baseline two-proportion test.
+pub const BASELINE_ALPHA: f64 = 0.01;
+/// Two-sided critical value for [`BASELINE_ALPHA`].
+pub const BASELINE_Z: f64 = 2.575_829_303_548_901;
+
+/// The verdict on one expectation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExpectationResult {
+    /// Milestone name.
+    pub milestone: String,
+    /// Lower bound, if any.
+    pub min_probability: Option<f64>,
+    /// Upper bound, if any.
+    pub max_probability: Option<f64>,
+    /// Estimated probability.
+    pub probability: f64,
+    /// 95% interval.
+    pub ci95: (f64, f64),
+    /// Failed: the whole interval lies outside a bound.
+    pub failed: bool,
+    /// In words.
+    pub verdict: String,
+}
+
+/// Evaluates every expectation of `model` against `summary`.
+pub fn evaluate(model: &Model, summary: &Summary) -> Vec<ExpectationResult> {
+    model
+        .expectations
+        .iter()
+        .filter_map(|e| {
+            let m = summary.milestones.get(e.milestone)?;
+            let (lo, hi) = (m.ci95_low, m.ci95_high);
+            let below = e.min_probability.is_some_and(|min| hi < min);
+            let above = e.max_probability.is_some_and(|max| lo > max);
+            let outside_point = e.min_probability.is_some_and(|min| m.probability < min)
+                || e.max_probability.is_some_and(|max| m.probability > max);
+            let verdict = if below {
+                "FAILED: whole 95% CI below min".to_string()
+            } else if above {
+                "FAILED: whole 95% CI above max".to_string()
+            } else if outside_point {
+                "ok (estimate outside the bound, but the 95% CI overlaps it: run more trials)".to_string()
+            } else {
+                "ok".to_string()
+            };
+            Some(ExpectationResult {
+                milestone: m.name.clone(),
+                min_probability: e.min_probability,
+                max_probability: e.max_probability,
+                probability: m.probability,
+                ci95: (lo, hi),
+                failed: below || above,
+                verdict,
+            })
+        })
+        .collect()
+}
+
+/// The expectations as an aligned text table.
+pub fn expectation_table(results: &[ExpectationResult]) -> String {
+    let bound = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
+    let mut rows = vec![["milestone", "expected", "got", "95% CI", "verdict"].map(String::from)];
+    for r in results {
+        rows.push([
+            r.milestone.clone(),
+            format!("[{}, {}]", bound(r.min_probability), bound(r.max_probability)),
+            format!("{:.3}", r.probability),
+            format!("[{:.3}, {:.3}]", r.ci95.0, r.ci95.1),
+            r.verdict.clone(),
+        ]);
+    }
+    align(&rows)
+}
+
+fn align<const N: usize>(rows: &[[String; N]]) -> String {
+    let widths: Vec<usize> = (0..N)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(s, w)| format!("{s:<w$}")).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// How one milestone compares with a baseline run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MilestoneChange {
+    /// Milestone name.
+    pub milestone: String,
+    /// Probability in the baseline (absent: new milestone).
+    pub baseline: Option<f64>,
+    /// Probability now (absent: removed milestone).
+    pub current: Option<f64>,
+    /// Two-proportion z statistic.
+    pub z: Option<f64>,
+    /// Moved by more than its noise at level [`BASELINE_ALPHA`].
+    pub flagged: bool,
+}
+
+/// The comparison of a run with a baseline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BaselineComparison {
+    /// Same seed, scenario, version and trials: results must be identical.
+    pub same_run: bool,
+    /// With `same_run`: whether summary.json is byte-identical.
+    pub identical: Option<bool>,
+    /// Per milestone, by name, current file order then removed ones.
+    pub milestones: Vec<MilestoneChange>,
+}
+
+/// Compares `current` with `baseline`. `identical` says whether the two
+/// summaries serialise to the same bytes.
+pub fn compare(baseline: &Summary, current: &Summary, identical: bool) -> BaselineComparison {
+    let same_run = baseline.seed == current.seed
+        && baseline.scenario_hash == current.scenario_hash
+        && baseline.sancsim_version == current.sancsim_version
+        && baseline.trials == current.trials;
+    let mut milestones = Vec::new();
+    for m in &current.milestones {
+        let old = baseline.milestones.iter().find(|b| b.name == m.name);
+        let z = old.map(|b| {
+            two_proportion_z(
+                b.reached_by_deadline,
+                baseline.trials,
+                m.reached_by_deadline,
+                current.trials,
+            )
+        });
+        milestones.push(MilestoneChange {
+            milestone: m.name.clone(),
+            baseline: old.map(|b| b.probability),
+            current: Some(m.probability),
+            z,
+            flagged: old.is_none() || z.is_some_and(|z| z.abs() > BASELINE_Z),
+        });
+    }
+    for b in &baseline.milestones {
+        if !current.milestones.iter().any(|m| m.name == b.name) {
+            milestones.push(MilestoneChange {
+                milestone: b.name.clone(),
+                baseline: Some(b.probability),
+                current: None,
+                z: None,
+                flagged: true,
+            });
+        }
+    }
+    BaselineComparison {
+        same_run,
+        identical: same_run.then_some(identical),
+        milestones,
+    }
+}
+
+/// z statistic of the difference between x2/n2 and x1/n1 with pooled variance;
+/// 0 when both proportions are 0 or both are 1.
+pub fn two_proportion_z(x1: u64, n1: u64, x2: u64, n2: u64) -> f64 {
+    let (p1, p2) = (x1 as f64 / n1 as f64, x2 as f64 / n2 as f64);
+    let pooled = (x1 + x2) as f64 / (n1 + n2) as f64;
+    let var = pooled * (1.0 - pooled) * (1.0 / n1 as f64 + 1.0 / n2 as f64);
+    if var <= 0.0 { 0.0 } else { (p2 - p1) / var.sqrt() }
+}
+
+/// The comparison as text.
+pub fn baseline_table(c: &BaselineComparison) -> String {
+    let mut out = String::new();
+    match c.identical {
+        Some(true) => out.push_str("baseline: same seed, scenario, version and trials: results identical\n"),
+        Some(false) => {
+            out.push_str("baseline: same seed, scenario, version and trials, but results DIFFER (not reproducible)\n")
+        }
+        None => out.push_str(&format!(
+            "baseline: changes flagged where |z| > {BASELINE_Z:.3} (two-proportion test, level {BASELINE_ALPHA})\n"
+        )),
+    }
+    let p = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
+    let mut rows = vec![["milestone", "baseline", "now", "z", "flag"].map(String::from)];
+    for m in &c.milestones {
+        rows.push([
+            m.milestone.clone(),
+            p(m.baseline),
+            p(m.current),
+            m.z.map(|z| format!("{z:+.2}")).unwrap_or_else(|| "-".into()),
+            match (m.flagged, m.baseline, m.current) {
+                (_, None, _) => "new".into(),
+                (_, _, None) => "removed".into(),
+                (true, _, _) => "CHANGED".into(),
+                _ => String::new(),
+            },
+        ]);
+    }
+    out.push_str(&align(&rows));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn z_statistic_matches_a_hand_computation() {
+        // 500/1000 vs 550/1000: pooled 0.525, se = sqrt(0.525·0.475·0.002) = 0.022332.
+        let z = two_proportion_z(500, 1000, 550, 1000);
+        assert!((z - 0.05 / 0.022_332_09).abs() < 1e-4, "{z}");
+        assert_eq!(two_proportion_z(0, 10, 0, 20), 0.0);
+    }
+}
