@@ -296,6 +296,19 @@ fn toml_error(text: &str, file: &str, e: &toml::de::Error, mut key_path: KeyPath
             }
         }
     }
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
+        let field = field.to_string();
+        let is_table = key_path.0.is_empty();
+        key_path.0.push(Seg::Key(field.clone()));
+        message = if is_table {
+            format!("missing required table [{field}] (scenarios/minimal.toml shows the smallest valid file)")
+        } else {
+            format!("missing required key `{field}`")
+        };
+    }
     if let Some((word, expected)) = unknown_name(&message) {
         if message.starts_with("unknown field") && key_path.0.last() != Some(&Seg::Key(word.clone())) {
             key_path.0.push(Seg::Key(word.clone()));
