@@ -2,6 +2,8 @@
 //! folders. One module per topic.
 
 mod batch;
+mod ci_use;
+mod cluster;
 mod common;
 mod determinism;
 mod engine_rules;

@@ -1,0 +1,344 @@
+//! Sharded runs as a cluster runs them: shards in separate, concurrent
+//! processes, merged into outputs byte-identical to one process; merges of
+//! shards that do not make one run refused; and the Slurm templates of
+//! docs/cluster/ run end to end on a real (single-node) Slurm cluster.
+//!
+//! The Slurm test is skipped with a message where `sbatch` is not installed
+//! or no controller answers, except on CI (`CI=true`), where `.ci/run`
+//! starts a cluster (`.ci/start-slurm.sh`) and its absence is a failure.
+//! Its files live in a temporary folder under `SANCSIM_SLURM_DIR` (default:
+//! the system's temporary folder), which must be visible to the nodes that
+//! run the jobs: on a multi-node cluster, point it at a shared file system.
+
+use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{MINIMAL, repo, run_in, sancsim, text, write};
+
+/// Trials of the sharded runs of the default scenario.
+const TRIALS: &str = "3000";
+/// Seed of those runs (not the scenario's own, so `--seed` is exercised).
+const SEED: &str = "11";
+/// Longest the Slurm jobs (array and merge) may take before the test fails.
+const SLURM_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Every file of an output folder by name; panics on anything but plain
+/// files (outputs are flat).
+fn folder_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    entries
+        .map(|e| {
+            let path = e.unwrap().path();
+            assert!(path.is_file(), "{}: not a plain file", path.display());
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect()
+}
+
+/// Asserts that folders `a` and `b` hold the same file names with the same
+/// bytes.
+fn assert_same_outputs(a: &Path, b: &Path) {
+    let (fa, fb) = (folder_files(a), folder_files(b));
+    let names = |f: &BTreeMap<String, Vec<u8>>| f.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        names(&fa),
+        names(&fb),
+        "{} and {} hold other files",
+        a.display(),
+        b.display()
+    );
+    assert!(fa.contains_key("summary.json"), "{}: no summary.json", a.display());
+    for (name, bytes) in &fa {
+        assert!(
+            bytes == &fb[name],
+            "{name} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+/// The default scenario run in one process with [`TRIALS`] and [`SEED`],
+/// into `dir/out`.
+fn single_run(dir: &Path, scenario: &str, out: &str) -> PathBuf {
+    let o = run_in(
+        dir,
+        &[
+            "run", scenario, "--trials", TRIALS, "--seed", SEED, "--out", out, "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    dir.join(out)
+}
+
+#[test]
+fn shards_in_separate_processes_merge_to_the_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = repo().join("scenarios/default.toml");
+    let s = scenario.to_str().unwrap();
+    let children: Vec<_> = (1..=3)
+        .map(|k| {
+            sancsim()
+                .current_dir(dir.path())
+                .args(["run", s, "--trials", TRIALS, "--seed", SEED, "--quiet"])
+                .args(["--shard", &format!("{k}/3"), "--out", &format!("shard-{k}")])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("sancsim starts")
+        })
+        .collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    for k in 1..=3 {
+        let files = folder_files(&dir.path().join(format!("shard-{k}")));
+        assert_eq!(files.keys().collect::<Vec<_>>(), ["partial.json"]);
+    }
+    // Out of order on purpose: the merge sorts the shards.
+    let o = run_in(
+        dir.path(),
+        &["merge", "shard-3", "shard-1", "shard-2", "--out", "merged", "--quiet"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+    let single = single_run(dir.path(), s, "single");
+    assert_same_outputs(&dir.path().join("merged"), &single);
+}
+
+#[test]
+fn merge_refuses_missing_and_mismatched_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", MINIMAL);
+    let shard = |k: u32, seed: &str, out: &str| {
+        let o = run_in(
+            dir.path(),
+            &[
+                "run",
+                "s.toml",
+                "--trials",
+                "300",
+                "--seed",
+                seed,
+                "--shard",
+                &format!("{k}/3"),
+                "--out",
+                out,
+                "--quiet",
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    shard(1, "5", "a1");
+    shard(2, "5", "a2");
+    shard(3, "5", "a3");
+    shard(2, "6", "b2");
+    write(dir.path(), "not-partial.json", "{\"format\": \"something else\"}\n");
+
+    let cases: [(&str, &[&str], &str); 5] = [
+        ("missing", &["a1", "a3"], "missing shards: 2/3"),
+        ("seed", &["a1", "b2", "a3"], "seed"),
+        ("twice", &["a1", "a2", "a2", "a3"], "given twice"),
+        (
+            "json",
+            &["a1", "a2", "a3", "not-partial.json"],
+            "not a sancsim partial result",
+        ),
+        ("toml", &["a1", "a2", "s.toml"], "not a sancsim partial result"),
+    ];
+    for (case, parts, expect) in cases {
+        let out = format!("merged-{case}");
+        let mut args = vec!["merge"];
+        args.extend_from_slice(parts);
+        args.extend_from_slice(&["--out", &out]);
+        let o = run_in(dir.path(), &args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{case}: {}", text(&o));
+        assert!(
+            stderr.contains(expect),
+            "{case}: stderr should name `{expect}`: {}",
+            text(&o)
+        );
+        assert!(!dir.path().join(&out).exists(), "{case}: {out} was created");
+    }
+    // Nothing half-written left behind either (write_folder's temporaries).
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains("merged"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+    // The shards themselves do merge.
+    let o = run_in(dir.path(), &["merge", "a1", "a2", "a3", "--out", "merged", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// Whether `program` is an executable file in a folder of `PATH`.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
+}
+
+/// Why Slurm cannot be used here, if it cannot.
+fn slurm_missing() -> Option<String> {
+    if !on_path("sbatch") {
+        return Some("Slurm not installed (no sbatch on PATH)".into());
+    }
+    match Command::new("sinfo").args(["-h", "-o", "%T"]).output() {
+        Ok(o) if o.status.success() && !o.stdout.is_empty() => None,
+        Ok(o) => Some(format!(
+            "no Slurm controller answers (start one with .ci/start-slurm.sh): {}",
+            text(&o)
+        )),
+        Err(e) => Some(format!("sinfo does not run: {e}")),
+    }
+}
+
+/// Runs `cmd` with stdout and stderr into files of `dir`; kills it after
+/// `timeout`. Returns its output, or None if it timed out.
+fn run_with_timeout(mut cmd: Command, dir: &Path, timeout: Duration) -> Option<Output> {
+    let (out_path, err_path) = (dir.join("submit.stdout"), dir.join("submit.stderr"));
+    // Its own process group, so that a timeout kills the sbatch it waits on too.
+    let mut child = cmd
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .expect("submit-slurm.sh starts");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > timeout {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let status = status?;
+    Some(Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    })
+}
+
+/// The logs of the Slurm jobs, for failure messages.
+fn job_logs(out: &Path) -> String {
+    let Ok(entries) = std::fs::read_dir(out.join("logs")) else {
+        return "(no logs)".into();
+    };
+    let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            format!(
+                "--- {}\n{}",
+                p.display(),
+                std::fs::read_to_string(p).unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+/// `JobState` of a job as `scontrol` reports it.
+fn job_state(id: &str) -> String {
+    let o = Command::new("scontrol").args(["show", "job", id]).output().unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("JobState="))
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+#[test]
+fn slurm_array_job_merges_to_the_single_run() {
+    if let Some(why) = slurm_missing() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI must provide Slurm: .ci/run starts it ({why})");
+        }
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let base = std::env::var_os("SANCSIM_SLURM_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let dir = tempfile::Builder::new()
+        .prefix("sancsim-slurm-")
+        .tempdir_in(&base)
+        .unwrap();
+    // The jobs get their own copies of the binary and the scenario: cargo
+    // may rebuild target/ while they wait in the queue.
+    let bin = dir.path().join("sancsim");
+    std::fs::copy(env!("CARGO_BIN_EXE_sancsim"), &bin).unwrap();
+    let scenario = dir.path().join("default.toml");
+    std::fs::copy(repo().join("scenarios/default.toml"), &scenario).unwrap();
+    let out = dir.path().join("run");
+    let job_name = format!("sancsim-test-{}", std::process::id());
+
+    let mut submit = Command::new("bash");
+    submit
+        .arg(repo().join("docs/cluster/submit-slurm.sh"))
+        .arg("--wait")
+        .arg(&scenario)
+        .args([TRIALS, SEED, "3"])
+        .arg(&out)
+        .arg(&bin)
+        .current_dir(dir.path())
+        .env("JOB_NAME", &job_name)
+        // Jobs left behind by a failed test end on their own.
+        .env("SBATCH_TIMELIMIT", "5");
+    let start = Instant::now();
+    let Some(o) = run_with_timeout(submit, dir.path(), SLURM_TIMEOUT) else {
+        for name in [job_name.clone(), format!("{job_name}-merge")] {
+            let _ = Command::new("scancel").args(["--name", &name]).status();
+        }
+        panic!(
+            "the Slurm jobs did not finish within {SLURM_TIMEOUT:?}\nsubmit-slurm.sh said: {}\n{}\nqueue:\n{}",
+            std::fs::read_to_string(dir.path().join("submit.stdout")).unwrap_or_default(),
+            job_logs(&out),
+            String::from_utf8_lossy(&Command::new("squeue").output().map(|o| o.stdout).unwrap_or_default())
+        );
+    };
+    assert!(o.status.success(), "{}\n{}", text(&o), job_logs(&out));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let merge_id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("merge job: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no merge job id in: {}", text(&o)))
+        .to_string();
+    // sbatch --wait returns 0 for a merge job cancelled because a shard
+    // failed: look at the outputs and the job's state too.
+    let merged = out.join("merged");
+    while !merged.join("summary.json").is_file() && start.elapsed() < SLURM_TIMEOUT {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        merged.join("summary.json").is_file(),
+        "no merged outputs\n{}\n{}",
+        text(&o),
+        job_logs(&out)
+    );
+    assert_eq!(job_state(&merge_id), "COMPLETED", "{}", job_logs(&out));
+    eprintln!("Slurm array of 3 shards and merge took {:?}", start.elapsed());
+
+    for k in 1..=3 {
+        assert!(
+            out.join(format!("shard-{k}/partial.json")).is_file(),
+            "{}",
+            job_logs(&out)
+        );
+    }
+    let single = single_run(dir.path(), scenario.to_str().unwrap(), "single");
+    assert_same_outputs(&merged, &single);
+}
