@@ -61,22 +61,38 @@ pub fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The benchmark table, in Markdown.
-pub fn table(file: &Path, results: &[BenchResult]) -> String {
+/// The benchmark table, in Markdown: per thread count the median of its
+/// runs (by trials/s), with the range of trials/s over the runs; speed-up is
+/// the ratio of medians to the first thread count's.
+pub fn table(file: &Path, runs: &[Vec<BenchResult>]) -> String {
+    let medians: Vec<(&BenchResult, f64, f64)> = runs
+        .iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            let mut sorted: Vec<&BenchResult> = r.iter().collect();
+            sorted.sort_by(|a, b| a.trials_per_second().total_cmp(&b.trials_per_second()));
+            let lo = sorted[0].trials_per_second();
+            let hi = sorted[sorted.len() - 1].trials_per_second();
+            (sorted[sorted.len() / 2], lo, hi)
+        })
+        .collect();
     let mut out = format!(
-        "benchmark of {} ({} quarters per trial)\n\n| threads | trials | seconds | trials/s | trial-quarters/s | events/trial | draws/trial | peak RSS MiB | speed-up |\n|---|---|---|---|---|---|---|---|---|\n",
+        "benchmark of {} ({} quarters per trial), median of {} runs per thread count\n\n| threads | trials | seconds | trials/s | range of trials/s | trial-quarters/s | events/trial | draws/trial | peak RSS MiB | speed-up |\n|---|---|---|---|---|---|---|---|---|---|\n",
         file.display(),
-        results.first().map(|r| r.horizon_quarters).unwrap_or(0)
+        medians.first().map(|r| r.0.horizon_quarters).unwrap_or(0),
+        runs.first().map(Vec::len).unwrap_or(0)
     );
-    let base = results.first().map(|r| r.trials_per_second()).unwrap_or(1.0);
-    for r in results {
+    let base = medians.first().map(|r| r.0.trials_per_second()).unwrap_or(1.0);
+    for (r, lo, hi) in &medians {
         let tps = r.trials_per_second();
         out.push_str(&format!(
-            "| {} | {} | {:.3} | {:.0} | {:.0} | {:.1} | {:.1} | {} | {:.2}× |\n",
+            "| {} | {} | {:.3} | {:.0} | {:.0}–{:.0} | {:.0} | {:.1} | {:.1} | {} | {:.2}× |\n",
             r.threads,
             r.trials,
             r.seconds,
             tps,
+            lo,
+            hi,
             tps * r.horizon_quarters as f64,
             r.events_per_trial,
             r.draws_per_trial,

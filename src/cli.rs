@@ -75,11 +75,14 @@ pub struct BenchArgs {
     #[arg(default_value = "scenarios/default.toml")]
     pub file: PathBuf,
     /// Trials per measurement.
-    #[arg(long, default_value_t = 400_000)]
+    #[arg(long, default_value_t = 1_000_000)]
     pub trials: u64,
     /// Thread counts to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     pub threads: Vec<usize>,
+    /// Measurements per thread count (interleaved); the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
 }
 
 /// Options shared by `run` and `batch`.
@@ -230,25 +233,27 @@ fn bench(args: &BenchArgs) -> Result<String, Error> {
         ));
     }
     let exe = std::env::current_exe().map_err(|e| Error::Run(format!("cannot find the sancsim executable: {e}")))?;
-    let mut results = Vec::new();
-    for &t in &args.threads {
-        let out = std::process::Command::new(&exe)
-            .arg("bench-worker")
-            .arg(&args.file)
-            .args(["--trials", &args.trials.to_string(), "--threads", &t.to_string()])
-            .output()
-            .map_err(|e| Error::Run(format!("cannot start a benchmark process: {e}")))?;
-        if !out.status.success() {
-            return Err(Error::Run(format!(
-                "benchmark with {t} threads failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )));
+    let mut runs: Vec<Vec<crate::bench::BenchResult>> = vec![Vec::new(); args.threads.len()];
+    for _ in 0..args.repeat.max(1) {
+        for (i, &t) in args.threads.iter().enumerate() {
+            let out = std::process::Command::new(&exe)
+                .arg("bench-worker")
+                .arg(&args.file)
+                .args(["--trials", &args.trials.to_string(), "--threads", &t.to_string()])
+                .output()
+                .map_err(|e| Error::Run(format!("cannot start a benchmark process: {e}")))?;
+            if !out.status.success() {
+                return Err(Error::Run(format!(
+                    "benchmark with {t} threads failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )));
+            }
+            let r: crate::bench::BenchResult = serde_json::from_slice(&out.stdout)
+                .map_err(|e| Error::Run(format!("unreadable benchmark result: {e}")))?;
+            runs[i].push(r);
         }
-        let r: crate::bench::BenchResult =
-            serde_json::from_slice(&out.stdout).map_err(|e| Error::Run(format!("unreadable benchmark result: {e}")))?;
-        results.push(r);
     }
-    Ok(crate::bench::table(&args.file, &results))
+    Ok(crate::bench::table(&args.file, &runs))
 }
 
 fn file_stem(file: &Path) -> String {
