@@ -333,3 +333,47 @@ fn an_unwritable_output_location_is_a_clear_error() {
     assert!(err.starts_with("error: /proc/sancsim-test"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Unmounts a test file system when dropped.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A full disk: a 64 KiB tmpfs (needs root; skipped where mounting is not
+/// allowed). The run fails with the path and the OS error, and leaves no
+/// temporary folder on the full file system.
+#[test]
+fn a_full_disk_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    std::fs::create_dir(&full).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&full)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipping: cannot mount a small tmpfs here (needs root)");
+        return;
+    }
+    let _guard = Mounted(full.clone());
+    write(dir.path(), "s.toml", MINIMAL);
+    let out = full.join("out");
+    let o = run_in(dir.path(), &["run", "s.toml", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(full.to_str().unwrap()) && err.contains("No space left"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&full).unwrap().count(),
+        0,
+        "something was left on the full disk"
+    );
+}
