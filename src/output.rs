@@ -10,13 +10,19 @@ use std::path::Path;
 
 use crate::error::Error;
 
-/// Writes `files` (name, bytes) as the whole content of folder `dest`.
-pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
+/// The folder that holds `dest` (`.` for a bare name), created if missing.
+fn existing_parent(dest: &Path) -> Result<std::path::PathBuf, Error> {
     let parent = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => Path::new(".").to_path_buf(),
     };
     fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    Ok(parent)
+}
+
+/// Writes `files` (name, bytes) as the whole content of folder `dest`.
+pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
+    let parent = existing_parent(dest)?;
     let name = dest
         .file_name()
         .ok_or_else(|| Error::Usage(format!("{}: output folder needs a name", dest.display())))?
@@ -52,11 +58,7 @@ pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Erro
 /// Writes one file atomically: into a temporary sibling, then renamed over
 /// `dest`.
 pub fn write_file(dest: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let parent = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => Path::new(".").to_path_buf(),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let parent = existing_parent(dest)?;
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

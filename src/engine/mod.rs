@@ -310,19 +310,20 @@ fn advance(st: &mut State, t: u64) {
     st.now = t;
 }
 
+/// Peak FLOP/s of all chips serving inference.
+fn inference_flops(model: &Model, ws: &Workspace) -> f64 {
+    ws.inference
+        .iter()
+        .zip(&model.chips)
+        .map(|(&n, c)| n as f64 * c.peak_flops)
+        .sum()
+}
+
 fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
     let inference_chips: u64 = ws.inference.iter().sum();
     let training_chips: u64 = ws.training.iter().sum();
     let shortfall = match &model.inference {
-        Some(inf) => {
-            let capacity: f64 = ws
-                .inference
-                .iter()
-                .zip(&model.chips)
-                .map(|(&n, c)| n as f64 * c.peak_flops)
-                .sum();
-            (st.demand_chips - capacity / model.chips[inf.unit_chip].peak_flops).max(0.0)
-        }
+        Some(inf) => (st.demand_chips - inference_flops(model, ws) / model.chips[inf.unit_chip].peak_flops).max(0.0),
         None => 0.0,
     };
     ws.outcome.metrics[quarter as usize] = [
@@ -388,15 +389,7 @@ fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
             continue;
         }
         let unmet = match unit_flops {
-            Some(unit) => {
-                let capacity: f64 = ws
-                    .inference
-                    .iter()
-                    .zip(&model.chips)
-                    .map(|(&n, c)| n as f64 * c.peak_flops)
-                    .sum();
-                (st.demand_chips * unit - capacity).max(0.0)
-            }
+            Some(unit) => (st.demand_chips * unit - inference_flops(model, ws)).max(0.0),
             None => 0.0,
         };
         let training_chips = eligible_training_chips(model, ws);
