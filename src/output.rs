@@ -2,7 +2,9 @@
 //!
 //! Files are written into a temporary sibling folder (`.<name>.tmp-<pid>`),
 //! which replaces the destination only once everything is written: an
-//! interrupted or failed run leaves the previous results in place.
+//! interrupted or failed run leaves the previous results in place. On Linux
+//! the replacement is one atomic exchange of the two folders, so even a kill
+//! at the last moment leaves either the old or the new results, complete.
 
 use std::fs;
 use std::io::Write;
@@ -39,6 +41,11 @@ pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Erro
             f.write_all(bytes).map_err(|e| Error::io(&path, e))?;
             f.sync_all().map_err(|e| Error::io(&path, e))?;
         }
+        if dest.exists() && exchange(&tmp, dest).is_ok() {
+            // `tmp` now holds the previous results.
+            let _ = fs::remove_dir_all(&tmp);
+            return Ok(());
+        }
         if dest.exists() {
             fs::rename(dest, &old).map_err(|e| Error::io(dest, e))?;
         }
@@ -53,6 +60,39 @@ pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Erro
         }
     }
     result
+}
+
+/// Swaps two paths in one atomic step (Linux `renameat2` with
+/// `RENAME_EXCHANGE`): at every instant `b` is either the old or the new folder.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes())?;
+    let b = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both arguments are valid NUL-terminated paths that outlive the
+    // call; AT_FDCWD resolves them relative to the working directory.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Elsewhere: no atomic exchange; the caller falls back to two renames.
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
 /// Writes one file atomically: into a temporary sibling, then renamed over
@@ -94,5 +134,19 @@ mod tests {
         assert!(!dest.join("b.txt").exists());
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "temporary folders left behind");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn exchange_swaps_two_folders_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::create_dir(&a).unwrap();
+        fs::create_dir(&b).unwrap();
+        fs::write(a.join("x"), "new").unwrap();
+        fs::write(b.join("x"), "old").unwrap();
+        exchange(&a, &b).unwrap();
+        assert_eq!(fs::read_to_string(b.join("x")).unwrap(), "new");
+        assert_eq!(fs::read_to_string(a.join("x")).unwrap(), "old");
     }
 }

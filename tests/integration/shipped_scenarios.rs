@@ -80,3 +80,33 @@ fn outputs_follow_the_files_order() {
     let in_csv: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
     assert_eq!(in_file, in_csv);
 }
+
+/// docs/example is what README shows: it must be the current output of the
+/// documented command (`sancsim run scenarios/default.toml --out
+/// docs/example`). When the model changes on purpose, regenerate it and
+/// review the difference.
+#[test]
+fn readme_example_is_the_current_output_of_the_default_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = repo().join("scenarios/default.toml");
+    let o = run_in(dir.path(), &["run", f.to_str().unwrap(), "--out", "example", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let list = |p: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let committed = repo().join("docs/example");
+    assert_eq!(list(&committed), list(&dir.path().join("example")));
+    for name in list(&committed) {
+        let a = std::fs::read(committed.join(&name)).unwrap();
+        let b = std::fs::read(dir.path().join("example").join(&name)).unwrap();
+        assert!(
+            a == b,
+            "docs/example/{name} is out of date: regenerate with `cargo run --release -- run scenarios/default.toml --out docs/example`"
+        );
+    }
+}
