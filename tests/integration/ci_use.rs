@@ -205,18 +205,7 @@ fn runs_beyond_the_size_limit_need_an_explicit_override() {
 }
 
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().to_string(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
+    crate::common::folder_files(dir)
 }
 
 /// Starts a long run over existing results, sends `signal` after a second,

@@ -5,17 +5,7 @@ use crate::common::{MINIMAL, repo, run_in, text, write};
 
 /// Every file of an output folder (results, charts, reports), sorted by name.
 fn outputs(dir: &std::path::Path, out: &str) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.join(out))
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().to_string(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
+    let files = crate::common::folder_files(&dir.join(out));
     assert!(files.len() >= 13, "expected results, charts and reports in {out}");
     files
 }
