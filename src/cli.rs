@@ -276,6 +276,17 @@ fn check_sim_args(sim: &SimArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// [`Error::Interrupted`] once Ctrl-C or SIGTERM has arrived: checked
+/// before results are written, so a signal after the last trial still
+/// leaves earlier results in place.
+fn not_cancelled() -> Result<(), Error> {
+    if CANCEL.load(Ordering::SeqCst) {
+        Err(Error::Interrupted)
+    } else {
+        Ok(())
+    }
+}
+
 /// Refuses runs above [`MAX_TRIAL_QUARTERS`] unless allowed.
 fn check_size(model: &Model, trials: u64, sim: &SimArgs) -> Result<(), Error> {
     let size = trials.saturating_mul(model.horizon() as u64);
@@ -363,6 +374,11 @@ fn run(args: &RunArgs) -> Result<String, Error> {
     }
     let (model, text) = load(&args.file)?;
     let stem = file_stem(&args.file);
+    let default_out = match shard {
+        Some(k) => Path::new("outputs").join(format!("{stem}.shard-{}-of-{}", k.index, k.count)),
+        None => Path::new("outputs").join(&stem),
+    };
+    crate::output::check_not_inside(args.out.as_deref().unwrap_or(&default_out), &[&args.file])?;
     if let Some(shard) = shard {
         return run_shard(args, &model, &text, &stem, shard);
     }
@@ -403,6 +419,7 @@ fn run(args: &RunArgs) -> Result<String, Error> {
         }
     };
     let out = args.out.clone().unwrap_or_else(|| Path::new("outputs").join(&stem));
+    not_cancelled()?;
     write_folder(&out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
@@ -488,6 +505,7 @@ fn run_shard(args: &RunArgs, model: &Model, text: &str, stem: &str, shard: Shard
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("{stem}.shard-{}-of-{}", shard.index, shard.count)));
+    not_cancelled()?;
     write_folder(&out, &[(crate::partial::FILE_NAME.to_string(), bytes)])?;
     if args.sim.quiet {
         return Ok(String::new());
@@ -516,6 +534,10 @@ fn merge(args: &MergeArgs) -> Result<String, Error> {
             .map_err(|e| Error::Usage(format!("{}: not a sancsim partial result: {e}", file.display())))?;
         parts.push((file.display().to_string(), partial));
     }
+    if let Some(out) = &args.out {
+        let inputs: Vec<&Path> = args.parts.iter().map(PathBuf::as_path).collect();
+        crate::output::check_not_inside(out, &inputs)?;
+    }
     let (head, aggregate) = crate::partial::merge(parts)?;
     if head.sancsim_version != env!("CARGO_PKG_VERSION") {
         return Err(Error::Usage(format!(
@@ -526,12 +548,19 @@ fn merge(args: &MergeArgs) -> Result<String, Error> {
     }
     let file = format!("{}.toml", head.scenario_stem);
     let model = Model::from_text(&head.scenario_text, &file)?;
+    if !aggregate.same_shape(&crate::trials::Aggregate::new(&model)) || aggregate.trials != head.total_trials {
+        return Err(Error::Usage(format!(
+            "the partial results' statistics do not fit their scenario {file} ({} trials of {}): corrupt partial results",
+            aggregate.trials, head.total_trials
+        )));
+    }
     let summary = Summary::new(&model, &aggregate, head.seed, &head.scenario_hash);
     let (summary, files) = output_files(summary)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&head.scenario_stem));
+    not_cancelled()?;
     write_folder(&out, &files)?;
     if args.quiet {
         return Ok(String::new());
@@ -588,6 +617,7 @@ fn batch(args: &BatchArgs) -> Result<String, Error> {
         }
         let result = load(file).and_then(|(model, text)| {
             let (summary, files) = simulate(&model, &text, &args.sim, &folder)?;
+            not_cancelled()?;
             write_folder(&args.out.join(&folder), &files)?;
             Ok(summary)
         });

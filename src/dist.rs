@@ -183,11 +183,13 @@ impl Dist {
                 if beta <= 0.0 {
                     return Err(format!("beta beta must be > 0, got {beta}"));
                 }
+                // Shapes below 1 are drawn boosted (see `beta_sample`).
+                let boost = |shape: f64| if shape < 1.0 { shape + 1.0 } else { shape };
                 Dist::Beta {
                     alpha,
                     beta,
-                    gamma_a: gamma(alpha)?,
-                    gamma_b: gamma(beta)?,
+                    gamma_a: gamma(boost(alpha))?,
+                    gamma_b: gamma(boost(beta))?,
                 }
             }
             DistSpec::Triangular(min, mode, max) => {
@@ -281,7 +283,12 @@ impl Dist {
                 let z: f64 = StandardNormal.sample(rng);
                 (mu + sigma * z).exp()
             }
-            Dist::Beta { gamma_a, gamma_b, .. } => beta_from_gammas(gamma_a, gamma_b, rng),
+            Dist::Beta {
+                alpha,
+                beta,
+                gamma_a,
+                gamma_b,
+            } => beta_sample(*alpha, *beta, gamma_a, gamma_b, rng),
             Dist::Triangular { min, mode, max } => {
                 let u = unit_open(rng);
                 let c = (mode - min) / (max - min);
@@ -387,6 +394,28 @@ pub fn unit_open<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     ((rng.next_u64() >> 12) as i64 as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
+/// Beta(α, β) from gamma samplers. With both shapes at least 1, `X/(X+Y)`
+/// for `X ~ Gamma(α)`, `Y ~ Gamma(β)`. A shape `a < 1` is drawn in logs as
+/// `ln Gamma(a) = ln Gamma(a+1) + ln(U)/a` (Marsaglia & Tsang's boost; `ga`/`gb`
+/// then sample Gamma(a+1)), and the result is `1/(1 + exp(ln Y - ln X))`:
+/// for small shapes `X` and `Y` themselves underflow to 0.
+fn beta_sample<R: Rng + ?Sized>(alpha: f64, beta: f64, ga: &Gamma<f64>, gb: &Gamma<f64>, rng: &mut R) -> f64 {
+    if alpha >= 1.0 && beta >= 1.0 {
+        return beta_from_gammas(ga, gb, rng);
+    }
+    let ln_gamma = |shape: f64, g: &Gamma<f64>, rng: &mut R| {
+        let ln = g.sample(rng).ln();
+        if shape < 1.0 {
+            ln + unit_open(rng).ln() / shape
+        } else {
+            ln
+        }
+    };
+    let ln_x = ln_gamma(alpha, ga, rng);
+    let ln_y = ln_gamma(beta, gb, rng);
+    1.0 / (1.0 + (ln_y - ln_x).exp())
+}
+
 fn beta_from_gammas<R: Rng + ?Sized>(ga: &Gamma<f64>, gb: &Gamma<f64>, rng: &mut R) -> f64 {
     let x = ga.sample(rng);
     let y = gb.sample(rng);
@@ -435,6 +464,10 @@ mod tests {
         check_moments(DistSpec::LogNormal(0.5, 0.4));
         check_moments(DistSpec::Beta(2.0, 5.0));
         check_moments(DistSpec::Beta(0.5, 0.5));
+        // Tiny shapes: Gamma draws underflow to 0 unless drawn in logs.
+        check_moments(DistSpec::Beta(0.01, 0.01));
+        check_moments(DistSpec::Beta(0.001, 2.0));
+        check_moments(DistSpec::Beta(0.3, 0.05));
         check_moments(DistSpec::Triangular(0.5, 1.0, 2.0));
         check_moments(DistSpec::Triangular(0.0, 0.0, 1.0));
         check_moments(DistSpec::Pert(0.6, 0.9, 0.97));

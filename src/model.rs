@@ -703,6 +703,16 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 }
             }
         }
+        if let Some(q) = orders.iter().position(|&n| n > MAX_CHIPS) {
+            ctx.error(
+                p.key("orders"),
+                format!(
+                    "{} chips ordered in {} is beyond the limit of {MAX_CHIPS}",
+                    orders[q],
+                    cal.quarter(q as u32)
+                ),
+            );
+        }
         let fill = match &s.fill_rate {
             Some(r) => ctx.uncertain(p.key("fill_rate"), r, 0.0, 1.0),
             None => ctx.uncertain(p.key("fill_rate"), &RawNumber::Plain(1.0), 0.0, 1.0),

@@ -12,6 +12,59 @@ use std::path::Path;
 
 use crate::error::Error;
 
+/// Refuses an output folder that holds one of the run's own input files,
+/// which replacing the folder would delete.
+pub fn check_not_inside(dest: &Path, inputs: &[&Path]) -> Result<(), Error> {
+    let Ok(d) = dest.canonicalize() else { return Ok(()) };
+    for input in inputs {
+        if input.canonicalize().is_ok_and(|f| f.starts_with(&d)) {
+            return Err(Error::Usage(format!(
+                "{}: the output folder holds the input {}, which writing the results would delete: choose another --out",
+                dest.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Files whose presence marks a folder as sancsim's own output.
+const MARKERS: [&str; 2] = ["summary.json", "partial.json"];
+
+fn check_replaceable(dest: &Path) -> Result<(), Error> {
+    let meta = match fs::symlink_metadata(dest) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(dest, e)),
+    };
+    let refuse = |why: &str| {
+        Err(Error::Usage(format!(
+            "{}: {why}; sancsim only replaces an empty folder or one holding its own results \
+             (summary.json or partial.json): choose another --out",
+            dest.display()
+        )))
+    };
+    if !meta.is_dir() {
+        return refuse("exists and is not a folder");
+    }
+    if let (Ok(d), Ok(cwd)) = (
+        dest.canonicalize(),
+        std::env::current_dir().and_then(|c| c.canonicalize()),
+    ) {
+        if cwd.starts_with(&d) {
+            return refuse("is the working folder or contains it");
+        }
+    }
+    let mut entries = fs::read_dir(dest).map_err(|e| Error::io(dest, e))?;
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    if MARKERS.iter().any(|m| dest.join(m).is_file()) {
+        return Ok(());
+    }
+    refuse("exists and does not hold sancsim results")
+}
+
 /// The folder that holds `dest` (`.` for a bare name), created if missing.
 fn existing_parent(dest: &Path) -> Result<std::path::PathBuf, Error> {
     let parent = match dest.parent() {
@@ -23,7 +76,12 @@ fn existing_parent(dest: &Path) -> Result<std::path::PathBuf, Error> {
 }
 
 /// Writes `files` (name, bytes) as the whole content of folder `dest`.
+///
+/// An existing `dest` is replaced only if it is empty or holds sancsim
+/// results (a `summary.json` or `partial.json`): anything else is refused,
+/// so a mistyped `--out` can never wipe an unrelated folder.
 pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
+    check_replaceable(dest)?;
     let parent = existing_parent(dest)?;
     let name = dest
         .file_name()
@@ -121,16 +179,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn refuses_to_replace_a_folder_that_is_not_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("thesis");
+        fs::create_dir(&dest).unwrap();
+        fs::write(dest.join("chapter1.txt"), "precious").unwrap();
+        let err = write_folder(&dest, &[("summary.json".into(), b"{}".to_vec())]).unwrap_err();
+        assert!(err.to_string().contains("does not hold sancsim results"), "{err}");
+        assert_eq!(fs::read_to_string(dest.join("chapter1.txt")).unwrap(), "precious");
+        let file = dir.path().join("file");
+        fs::write(&file, "x").unwrap();
+        assert!(write_folder(&file, &[]).is_err());
+    }
+
+    #[test]
     fn replaces_the_whole_folder() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("out");
         write_folder(
             &dest,
-            &[("a.txt".into(), b"1".to_vec()), ("b.txt".into(), b"2".to_vec())],
+            &[("summary.json".into(), b"1".to_vec()), ("b.txt".into(), b"2".to_vec())],
         )
         .unwrap();
-        write_folder(&dest, &[("a.txt".into(), b"3".to_vec())]).unwrap();
-        assert_eq!(fs::read(dest.join("a.txt")).unwrap(), b"3");
+        write_folder(&dest, &[("summary.json".into(), b"3".to_vec())]).unwrap();
+        assert_eq!(fs::read(dest.join("summary.json")).unwrap(), b"3");
         assert!(!dest.join("b.txt").exists());
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "temporary folders left behind");

@@ -88,6 +88,11 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<(Partial, Aggregate), 
                 p.format
             )));
         }
+        if crate::model::Model::fingerprint(&p.scenario_text) != p.scenario_hash {
+            return Err(bad(format!(
+                "{file}: its scenario text does not match its scenario hash (edited or corrupt)"
+            )));
+        }
     }
     parts.sort_by_key(|(_, p)| p.shard.index);
     let (first_file, first) = &parts[0];
@@ -98,7 +103,7 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<(Partial, Aggregate), 
         if p.sancsim_version != first.sancsim_version {
             return Err(mismatch("sancsim version", &first.sancsim_version, &p.sancsim_version));
         }
-        if p.scenario_hash != first.scenario_hash {
+        if p.scenario_hash != first.scenario_hash || p.scenario_text != first.scenario_text {
             return Err(mismatch("scenario hash", &first.scenario_hash, &p.scenario_hash));
         }
         if p.seed != first.seed {

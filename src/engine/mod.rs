@@ -136,6 +136,10 @@ impl Workspace {
     }
 }
 
+/// Inference demand is capped here (unit chips) so that runaway growth stays
+/// finite.
+pub const MAX_DEMAND_CHIPS: f64 = 1e15;
+
 /// Phase of [`Event::MilestoneReached`].
 const MILESTONE_PHASE: u8 = 7;
 
@@ -375,7 +379,8 @@ fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
         } else {
             let g = inf.growth_per_quarter.map(|g| ws.value(model, g, q)).unwrap_or(0.0);
             st.demand_chips * (1.0 + g)
-        };
+        }
+        .clamp(0.0, MAX_DEMAND_CHIPS);
     }
 
     // Allocate the chips that arrived since the last quarter start.
@@ -512,7 +517,11 @@ fn next_crossing(model: &Model, ws: &Workspace, st: &State) -> Option<(u64, usiz
         let at = if done >= m.target_flop {
             st.now
         } else if rate > 0.0 {
-            let wait = ((m.target_flop - done) / rate).ceil();
+            let mut wait = ((m.target_flop - done) / rate).ceil();
+            // The rounded quotient can put `ceil` one second late.
+            if wait >= 1.0 && done + rate * (wait - 1.0) >= m.target_flop {
+                wait -= 1.0;
+            }
             if wait > (end - st.now) as f64 {
                 continue;
             }

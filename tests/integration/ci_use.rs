@@ -366,3 +366,31 @@ fn a_full_disk_is_a_clear_error() {
         "something was left on the full disk"
     );
 }
+
+/// `--out` never wipes a folder that is not sancsim's own, nor one holding
+/// the run's input.
+#[test]
+fn out_never_replaces_a_foreign_folder_or_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("thesis")).unwrap();
+    write(&dir.path().join("thesis"), "chapter1.txt", "precious");
+    write(dir.path(), "s.toml", MINIMAL);
+    let o = run_in(dir.path(), &["run", "s.toml", "--out", "thesis"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("does not hold sancsim results"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("thesis/chapter1.txt")).unwrap(),
+        "precious"
+    );
+    // A results folder that also holds the scenario file.
+    let o = run_in(dir.path(), &["run", "s.toml", "--out", "res", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::copy(dir.path().join("s.toml"), dir.path().join("res/s.toml")).unwrap();
+    let o = run_in(&dir.path().join("res"), &["run", "s.toml", "--out", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(dir.path().join("res/s.toml").is_file());
+}

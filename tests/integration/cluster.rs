@@ -140,8 +140,33 @@ fn merge_refuses_missing_and_mismatched_shards() {
     shard(3, "5", "a3");
     shard(2, "6", "b2");
     write(dir.path(), "not-partial.json", "{\"format\": \"something else\"}\n");
+    // Shard 2 with its scenario text edited (hash left as it was), and with
+    // text and hash both changed to another scenario (a longer horizon).
+    let edit = |from: &str, to: &str, with_hash: bool| {
+        let mut p: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("a2/partial.json")).unwrap()).unwrap();
+        let text = p["scenario_text"]
+            .as_str()
+            .unwrap()
+            .replace("horizon_quarters = 8", "horizon_quarters = 12");
+        if with_hash {
+            p["scenario_hash"] = serde_json::Value::String(sancsim::model::Model::fingerprint(&text));
+        }
+        p["scenario_text"] = serde_json::Value::String(text);
+        std::fs::create_dir_all(dir.path().join(to)).unwrap();
+        std::fs::write(
+            dir.path().join(to).join("partial.json"),
+            serde_json::to_vec(&p).unwrap(),
+        )
+        .unwrap();
+        let _ = from;
+    };
+    edit("a2", "edited2", false);
+    edit("a2", "other2", true);
 
-    let cases: [(&str, &[&str], &str); 5] = [
+    let cases: [(&str, &[&str], &str); 7] = [
+        ("edited", &["a1", "edited2", "a3"], "does not match its scenario hash"),
+        ("other scenario", &["a1", "other2", "a3"], "scenario hash"),
         ("missing", &["a1", "a3"], "missing shards: 2/3"),
         ("seed", &["a1", "b2", "a3"], "seed"),
         ("twice", &["a1", "a2", "a2", "a3"], "given twice"),

@@ -328,3 +328,56 @@ fn adding_an_element_does_not_change_the_others_draws() {
     assert_eq!(training_rows(&qa), training_rows(&qb));
     assert_ne!(qa, qb, "the foreign chips should show up in inference");
 }
+
+/// A target met exactly at a quarter boundary counts for the quarter that
+/// ends there (MODEL.md §1), even though the crossing time is computed from
+/// a rounded quotient: 13 chips × 1e14 FLOP/s × 0.55 for 91 days is exactly
+/// 5.621616e21 FLOP at the end of 2024Q1.
+#[test]
+fn a_target_met_exactly_at_the_boundary_counts_for_that_quarter() {
+    let scenario = r#"
+[scenario]
+name = "edge"
+start = "2024Q1"
+horizon_quarters = 2
+trials = 5
+
+[chips.a]
+peak_flops = 1e14
+
+[fleet.a]
+training = 13
+
+[training]
+mfu = 0.55
+
+[milestones.exact]
+target_flop = 5.621616e21
+deadline = "2024Q1"
+"#;
+    let (s, _) = run(scenario, &[]);
+    assert_eq!(s.milestones[0].quarter_p50.as_deref(), Some("2024Q1"));
+    assert_eq!(s.milestones[0].probability, 1.0);
+}
+
+/// Demand growing a hundredfold each quarter for 50 years stays finite:
+/// capped, so summary.json holds numbers, not nulls.
+#[test]
+fn runaway_demand_stays_finite() {
+    let scenario = crate::common::MINIMAL
+        .replace("horizon_quarters = 8", "horizon_quarters = 200")
+        .replace("trials = 200", "trials = 20")
+        + "\n[inference]\nunit_chip = \"a\"\ninitial_demand_chips = 1000\ngrowth_per_quarter = 100\n";
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", &scenario);
+    let o = run_in(dir.path(), &["run", "s.toml", "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
+    // serde_json writes a non-finite number as null.
+    for row in json["quarterly"].as_array().unwrap() {
+        for p in ["p5", "p25", "p50", "p75", "p95"] {
+            assert!(row[p].is_number(), "{row}");
+        }
+    }
+}
