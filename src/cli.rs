@@ -205,7 +205,7 @@ fn validate(files: &[PathBuf]) -> Result<String, Error> {
     for f in files {
         match load(f) {
             Ok((m, _)) => out.push_str(&format!(
-                "{}: ok ({} chips, {} supply lines, {} shocks, {} milestones, {} quarters from {})\n",
+                "{}: ok (chip types: {}, supply lines: {}, shocks: {}, milestones: {}, {} quarters from {})\n",
                 f.display(),
                 m.chips.len(),
                 m.supply.len(),
@@ -681,7 +681,7 @@ fn write_index(dir: &Path, done: &[(String, Summary)], failures: &[(PathBuf, Err
     let chart = charts::batch_comparison(&rows).map_err(|e| Error::Run(e.to_string()))?;
     write_file(&dir.join(format!("{}.svg", chart.stem)), chart.svg.as_bytes())?;
     write_file(&dir.join(format!("{}.png", chart.stem)), &chart.png)?;
-    let failed: Vec<String> = failures.iter().map(|(p, e)| format!("{}: {e}", p.display())).collect();
+    let failed: Vec<String> = failures.iter().map(|(_, e)| e.to_string()).collect();
     write_file(
         &dir.join("index.md"),
         &export::table::index_markdown(done, &failed, &chart),

@@ -286,6 +286,16 @@ fn toml_error(text: &str, file: &str, e: &toml::de::Error, mut key_path: KeyPath
         .replace("expected u64", "expected a whole number >= 0")
         .replace("expected u32", "expected a whole number >= 0")
         .replace("expected f64", "expected a number");
+    if let Some(hint) = e.span().and_then(|span| value_hint(text, span)) {
+        message = format!("{message}; {hint}");
+    }
+    let is_quarter_key = matches!(
+        key_path.0.last(),
+        Some(Seg::Key(k)) if ["start", "deadline", "at", "from", "to", "until", "earliest_start", "quarter"].contains(&k.as_str())
+    );
+    if is_quarter_key && message.starts_with("invalid type") {
+        message = format!("{message}; write a quarter in quotes, e.g. \"2025Q4\"");
+    }
     if key_path.0.is_empty() {
         if let Some(span) = e.span() {
             key_path = path_at(text, span);
@@ -341,8 +351,9 @@ fn unknown_name(message: &str) -> Option<(String, Vec<String>)> {
 /// last `[table]` header before it, plus the key written at `span`.
 fn path_at(text: &str, span: std::ops::Range<usize>) -> KeyPath {
     let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
     let mut path = KeyPath::root();
-    for line in text[..start].lines() {
+    for line in text[..line_start].lines() {
         let l = line.trim();
         if l.starts_with('[') {
             let inner = l.trim_start_matches('[').split(']').next().unwrap_or("");
@@ -354,12 +365,50 @@ fn path_at(text: &str, span: std::ops::Range<usize>) -> KeyPath {
             );
         }
     }
+    let line_end = text[start..].find('\n').map(|i| start + i).unwrap_or(text.len());
+    let line = &text[line_start..line_end];
+    let before = &text[line_start..start];
+    let is_key = |k: &str| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !line.trim_start().starts_with('[') && line.contains('=') {
+        // `key = value`: the key left of the first `=`, and, inside an inline
+        // table, the key left of the last `=` before the error.
+        let top = line.split('=').next().unwrap_or("").trim().trim_matches('"');
+        for k in top.split('.') {
+            path.0.push(Seg::Key(k.trim().trim_matches('"').to_string()));
+        }
+        if let Some(eq) = before.rfind('=') {
+            let inner = before[..eq].rsplit(['{', ',']).next().unwrap_or("").trim();
+            if is_key(inner) && inner != top && before[..eq].contains(['{', ',']) {
+                path.0.push(Seg::Key(inner.to_string()));
+            }
+        }
+        return path;
+    }
     let end = span.end.clamp(start, text.len());
     let word = text.get(start..end).unwrap_or("").trim();
-    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if is_key(word) {
         path.0.push(Seg::Key(word.to_string()));
     }
     path
+}
+
+/// Advice for a value a strategist wrote the way they would in prose.
+fn value_hint(text: &str, span: std::ops::Range<usize>) -> Option<&'static str> {
+    let start = span.start.min(text.len());
+    let rest = &text[start..];
+    let word: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '}' | ']'))
+        .collect();
+    let upper = word.to_ascii_uppercase();
+    let bytes = upper.as_bytes();
+    if word.ends_with('%') {
+        Some("write a fraction instead of a percentage, e.g. 0.35 for 35%")
+    } else if bytes.len() == 6 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'Q' {
+        Some("write a quarter in quotes, e.g. \"2025Q4\"")
+    } else {
+        None
+    }
 }
 
 /// 1-based line and column of a byte offset.

@@ -70,5 +70,8 @@ pub fn index_markdown(summaries: &[(String, Summary)], failed: &[String], chart:
             out.push_str(&format!("- {}\n", f.replace('\n', "\n  ")));
         }
     }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
     out.into_bytes()
 }

@@ -749,3 +749,34 @@ fn minimal_scenario_validates() {
     assert!(out.contains(FILE) && out.contains("ok"), "{}", text(&o));
     assert!(o.stderr.is_empty(), "{}", text(&o));
 }
+
+/// Values written as in prose (an unquoted quarter, a percentage, a date)
+/// name the key and say how to write them.
+#[test]
+fn prose_style_values_get_advice_at_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (from, to, path, advice) in [
+        (
+            "deadline = \"2025Q2\"",
+            "deadline = 2025Q2",
+            "milestones.m.deadline",
+            "\"2025Q4\"",
+        ),
+        (
+            "deadline = \"2025Q2\"",
+            "deadline = 2025-06-30",
+            "milestones.m.deadline",
+            "\"2025Q4\"",
+        ),
+        ("mfu = 0.4", "mfu = 40%", "training.mfu", "0.35 for 35%"),
+    ] {
+        let text = crate::common::MINIMAL.replace(from, to);
+        crate::common::write(dir.path(), "s.toml", &text);
+        let o = crate::common::run_in(dir.path(), &["validate", "s.toml"]);
+        assert_eq!(o.status.code(), Some(2), "{}", crate::common::text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        let line = text.lines().position(|l| l.starts_with(to)).unwrap() + 1;
+        assert!(err.contains(&format!("s.toml:{line}:")), "{to}: {err}");
+        assert!(err.contains(path) && err.contains(advice), "{to}: {err}");
+    }
+}
