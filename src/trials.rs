@@ -74,23 +74,6 @@ impl Aggregate {
         buffer.clear();
     }
 
-    /// Records one trial.
-    pub fn add(&mut self, outcome: &TrialOutcome) {
-        self.trials += 1;
-        self.events += outcome.events;
-        self.draws += outcome.draws;
-        for (q, row) in outcome.metrics.iter().enumerate() {
-            for (m, &v) in row.iter().enumerate() {
-                self.metrics[q * Metric::COUNT + m].add(v);
-            }
-        }
-        for (k, r) in outcome.reached.iter().enumerate() {
-            if let Some(q) = r {
-                self.reached_in_quarter[k][*q as usize] += 1;
-            }
-        }
-    }
-
     /// True when `other` has the shape of an aggregate of the same model.
     pub fn same_shape(&self, other: &Aggregate) -> bool {
         self.horizon == other.horizon
