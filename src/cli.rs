@@ -17,7 +17,7 @@ use crate::output::{write_file, write_folder};
 use crate::partial::{Partial, Shard};
 use crate::report;
 use crate::results::{PrecisionOutcome, Summary};
-use crate::trials::{PRECISION_BATCH, run_to_precision, run_trials_controlled};
+use crate::trials::{Aggregate, PRECISION_BATCH, run_to_precision, run_trials_controlled};
 
 /// Monte Carlo simulation of AI-chip supply under export controls: the
 /// probability of reaching training-compute milestones with domestic chips.
@@ -322,17 +322,35 @@ fn progress_bar(trials: u64, label: &str, quiet: bool) -> ProgressBar {
     bar
 }
 
+/// Runs trials `range` of `model` with the command line's seed and threads:
+/// size limit, progress bar, Ctrl-C. Returns the aggregate and the seed used.
+fn run_range(
+    model: &Model,
+    sim: &SimArgs,
+    range: std::ops::Range<u64>,
+    label: &str,
+) -> Result<(Aggregate, u64), Error> {
+    let seed = sim.seed.unwrap_or(model.seed);
+    let n = range.end - range.start;
+    check_size(model, n, sim)?;
+    let bar = progress_bar(n, label, sim.quiet);
+    let aggregate = run_trials_controlled(model, seed, range, sim.threads, &|k| bar.inc(k), &CANCEL)?;
+    bar.finish_and_clear();
+    Ok((aggregate, seed))
+}
+
+/// Writes a run's files into `out` unless Ctrl-C or SIGTERM has arrived.
+fn write_results(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
+    not_cancelled()?;
+    write_folder(out, files)
+}
+
 /// Output files of a run: (file name, bytes).
 type OutputFiles = Vec<(String, Vec<u8>)>;
 
 /// Simulates one loaded scenario and returns its summary and output files.
 fn simulate(model: &Model, text: &str, sim: &SimArgs, label: &str) -> Result<(Summary, OutputFiles), Error> {
-    let trials = sim.trials.unwrap_or(model.trials);
-    let seed = sim.seed.unwrap_or(model.seed);
-    check_size(model, trials, sim)?;
-    let bar = progress_bar(trials, label, sim.quiet);
-    let aggregate = run_trials_controlled(model, seed, 0..trials, sim.threads, &|n| bar.inc(n), &CANCEL)?;
-    bar.finish_and_clear();
+    let (aggregate, seed) = run_range(model, sim, 0..sim.trials.unwrap_or(model.trials), label)?;
     let summary = Summary::new(model, &aggregate, seed, &Model::fingerprint(text));
     output_files(summary)
 }
@@ -419,8 +437,7 @@ fn run(args: &RunArgs) -> Result<String, Error> {
         }
     };
     let out = args.out.clone().unwrap_or_else(|| Path::new("outputs").join(&stem));
-    not_cancelled()?;
-    write_folder(&out, &files)?;
+    write_results(&out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
     }
@@ -454,11 +471,7 @@ fn check(file: &Path, sim: &SimArgs) -> Result<String, Error> {
         )));
     }
     let trials = sim.trials.unwrap_or(model.trials);
-    let seed = sim.seed.unwrap_or(model.seed);
-    check_size(&model, trials, sim)?;
-    let bar = progress_bar(trials, &file_stem(file), sim.quiet);
-    let aggregate = run_trials_controlled(&model, seed, 0..trials, sim.threads, &|n| bar.inc(n), &CANCEL)?;
-    bar.finish_and_clear();
+    let (aggregate, seed) = run_range(&model, sim, 0..trials, &file_stem(file))?;
     let summary = Summary::new(&model, &aggregate, seed, &Model::fingerprint(&text));
     let results = crate::check::evaluate(&model, &summary);
     let table = format!(
@@ -481,12 +494,8 @@ fn check(file: &Path, sim: &SimArgs) -> Result<String, Error> {
 
 fn run_shard(args: &RunArgs, model: &Model, text: &str, stem: &str, shard: Shard) -> Result<String, Error> {
     let total = args.sim.trials.unwrap_or(model.trials);
-    let seed = args.sim.seed.unwrap_or(model.seed);
-    check_size(model, shard.trials(total).end - shard.trials(total).start, &args.sim)?;
     let range = shard.trials(total);
-    let bar = progress_bar(range.end - range.start, stem, args.sim.quiet);
-    let aggregate = run_trials_controlled(model, seed, range.clone(), args.sim.threads, &|n| bar.inc(n), &CANCEL)?;
-    bar.finish_and_clear();
+    let (aggregate, seed) = run_range(model, &args.sim, range.clone(), stem)?;
     let partial = Partial {
         format: crate::partial::FORMAT.to_string(),
         sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -505,8 +514,7 @@ fn run_shard(args: &RunArgs, model: &Model, text: &str, stem: &str, shard: Shard
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("{stem}.shard-{}-of-{}", shard.index, shard.count)));
-    not_cancelled()?;
-    write_folder(&out, &[(crate::partial::FILE_NAME.to_string(), bytes)])?;
+    write_results(&out, &[(crate::partial::FILE_NAME.to_string(), bytes)])?;
     if args.sim.quiet {
         return Ok(String::new());
     }
@@ -560,8 +568,7 @@ fn merge(args: &MergeArgs) -> Result<String, Error> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&head.scenario_stem));
-    not_cancelled()?;
-    write_folder(&out, &files)?;
+    write_results(&out, &files)?;
     if args.quiet {
         return Ok(String::new());
     }
@@ -617,8 +624,7 @@ fn batch(args: &BatchArgs) -> Result<String, Error> {
         }
         let result = load(file).and_then(|(model, text)| {
             let (summary, files) = simulate(&model, &text, &args.sim, &folder)?;
-            not_cancelled()?;
-            write_folder(&args.out.join(&folder), &files)?;
+            write_results(&args.out.join(&folder), &files)?;
             Ok(summary)
         });
         match result {

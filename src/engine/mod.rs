@@ -90,6 +90,8 @@ pub struct Workspace {
     inference: Vec<u64>,
     training: Vec<u64>,
     shock_active: Vec<bool>,
+    /// Some chip type has a failure rate (so quarters have a failures event).
+    has_failures: bool,
     /// Per chip type: (annual failure rate, ln(1 - rate)) last computed.
     failure_p: Vec<(f64, f64)>,
     /// The trial's outcome after [`simulate_trial`].
@@ -117,6 +119,7 @@ impl Workspace {
             inference: vec![0; model.chips.len()],
             training: vec![0; model.chips.len()],
             shock_active: vec![false; model.shocks.len()],
+            has_failures: model.chips.iter().any(|c| c.annual_failure_rate.is_some()),
             failure_p: vec![(f64::NAN, 0.0); model.chips.len()],
             outcome: TrialOutcome {
                 metrics: vec![[0.0; Metric::COUNT]; h],
@@ -365,7 +368,7 @@ fn fail_chips(model: &Model, ws: &mut Workspace, quarter: u32) {
 fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
     let cal = &model.calendar;
     st.quarter = q;
-    st.calendar = Some(if model.chips.iter().any(|c| c.annual_failure_rate.is_some()) {
+    st.calendar = Some(if ws.has_failures {
         let mid = cal.start_of(q) + cal.days_in(q) / 2 * SECONDS_PER_DAY;
         (mid, Event::ChipFailures { quarter: q })
     } else {

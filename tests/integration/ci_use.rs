@@ -81,8 +81,7 @@ fn check_fails_only_when_the_whole_interval_is_outside() {
     write(dir.path(), "s.toml", &scenario);
     let o = run_in(dir.path(), &["run", "s.toml", "--out", "o", "--quiet"]);
     assert!(o.status.success(), "{}", text(&o));
-    let s: sancsim::results::Summary =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/summary.json")).unwrap()).unwrap();
+    let s = crate::common::read_summary(&dir.path().join("o"));
     let m = &s.milestones[0];
     // A bound just above the estimate but inside the interval.
     let min = (m.probability + m.ci95_high) / 2.0;

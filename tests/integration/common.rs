@@ -36,6 +36,12 @@ pub fn folder_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// The summary.json of an output folder.
+pub fn read_summary(folder: &Path) -> sancsim::results::Summary {
+    let json = std::fs::read_to_string(folder.join("summary.json")).unwrap();
+    serde_json::from_str(&json).unwrap()
+}
+
 /// The repository root (for shipped scenarios).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

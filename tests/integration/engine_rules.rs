@@ -13,9 +13,8 @@ fn run(scenario: &str, extra: &[&str]) -> (Summary, String) {
     args.extend_from_slice(extra);
     let o = run_in(dir.path(), &args);
     assert!(o.status.success(), "{}", text(&o));
-    let json = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
     let quarters = std::fs::read_to_string(dir.path().join("out/quarters.csv")).unwrap();
-    (serde_json::from_str(&json).unwrap(), quarters)
+    (crate::common::read_summary(&dir.path().join("out")), quarters)
 }
 
 /// The p50 of `metric` in `quarter` from quarters.csv.

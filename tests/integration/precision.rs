@@ -6,7 +6,7 @@ use sancsim::results::Summary;
 use crate::common::{repo, run_in, text};
 
 fn summary(dir: &std::path::Path, out: &str) -> Summary {
-    serde_json::from_str(&std::fs::read_to_string(dir.join(out).join("summary.json")).unwrap()).unwrap()
+    crate::common::read_summary(&dir.join(out))
 }
 
 #[test]

@@ -37,8 +37,7 @@ fn every_figure_of_the_default_scenario_is_sourced_or_derived() {
         &["run", f.to_str().unwrap(), "--trials", "500", "--out", "out"],
     );
     assert!(o.status.success(), "{}", text(&o));
-    let s: sancsim::results::Summary =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
+    let s = crate::common::read_summary(&dir.path().join("out"));
     let sourced = s.assumptions.iter().filter(|a| a.source.is_some()).count();
     assert!(sourced >= 5, "only {sourced} sourced figures: {:#?}", s.assumptions);
     assert!(s.milestones.len() >= 3);
