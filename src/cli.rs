@@ -2,14 +2,13 @@
 //! files, call the library and write outputs. `main` only maps errors to
 //! exit codes.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::charts;
+use crate::control::Control;
 use crate::error::Error;
 use crate::export;
 use crate::model::{MAX_TRIALS, Model};
@@ -154,7 +153,7 @@ pub struct BatchArgs {
     /// Scenario files, or folders whose `*.toml` files are all run.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Output folder: one subfolder per scenario plus the index (default: outputs/).
+    /// Output folder: one subfolder per scenario plus the index.
     #[arg(long, default_value = "outputs")]
     pub out: PathBuf,
     /// Simulation options.
@@ -162,33 +161,81 @@ pub struct BatchArgs {
     pub sim: SimArgs,
 }
 
-/// Set by Ctrl-C or SIGTERM; runs stop at their next block of trials.
-static CANCEL: AtomicBool = AtomicBool::new(false);
-
 /// Most trial-quarters (trials × horizon) a run may have without
 /// `--allow-large-run`.
 pub const MAX_TRIAL_QUARTERS: u64 = 1_000_000_000;
 
-/// Runs a parsed command line; returns what to print on stdout.
-pub fn execute(cli: Cli) -> Result<String, Error> {
-    // Without a handler, the default action (exit) still leaves earlier
-    // results intact, so failing to install one is not an error.
-    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::SeqCst));
-    match cli.command {
-        Command::Validate { files } => validate(&files),
-        Command::Run(args) => run(&args),
-        Command::Batch(args) => batch(&args),
-        Command::Check { file, sim } => check(&file, &sim),
-        Command::Merge(args) => merge(&args),
-        Command::Bench(args) => bench(&args),
+/// A line for standard error, which `main` prints with its prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Diagnostic {
+    /// A problem that did not stop the command (`warning: ...`).
+    Warning(String),
+    /// A problem with one item of a command that went on (`error: ...`).
+    Error(String),
+}
+
+/// What a command produced: text for standard output, lines for standard
+/// error, and how it ended. The library prints nothing; `main` does.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Text for standard output (tables, where results were written).
+    pub stdout: String,
+    /// Lines for standard error, in order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How the command ended.
+    pub result: Result<(), Error>,
+}
+
+/// Settings of the process that runs a command, decided by `main`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Console {
+    /// Draw progress bars on standard error (only sensible on a terminal).
+    pub progress: bool,
+}
+
+/// The running command: where its output and diagnostics go, its control.
+struct Ctx<'a> {
+    control: &'a Control,
+    console: Console,
+    stdout: String,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Runs a parsed command line. `control` is shared with the signal handler
+/// that `main` installs.
+pub fn execute(cli: Cli, control: &Control, console: Console) -> Outcome {
+    let mut ctx = Ctx {
+        control,
+        console,
+        stdout: String::new(),
+        diagnostics: Vec::new(),
+    };
+    let result = dispatch(cli, &mut ctx);
+    Outcome {
+        stdout: ctx.stdout,
+        diagnostics: ctx.diagnostics,
+        result,
+    }
+}
+
+fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
+    let out = match cli.command {
+        Command::Validate { files } => validate(&files)?,
+        Command::Run(args) => run(&args, ctx)?,
+        Command::Batch(args) => batch(&args, ctx)?,
+        Command::Check { file, sim } => check(&file, &sim, ctx)?,
+        Command::Merge(args) => merge(&args, ctx)?,
+        Command::Bench(args) => bench(&args)?,
         Command::BenchWorker { file, trials, threads } => {
             let (model, _) = load(&file)?;
             let r = crate::bench::measure(&model, trials, threads)?;
             serde_json::to_string(&r)
                 .map(|s| s + "\n")
-                .map_err(|e| Error::Run(e.to_string()))
+                .map_err(|e| Error::Run(e.to_string()))?
         }
-    }
+    };
+    ctx.stdout.push_str(&out);
+    Ok(())
 }
 
 /// Reads and validates a scenario file; returns the model and the file's text.
@@ -276,17 +323,6 @@ fn check_sim_args(sim: &SimArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// [`Error::Interrupted`] once Ctrl-C or SIGTERM has arrived: checked
-/// before results are written, so a signal after the last trial still
-/// leaves earlier results in place.
-fn not_cancelled() -> Result<(), Error> {
-    if CANCEL.load(Ordering::SeqCst) {
-        Err(Error::Interrupted)
-    } else {
-        Ok(())
-    }
-}
-
 /// Refuses runs above [`MAX_TRIAL_QUARTERS`] unless allowed.
 fn check_size(model: &Model, trials: u64, sim: &SimArgs) -> Result<(), Error> {
     let size = trials.saturating_mul(model.horizon() as u64);
@@ -302,8 +338,8 @@ fn check_size(model: &Model, trials: u64, sim: &SimArgs) -> Result<(), Error> {
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.
-fn progress_bar(trials: u64, label: &str, quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
+fn progress_bar(trials: u64, label: &str, quiet: bool, console: Console) -> ProgressBar {
+    if quiet || !console.progress {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(trials), ProgressDrawTarget::stderr());
@@ -325,6 +361,7 @@ fn progress_bar(trials: u64, label: &str, quiet: bool) -> ProgressBar {
 /// Runs trials `range` of `model` with the command line's seed and threads:
 /// size limit, progress bar, Ctrl-C. Returns the aggregate and the seed used.
 fn run_range(
+    ctx: &Ctx,
     model: &Model,
     sim: &SimArgs,
     range: std::ops::Range<u64>,
@@ -333,24 +370,25 @@ fn run_range(
     let seed = sim.seed.unwrap_or(model.seed);
     let n = range.end - range.start;
     check_size(model, n, sim)?;
-    let bar = progress_bar(n, label, sim.quiet);
-    let aggregate = run_trials_controlled(model, seed, range, sim.threads, &|k| bar.inc(k), &CANCEL)?;
+    let bar = progress_bar(n, label, sim.quiet, ctx.console);
+    let aggregate = run_trials_controlled(model, seed, range, sim.threads, &|k| bar.inc(k), ctx.control.flag())?;
     bar.finish_and_clear();
     Ok((aggregate, seed))
 }
 
-/// Writes a run's files into `out` unless Ctrl-C or SIGTERM has arrived.
-fn write_results(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
-    not_cancelled()?;
-    write_folder(out, files)
+/// Writes a run's files as the folder `out`, unless Ctrl-C or SIGTERM
+/// arrives first (see [`Control::writing`]).
+fn write_results(ctx: &Ctx, out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
+    ctx.control
+        .writing(out, |cancelled| write_folder(out, files, cancelled))
 }
 
 /// Output files of a run: (file name, bytes).
 type OutputFiles = Vec<(String, Vec<u8>)>;
 
 /// Simulates one loaded scenario and returns its summary and output files.
-fn simulate(model: &Model, text: &str, sim: &SimArgs, label: &str) -> Result<(Summary, OutputFiles), Error> {
-    let (aggregate, seed) = run_range(model, sim, 0..sim.trials.unwrap_or(model.trials), label)?;
+fn simulate(ctx: &Ctx, model: &Model, text: &str, sim: &SimArgs, label: &str) -> Result<(Summary, OutputFiles), Error> {
+    let (aggregate, seed) = run_range(ctx, model, sim, 0..sim.trials.unwrap_or(model.trials), label)?;
     let summary = Summary::new(model, &aggregate, seed, &Model::fingerprint(text));
     output_files(summary)
 }
@@ -375,7 +413,7 @@ fn output_files(summary: Summary) -> Result<(Summary, OutputFiles), Error> {
 /// Default cap on trials of a precision-driven run.
 pub const DEFAULT_PRECISION_CAP: u64 = 10_000_000;
 
-fn run(args: &RunArgs) -> Result<String, Error> {
+fn run(args: &RunArgs, ctx: &Ctx) -> Result<String, Error> {
     check_sim_args(&args.sim)?;
     let shard = args
         .shard
@@ -398,17 +436,24 @@ fn run(args: &RunArgs) -> Result<String, Error> {
     };
     crate::output::check_not_inside(args.out.as_deref().unwrap_or(&default_out), &[&args.file])?;
     if let Some(shard) = shard {
-        return run_shard(args, &model, &text, &stem, shard);
+        return run_shard(ctx, args, &model, &text, &stem, shard);
     }
     let (summary, files) = match args.precision {
-        None => simulate(&model, &text, &args.sim, &stem)?,
+        None => simulate(ctx, &model, &text, &args.sim, &stem)?,
         Some(target) => {
             let cap = args.sim.trials.unwrap_or(DEFAULT_PRECISION_CAP);
             check_size(&model, cap, &args.sim)?;
             let seed = args.sim.seed.unwrap_or(model.seed);
-            let bar = progress_bar(cap, &stem, args.sim.quiet);
-            let (agg, converged) =
-                run_to_precision(&model, seed, target, cap, args.sim.threads, &|n| bar.inc(n), &CANCEL)?;
+            let bar = progress_bar(cap, &stem, args.sim.quiet, ctx.console);
+            let (agg, converged) = run_to_precision(
+                &model,
+                seed,
+                target,
+                cap,
+                args.sim.threads,
+                &|n| bar.inc(n),
+                ctx.control.flag(),
+            )?;
             bar.finish_and_clear();
             let mut summary = Summary::new(&model, &agg, seed, &Model::fingerprint(&text));
             summary.precision = Some(PrecisionOutcome {
@@ -437,7 +482,7 @@ fn run(args: &RunArgs) -> Result<String, Error> {
         }
     };
     let out = args.out.clone().unwrap_or_else(|| Path::new("outputs").join(&stem));
-    write_results(&out, &files)?;
+    write_results(ctx, &out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
     }
@@ -460,18 +505,20 @@ fn run(args: &RunArgs) -> Result<String, Error> {
     ))
 }
 
-fn check(file: &Path, sim: &SimArgs) -> Result<String, Error> {
+fn check(file: &Path, sim: &SimArgs, ctx: &mut Ctx) -> Result<String, Error> {
     check_sim_args(sim)?;
     let (model, text) = load(file)?;
     if model.expectations.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: no [[expect]] tables to check; add one such as\n[[expect]]\nmilestone = \"{}\"\nmin_probability = 0.5",
-            file.display(),
-            model.milestones.first().map(|m| m.name.as_str()).unwrap_or("name")
-        )));
+        return Err(Error::NoExpectations {
+            file: file.display().to_string(),
+            example: format!(
+                "[[expect]]\nmilestone = \"{}\"\nmin_probability = 0.5\n",
+                model.milestones.first().map(|m| m.name.as_str()).unwrap_or("name")
+            ),
+        });
     }
     let trials = sim.trials.unwrap_or(model.trials);
-    let (aggregate, seed) = run_range(&model, sim, 0..trials, &file_stem(file))?;
+    let (aggregate, seed) = run_range(ctx, &model, sim, 0..trials, &file_stem(file))?;
     let summary = Summary::new(&model, &aggregate, seed, &Model::fingerprint(&text));
     let results = crate::check::evaluate(&model, &summary);
     let table = format!(
@@ -483,7 +530,7 @@ fn check(file: &Path, sim: &SimArgs) -> Result<String, Error> {
     );
     let failed = results.iter().filter(|r| r.failed).count();
     if failed > 0 {
-        print!("{table}");
+        ctx.stdout.push_str(&table);
         return Err(Error::Check(format!(
             "{failed} of {} expectations failed",
             results.len()
@@ -492,10 +539,10 @@ fn check(file: &Path, sim: &SimArgs) -> Result<String, Error> {
     Ok(format!("{table}all {} expectations hold\n", results.len()))
 }
 
-fn run_shard(args: &RunArgs, model: &Model, text: &str, stem: &str, shard: Shard) -> Result<String, Error> {
+fn run_shard(ctx: &Ctx, args: &RunArgs, model: &Model, text: &str, stem: &str, shard: Shard) -> Result<String, Error> {
     let total = args.sim.trials.unwrap_or(model.trials);
     let range = shard.trials(total);
-    let (aggregate, seed) = run_range(model, &args.sim, range.clone(), stem)?;
+    let (aggregate, seed) = run_range(ctx, model, &args.sim, range.clone(), stem)?;
     let partial = Partial {
         format: crate::partial::FORMAT.to_string(),
         sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -514,7 +561,7 @@ fn run_shard(args: &RunArgs, model: &Model, text: &str, stem: &str, shard: Shard
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("{stem}.shard-{}-of-{}", shard.index, shard.count)));
-    write_results(&out, &[(crate::partial::FILE_NAME.to_string(), bytes)])?;
+    write_results(ctx, &out, &[(crate::partial::FILE_NAME.to_string(), bytes)])?;
     if args.sim.quiet {
         return Ok(String::new());
     }
@@ -528,7 +575,7 @@ fn run_shard(args: &RunArgs, model: &Model, text: &str, stem: &str, shard: Shard
     ))
 }
 
-fn merge(args: &MergeArgs) -> Result<String, Error> {
+fn merge(args: &MergeArgs, ctx: &Ctx) -> Result<String, Error> {
     let mut parts = Vec::new();
     for p in &args.parts {
         let file = if p.is_dir() {
@@ -568,7 +615,7 @@ fn merge(args: &MergeArgs) -> Result<String, Error> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&head.scenario_stem));
-    write_results(&out, &files)?;
+    write_results(ctx, &out, &files)?;
     if args.quiet {
         return Ok(String::new());
     }
@@ -606,7 +653,7 @@ fn scenario_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
-fn batch(args: &BatchArgs) -> Result<String, Error> {
+fn batch(args: &BatchArgs, ctx: &mut Ctx) -> Result<String, Error> {
     check_sim_args(&args.sim)?;
     let files = scenario_files(&args.inputs)?;
     let mut done: Vec<(String, Summary)> = Vec::new();
@@ -623,8 +670,8 @@ fn batch(args: &BatchArgs) -> Result<String, Error> {
             k += 1;
         }
         let result = load(file).and_then(|(model, text)| {
-            let (summary, files) = simulate(&model, &text, &args.sim, &folder)?;
-            write_results(&args.out.join(&folder), &files)?;
+            let (summary, files) = simulate(ctx, &model, &text, &args.sim, &folder)?;
+            write_results(ctx, &args.out.join(&folder), &files)?;
             Ok(summary)
         });
         match result {
@@ -637,15 +684,16 @@ fn batch(args: &BatchArgs) -> Result<String, Error> {
             }
             Err(Error::Interrupted) => return Err(Error::Interrupted),
             Err(e) => {
-                for line in e.to_string().lines() {
-                    eprintln!("error: {line}");
-                }
+                ctx.diagnostics
+                    .extend(e.to_string().lines().map(|l| Diagnostic::Error(l.to_string())));
                 failures.push((file.clone(), e));
             }
         }
     }
     if !done.is_empty() {
-        write_index(&args.out, &done, &failures)?;
+        let index = args.out.join("index.csv");
+        ctx.control
+            .writing(&index, |_| write_index(&args.out, &done, &failures))?;
         if !args.sim.quiet {
             out.push_str(&format!(
                 "comparison of {} scenarios in {}\n",
@@ -657,7 +705,7 @@ fn batch(args: &BatchArgs) -> Result<String, Error> {
     if failures.is_empty() {
         return Ok(out);
     }
-    print!("{out}");
+    ctx.stdout.push_str(&out);
     let worst = failures.iter().map(|(_, e)| e.exit_code()).max().unwrap_or(1);
     let msg = format!(
         "{} of {} scenarios failed: {}",

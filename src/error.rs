@@ -115,8 +115,18 @@ pub enum Error {
     /// `sancsim check`: an expectation failed.
     #[error("{0}")]
     Check(String),
-    /// The run was stopped by a signal (Ctrl-C, SIGTERM) before it finished.
-    #[error("interrupted: stopped before the run finished; no results written, earlier results left as they were")]
+    /// `sancsim check` on a scenario without `[[expect]]` tables.
+    #[error("{file}: no [[expect]] tables to check; add one such as:")]
+    NoExpectations {
+        /// The scenario file.
+        file: String,
+        /// A TOML snippet to paste, printed as it is after the message.
+        example: String,
+    },
+    /// The command was stopped by a signal (Ctrl-C, SIGTERM) before its
+    /// results were in place; `main` says which complete folders, if any,
+    /// were written before it ([`crate::control::interrupted_message`]).
+    #[error("interrupted: stopped before the results were written; earlier results left as they were")]
     Interrupted,
 }
 
@@ -129,10 +139,19 @@ impl Error {
         }
     }
 
+    /// Text to print after the message as it is, without the `error: `
+    /// prefix (a snippet to paste).
+    pub fn verbatim(&self) -> Option<&str> {
+        match self {
+            Error::NoExpectations { example, .. } => Some(example),
+            _ => None,
+        }
+    }
+
     /// Process exit code: 2 for invalid input, 1 for a failed run or I/O.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Scenario(_) | Error::Usage(_) => 2,
+            Error::Scenario(_) | Error::Usage(_) | Error::NoExpectations { .. } => 2,
             Error::Io { .. } | Error::Run(_) | Error::Check(_) => 1,
             Error::Interrupted => 130,
         }

@@ -12,6 +12,7 @@ pub mod binomial;
 pub mod charts;
 pub mod check;
 pub mod cli;
+pub mod control;
 pub mod dist;
 pub mod engine;
 pub mod error;

@@ -80,7 +80,11 @@ fn existing_parent(dest: &Path) -> Result<std::path::PathBuf, Error> {
 /// An existing `dest` is replaced only if it is empty or holds sancsim
 /// results (a `summary.json` or `partial.json`): anything else is refused,
 /// so a mistyped `--out` can never wipe an unrelated folder.
-pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
+///
+/// `cancelled` is asked between files and just before the folder is put in
+/// place; when it says yes, the temporary folder is removed and the result
+/// is [`Error::Interrupted`], with `dest` untouched.
+pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)], cancelled: &dyn Fn() -> bool) -> Result<(), Error> {
     check_replaceable(dest)?;
     let parent = existing_parent(dest)?;
     let name = dest
@@ -94,10 +98,16 @@ pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Erro
     let result = (|| {
         fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
         for (file, bytes) in files {
+            if cancelled() {
+                return Err(Error::Interrupted);
+            }
             let path = tmp.join(file);
             let mut f = fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
             f.write_all(bytes).map_err(|e| Error::io(&path, e))?;
             f.sync_all().map_err(|e| Error::io(&path, e))?;
+        }
+        if cancelled() {
+            return Err(Error::Interrupted);
         }
         if dest.exists() && exchange(&tmp, dest).is_ok() {
             // `tmp` now holds the previous results.
@@ -184,12 +194,12 @@ mod tests {
         let dest = dir.path().join("thesis");
         fs::create_dir(&dest).unwrap();
         fs::write(dest.join("chapter1.txt"), "precious").unwrap();
-        let err = write_folder(&dest, &[("summary.json".into(), b"{}".to_vec())]).unwrap_err();
+        let err = write_folder(&dest, &[("summary.json".into(), b"{}".to_vec())], &|| false).unwrap_err();
         assert!(err.to_string().contains("does not hold sancsim results"), "{err}");
         assert_eq!(fs::read_to_string(dest.join("chapter1.txt")).unwrap(), "precious");
         let file = dir.path().join("file");
         fs::write(&file, "x").unwrap();
-        assert!(write_folder(&file, &[]).is_err());
+        assert!(write_folder(&file, &[], &|| false).is_err());
     }
 
     #[test]
@@ -199,13 +209,39 @@ mod tests {
         write_folder(
             &dest,
             &[("summary.json".into(), b"1".to_vec()), ("b.txt".into(), b"2".to_vec())],
+            &|| false,
         )
         .unwrap();
-        write_folder(&dest, &[("summary.json".into(), b"3".to_vec())]).unwrap();
+        write_folder(&dest, &[("summary.json".into(), b"3".to_vec())], &|| false).unwrap();
         assert_eq!(fs::read(dest.join("summary.json")).unwrap(), b"3");
         assert!(!dest.join("b.txt").exists());
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "temporary folders left behind");
+    }
+
+    #[test]
+    fn an_interrupt_while_writing_leaves_the_old_folder_and_no_temporary_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out");
+        write_folder(&dest, &[("summary.json".into(), b"old".to_vec())], &|| false).unwrap();
+        let asked = std::cell::Cell::new(0);
+        let files = [
+            ("summary.json".into(), b"new".to_vec()),
+            ("b.txt".into(), b"2".to_vec()),
+        ];
+        // Interrupted after the first file, and (second case) just before the exchange.
+        for after in [1, 2] {
+            asked.set(0);
+            let cancelled = || {
+                asked.set(asked.get() + 1);
+                asked.get() > after
+            };
+            let err = write_folder(&dest, &files, &cancelled).unwrap_err();
+            assert!(matches!(err, Error::Interrupted), "{err}");
+            assert_eq!(fs::read(dest.join("summary.json")).unwrap(), b"old");
+            let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+            assert_eq!(leftovers.len(), 1, "temporary folders left behind");
+        }
     }
 
     #[cfg(target_os = "linux")]

@@ -7,6 +7,7 @@ mod cluster;
 mod common;
 mod determinism;
 mod engine_rules;
+mod interrupts;
 mod outputs;
 mod precision;
 mod report_browser;
