@@ -104,3 +104,35 @@ pub fn table(file: &Path, runs: &[Vec<BenchResult>]) -> String {
     }
     out
 }
+
+/// Times [`crate::stats::clopper_pearson`] (95%) over a grid of `(x, n)`:
+/// for each `n` in 10, 10³, …, 10⁹, the counts 0, 1, 10, 1%, 50%, 99% of
+/// `n`, n − 1 and n. Reports ns per call per `n`, the median of 5 passes.
+pub fn interval_bench() -> String {
+    let ns: Vec<u64> = (0..=8).map(|k| 10u64.pow(k + 1)).collect();
+    let mut out = String::from(
+        "Clopper–Pearson interval (95%), ns per call, median of 5 passes\n\n| n | calls per pass | ns/call |\n|---|---|---|\n",
+    );
+    let mut total = 0.0;
+    for &n in &ns {
+        let mut xs: Vec<u64> = vec![0, 1, 10, n / 100, n / 2, n - n / 100, n - 1, n];
+        xs.retain(|&x| x <= n);
+        let mut times: Vec<f64> = (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                let mut sink = 0.0;
+                for &x in &xs {
+                    let (lo, hi) = crate::stats::clopper_pearson(x, n, 0.05);
+                    sink += lo + hi;
+                }
+                std::hint::black_box(sink);
+                start.elapsed().as_secs_f64() * 1e9 / xs.len() as f64
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        total += times[2] * xs.len() as f64;
+        out.push_str(&format!("| {n} | {} | {:.0} |\n", xs.len(), times[2]));
+    }
+    out.push_str(&format!("\nall {} calls: {:.1} µs\n", ns.len() * 8, total / 1e3));
+    out
+}

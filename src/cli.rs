@@ -82,6 +82,10 @@ pub struct BenchArgs {
     /// Measurements per thread count (interleaved); the median is reported.
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
+    /// Time the Clopper–Pearson interval instead (ns per call over a grid of
+    /// counts up to 10⁹ trials); the scenario is not read.
+    #[arg(long)]
+    pub intervals: bool,
 }
 
 /// Options shared by `run` and `batch`.
@@ -273,6 +277,9 @@ fn validate(files: &[PathBuf]) -> Result<String, Error> {
 }
 
 fn bench(args: &BenchArgs) -> Result<String, Error> {
+    if args.intervals {
+        return Ok(crate::bench::interval_bench());
+    }
     load(&args.file)?;
     if args.trials == 0 || args.trials > MAX_TRIALS || args.threads.contains(&0) {
         return Err(Error::Usage(

@@ -3,7 +3,8 @@
 //! Each distribution is validated once (see [`Dist::new_checked`]) and sampled
 //! with precomputed parameters. Beta (and PERT, a scaled beta) are drawn as
 //! `X / (X + Y)` with `X ~ Gamma(α, 1)`, `Y ~ Gamma(β, 1)`; truncated normals
-//! by inverting the normal CDF on the truncated interval; triangular by its
+//! by inverting the normal CDF on the truncated interval, mirrored to the
+//! lower tail when the interval lies at or above the mean; triangular by its
 //! inverse CDF. The `{ p5, p95 }` shorthand fits a lognormal when both bounds
 //! are positive, otherwise a normal (as Squiggle's `a to b` does).
 
@@ -158,10 +159,15 @@ impl Dist {
                     ));
                 }
                 let d = Dist::Normal { mean, sd, min, max };
-                let (lo, hi) = d.truncation_cdf();
-                if hi - lo < 1e-12 {
+                let t = d.truncation();
+                // Where u = lo + (hi − lo)·U still resolves the interval to
+                // 1e-4 of its mass, and Φ, Φ⁻¹ work on normal (not
+                // subnormal) numbers: up to about 37 sd into either tail.
+                if !(t.hi - t.lo >= MIN_RELATIVE_MASS * t.hi && t.hi - t.lo >= MIN_MASS) {
                     return Err(format!(
-                        "normal truncated to [{min}, {max}] has almost no probability mass (mean {mean}, sd {sd})"
+                        "normal truncated to [{min}, {max}] has almost no probability mass (mean {mean}, sd {sd}): \
+                         the interval must hold at least 1e-300 of the normal's probability (about 37 sd into a tail) \
+                         and not be narrower than 1e-12 of its tail probability"
                     ));
                 }
                 d
@@ -252,14 +258,15 @@ impl Dist {
         }
     }
 
-    /// `(Φ(a), Φ(b))` for a normal truncated at `a = (min-mean)/sd`, `b = (max-mean)/sd`.
-    fn truncation_cdf(&self) -> (f64, f64) {
+    /// The CDF values a truncated normal is drawn between (see [`Truncation`]).
+    fn truncation(&self) -> Truncation {
         match *self {
-            Dist::Normal { mean, sd, min, max } => {
-                let n = standard_normal();
-                (n.cdf((min - mean) / sd), n.cdf((max - mean) / sd))
-            }
-            _ => (0.0, 1.0),
+            Dist::Normal { mean, sd, min, max } => Truncation::new((min - mean) / sd, (max - mean) / sd),
+            _ => Truncation {
+                lo: 0.0,
+                hi: 1.0,
+                mirrored: false,
+            },
         }
     }
 
@@ -273,10 +280,15 @@ impl Dist {
                     let z: f64 = StandardNormal.sample(rng);
                     mean + sd * z
                 } else {
-                    let (lo, hi) = self.truncation_cdf();
-                    let u = lo + (hi - lo) * unit_open(rng);
-                    let x = mean + sd * standard_normal().inverse_cdf(u);
-                    x.clamp(*min, *max)
+                    let t = self.truncation();
+                    let u = unit_open(rng);
+                    let z = if t.mirrored {
+                        // Increasing in U, as the direct form is.
+                        -standard_normal().inverse_cdf(t.hi - (t.hi - t.lo) * u)
+                    } else {
+                        standard_normal().inverse_cdf(t.lo + (t.hi - t.lo) * u)
+                    };
+                    (mean + sd * z).clamp(*min, *max)
                 }
             }
             Dist::LogNormal { mu, sigma } => {
@@ -315,7 +327,7 @@ impl Dist {
             Dist::Uniform { low, high } => (low + high) / 2.0,
             Dist::Normal { mean, sd, min, max } => {
                 let (a, b) = ((min - mean) / sd, (max - mean) / sd);
-                let z = standard_normal().cdf(b) - standard_normal().cdf(a);
+                let z = Truncation::new(a, b).mass();
                 mean + sd * (pdf(a) - pdf(b)) / z
             }
             Dist::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
@@ -334,7 +346,7 @@ impl Dist {
             Dist::Uniform { low, high } => (high - low).powi(2) / 12.0,
             Dist::Normal { mean, sd, min, max } => {
                 let (a, b) = ((min - mean) / sd, (max - mean) / sd);
-                let z = standard_normal().cdf(b) - standard_normal().cdf(a);
+                let z = Truncation::new(a, b).mass();
                 let apa = if a.is_finite() { a * pdf(a) } else { 0.0 };
                 let bpb = if b.is_finite() { b * pdf(b) } else { 0.0 };
                 let r = (pdf(a) - pdf(b)) / z;
@@ -357,6 +369,49 @@ impl Dist {
     /// True for a distribution that always returns the same value.
     pub fn is_fixed(&self) -> bool {
         matches!(self, Dist::Fixed(_))
+    }
+}
+
+/// Smallest probability a truncated normal's interval may hold.
+const MIN_MASS: f64 = 1e-300;
+/// Smallest width of the interval, relative to the larger CDF value drawn
+/// between: the rounding of `lo + (hi − lo)·U` is then below 1e-4 of it.
+const MIN_RELATIVE_MASS: f64 = 1e-12;
+
+/// How a normal truncated to standardised `[a, b]` is drawn: `u` uniform
+/// between `lo` and `hi`, then `Φ⁻¹(u)`. When `a >= 0` (the interval lies at
+/// or above the mean) it is mirrored: `lo = Φ(−b)`, `hi = Φ(−a)` and the
+/// draw is `−Φ⁻¹(hi − (hi − lo)·U)`, because upper-tail values `Φ(a)` near 1
+/// have lost their precision (at a = 7, 1 − Φ(a) = 1.3e-12 keeps 4 digits)
+/// while lower-tail values near 0 keep all of it.
+#[derive(Debug, Clone, Copy)]
+struct Truncation {
+    lo: f64,
+    hi: f64,
+    mirrored: bool,
+}
+
+impl Truncation {
+    fn new(a: f64, b: f64) -> Truncation {
+        let n = standard_normal();
+        if a >= 0.0 {
+            Truncation {
+                lo: n.cdf(-b),
+                hi: n.cdf(-a),
+                mirrored: true,
+            }
+        } else {
+            Truncation {
+                lo: n.cdf(a),
+                hi: n.cdf(b),
+                mirrored: false,
+            }
+        }
+    }
+
+    /// Probability of the interval under the untruncated normal.
+    fn mass(&self) -> f64 {
+        self.hi - self.lo
     }
 }
 
@@ -481,6 +536,69 @@ mod tests {
             p95: 3.0,
             lognormal: None,
         });
+    }
+
+    #[test]
+    fn far_tail_truncations_match_their_moments() {
+        // 5, 7 and 10 sd into each tail, open and bounded; before the
+        // mirrored draw, 7 sd above gave infinite draws and 10 sd (and 10
+        // below) was refused.
+        for t in [5.0, 7.0, 10.0] {
+            check_moments(DistSpec::Normal(0.0, 1.0, Some(t), None));
+            check_moments(DistSpec::Normal(0.0, 1.0, None, Some(-t)));
+            check_moments(DistSpec::Normal(
+                3.0,
+                0.5,
+                Some(3.0 + 0.5 * t),
+                Some(3.0 + 0.5 * (t + 0.3)),
+            ));
+            check_moments(DistSpec::Normal(
+                3.0,
+                0.5,
+                Some(3.0 - 0.5 * (t + 0.3)),
+                Some(3.0 - 0.5 * t),
+            ));
+        }
+    }
+
+    #[test]
+    fn upper_tail_draws_are_never_infinite() {
+        // The issue's case: N(0, 0.1) truncated to [0.7, inf) put about 4 in
+        // 100,000 draws at +inf (true probability ~1e-24).
+        let d = Dist::new_checked(&DistSpec::Normal(0.0, 0.1, Some(0.7), None)).unwrap();
+        let mut rng = stream(11, 0, 5);
+        for _ in 0..100_000 {
+            let x = d.sample(&mut rng);
+            assert!((0.7..0.7 + 0.1 * 3.0).contains(&x), "{x}");
+        }
+    }
+
+    #[test]
+    fn interval_draws_below_the_mean_are_unchanged() {
+        // The direct inversion is kept where it is accurate: same bits as
+        // Φ⁻¹(Φ(a) + (Φ(b) − Φ(a))·u) computed here.
+        let n = standard_normal();
+        let d = Dist::new_checked(&DistSpec::Normal(0.3, 0.2, Some(0.0), Some(1.0))).unwrap();
+        let (mut r1, mut r2) = (stream(5, 1, 2), stream(5, 1, 2));
+        let (a, b) = ((0.0 - 0.3) / 0.2, (1.0 - 0.3) / 0.2);
+        let (lo, hi) = (n.cdf(a), n.cdf(b));
+        for _ in 0..1000 {
+            let want = (0.3 + 0.2 * n.inverse_cdf(lo + (hi - lo) * unit_open(&mut r2))).clamp(0.0, 1.0);
+            assert_eq!(d.sample(&mut r1).to_bits(), want.to_bits());
+        }
+    }
+
+    #[test]
+    fn truncation_limit_is_37_sd_or_a_narrow_interval() {
+        let ok = |spec| Dist::new_checked(&spec).is_ok();
+        assert!(ok(DistSpec::Normal(0.0, 1.0, Some(37.0), None)));
+        assert!(ok(DistSpec::Normal(0.0, 1.0, None, Some(-37.0))));
+        assert!(!ok(DistSpec::Normal(0.0, 1.0, Some(37.1), None)));
+        assert!(!ok(DistSpec::Normal(0.0, 1.0, None, Some(-37.1))));
+        // Narrower than 1e-12 of the tail probability: refused anywhere.
+        assert!(!ok(DistSpec::Normal(0.0, 1.0, Some(0.5), Some(0.5 + 1e-13))));
+        assert!(!ok(DistSpec::Normal(0.0, 1.0, Some(20.0), Some(20.0 + 1e-14))));
+        assert!(ok(DistSpec::Normal(0.0, 1.0, Some(20.0), Some(20.0 + 1e-9))));
     }
 
     #[test]

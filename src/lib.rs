@@ -25,5 +25,6 @@ pub mod report;
 pub mod results;
 pub mod rng;
 pub mod scenario;
+pub mod special;
 pub mod stats;
 pub mod trials;
