@@ -248,6 +248,21 @@ impl<'de> Deserialize<'de> for RawNumber {
 
 /// Parses a scenario file's text. `file` names the file in error messages.
 pub fn parse(text: &str, file: &str) -> Result<RawScenario, Error> {
+    // Checked first: the TOML parser may report such a character as a
+    // problem further on (`a = 1<NUL> b` as a missing `=` at `b`).
+    if let Some((at, c)) = control_char(text) {
+        let (line, column) = line_col(text, at);
+        return Err(Error::Scenario(vec![ScenarioError {
+            file: file.to_string(),
+            line: Some(line),
+            column: Some(column),
+            key_path: path_at(text, at..at),
+            message: format!(
+                "the control character U+{:04X} is not allowed anywhere in TOML, not even in a comment or a string (only tab is); delete it, or inside a string write it as the escape \\u{:04X}",
+                c as u32, c as u32
+            ),
+        }]));
+    }
     let de = match toml::de::Deserializer::parse(text) {
         Ok(de) => de,
         Err(e) => return Err(Error::Scenario(vec![toml_error(text, file, &e, KeyPath::root())])),
@@ -299,9 +314,6 @@ fn toml_error(text: &str, file: &str, e: &toml::de::Error, mut key_path: KeyPath
         );
     }
     if let Some(hint) = e.span().and_then(|span| value_hint(text, span)) {
-        message = format!("{message}; {hint}");
-    }
-    if let Some(hint) = e.span().and_then(|span| control_hint(text, span.start)) {
         message = format!("{message}; {hint}");
     }
     let is_quarter_key = matches!(
@@ -650,17 +662,13 @@ fn longest_dotted_key(text: &str) -> (usize, usize) {
     (best_at, best)
 }
 
-/// What to say about a control character (other than tab and line ends)
-/// at a byte offset: TOML forbids them everywhere, comments included.
-fn control_hint(text: &str, offset: usize) -> Option<String> {
-    let c = text.get(offset..)?.chars().next()?;
-    let crlf = c == '\r' && text[offset..].starts_with("\r\n");
-    let forbidden = c.is_ascii_control() && !matches!(c, '\t' | '\n') && !crlf;
-    forbidden.then(|| {
-        format!(
-            "the control character U+{:04X} is not allowed anywhere in TOML, not even in a comment (only tab is); delete it, or inside a string write it as the escape \\u{:04X}",
-            c as u32, c as u32
-        )
+/// The first control character TOML forbids anywhere, strings and
+/// comments included (all but tab, line feed and the carriage return of a
+/// CRLF line end), with its byte offset.
+fn control_char(text: &str) -> Option<(usize, char)> {
+    text.char_indices().find(|&(i, c)| {
+        let crlf = c == '\r' && text[i..].starts_with("\r\n");
+        c.is_ascii_control() && !matches!(c, '\t' | '\n') && !crlf
     })
 }
 
@@ -881,6 +889,44 @@ mfu = 0.4
         let msg = errs[0].to_string();
         assert!(msg.contains("supply.line.fill_rate.alfa"), "{msg}");
         assert!(msg.contains("did you mean `alpha`?"), "{msg}");
+    }
+
+    #[test]
+    fn decode_locates_the_first_byte_that_is_not_utf8() {
+        let bytes = b"[scenario]\nname = \"a\" # \xe9t\xe9 \x96\n";
+        let Err(Error::Scenario(errs)) = decode(bytes, "f.toml") else {
+            panic!("accepted")
+        };
+        assert_eq!((errs[0].line, errs[0].column), (Some(2), Some(14)));
+        assert_eq!(errs[0].key_path.to_string(), "scenario.name");
+        assert!(
+            errs[0].message.contains("0xE9") && errs[0].message.contains("`é`"),
+            "{}",
+            errs[0]
+        );
+        assert_eq!(decode("\u{feff}a = 1".as_bytes(), "f").unwrap(), "\u{feff}a = 1");
+        assert_eq!(line_col("\u{feff}a = 1", 4), (1, 2));
+    }
+
+    #[test]
+    fn comment_text_is_never_a_key_path() {
+        let text = "[a]\nx = [\n  1,\n]\n# b: c = 1 \u{7}\ny = 2 # d = 3 \u{7}\n";
+        let at = |needle: &str, nth: usize| text.match_indices(needle).nth(nth).unwrap().0;
+        assert_eq!(path_at(text, at("\u{7}", 0)..at("\u{7}", 0)).to_string(), "a");
+        assert_eq!(path_at(text, at("\u{7}", 1)..at("\u{7}", 1)).to_string(), "a.y");
+        // `[` on a line of a multi-line array is not a table header.
+        let text = "[t]\nx = [\n[\n1 1\n]]\n";
+        assert_eq!(path_at(text, at_of(text, "1 1")..at_of(text, "1 1")).to_string(), "t.x");
+    }
+
+    fn at_of(text: &str, needle: &str) -> usize {
+        text.find(needle).unwrap()
+    }
+
+    #[test]
+    fn longest_dotted_key_skips_strings_and_comments() {
+        let text = "a = \"x.y.z.w\" # p.q.r.s.t\nb.c.\"d e\".f = 1\n";
+        assert_eq!(longest_dotted_key(text), (text.find("b.c").unwrap(), 4));
     }
 
     #[test]
