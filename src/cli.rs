@@ -242,12 +242,19 @@ fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
     Ok(())
 }
 
-/// Reads and validates a scenario file; returns the model and the file's text.
+/// Reads and validates a scenario file; returns the model and the file's
+/// text. The model's warnings (`model.warnings`) are printed on stderr.
 pub fn load(path: &Path) -> Result<(Model, String), Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Usage(format!("{}: cannot read scenario file: {e}", path.display())))?;
-    let model = Model::from_text(&text, &path.display().to_string())?;
-    Ok((model, text))
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::Usage(format!("{}: cannot read scenario file: {e}", path.display())))?;
+    let file = path.display().to_string();
+    let text = crate::scenario::decode(&bytes, &file)?;
+    let model = Model::from_text(text, &file)?;
+    // Printed here until printing moves to main.rs (callers get `model.warnings`).
+    for w in &model.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok((model, text.to_string()))
 }
 
 fn validate(files: &[PathBuf]) -> Result<String, Error> {

@@ -19,6 +19,11 @@ pub const MAX_TRIALS: u64 = 100_000_000;
 pub const MAX_HORIZON_QUARTERS: u32 = 200;
 /// Largest number of chips in any single count (orders, fleet, cluster sizes).
 pub const MAX_CHIPS: u64 = 1_000_000_000_000;
+/// Largest total of chips a scenario may involve: every chip ordered by all
+/// supply lines within the horizon plus the starting fleet, 2^53, so that
+/// every count the engine keeps (pools, deliveries, backlogs, installed
+/// chips) is exact both as a `u64` and as an `f64`.
+pub const MAX_TOTAL_CHIPS: u64 = 1 << 53;
 /// Default number of trials when the scenario gives none.
 pub const DEFAULT_TRIALS: u64 = 10_000;
 /// Default horizon when the scenario gives none.
@@ -250,6 +255,10 @@ pub struct Model {
     pub uncertain: Vec<Uncertain>,
     /// Every figure of the file, for audit.
     pub assumptions: Vec<Assumption>,
+    /// Things in the file that are valid but probably not what was meant
+    /// (orders dropped outside the horizon, a supply line ordering nothing,
+    /// `per = "quarter"` on a number used once), in file order.
+    pub warnings: Vec<ScenarioError>,
 }
 
 impl Model {
@@ -265,6 +274,7 @@ impl Model {
             text,
             file,
             errors: Vec::new(),
+            warnings: Vec::new(),
             uncertain: Vec::new(),
             assumptions: Vec::new(),
         };
@@ -286,6 +296,7 @@ struct Ctx<'a> {
     text: &'a str,
     file: &'a str,
     errors: Vec<ScenarioError>,
+    warnings: Vec<ScenarioError>,
     uncertain: Vec<Uncertain>,
     assumptions: Vec<Assumption>,
 }
@@ -294,6 +305,24 @@ impl Ctx<'_> {
     fn error(&mut self, path: KeyPath, message: impl Into<String>) {
         self.errors
             .push(scenario::semantic_error(self.text, self.file, path, message.into()));
+    }
+
+    fn warn(&mut self, path: KeyPath, message: impl Into<String>) {
+        self.warnings
+            .push(scenario::semantic_error(self.text, self.file, path, message.into()));
+    }
+
+    /// Warns when an uncertain number used once per trial is drawn each
+    /// quarter: only one of its draws is ever used.
+    fn used_once(&mut self, path: &KeyPath, id: Option<UncertainId>, when: &str) {
+        if id.is_some_and(|id| self.uncertain[id].per == Per::Quarter) {
+            self.warn(
+                path.key("per"),
+                format!(
+                    "`per = \"quarter\"` has no effect here: this number is used once per trial ({when}), so only one of its draws is used; leave `per` out"
+                ),
+            );
+        }
     }
 
     fn quarter(&mut self, path: KeyPath, text: &str) -> Option<Quarter> {
@@ -694,14 +723,41 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                         source: Some(src.clone()),
                     });
                 }
+                let mut dropped = 0;
                 for k in 0..=f.quarters_until(t) {
                     let q = f.plus(k as u32);
                     // Orders outside the horizon are never placed; ignore them.
-                    if let Some(idx) = cal.index_of(q) {
-                        orders[idx as usize] = orders[idx as usize].saturating_add(chips_n);
+                    match cal.index_of(q) {
+                        Some(idx) => orders[idx as usize] = orders[idx as usize].saturating_add(chips_n),
+                        None => dropped += 1,
                     }
                 }
+                if dropped > 0 && chips_n > 0 {
+                    let span = if f == t {
+                        format!("{f} lies")
+                    } else {
+                        format!("{dropped} of its quarters ({f}..={t}) lie")
+                    };
+                    ctx.warn(
+                        op.clone(),
+                        format!(
+                            "this order is dropped where it falls outside the horizon: {span} outside {}..={}",
+                            cal.start(),
+                            cal.quarter(horizon - 1)
+                        ),
+                    );
+                }
             }
+        }
+        if orders.iter().all(|&n| n == 0) {
+            ctx.warn(
+                p.key("orders"),
+                format!(
+                    "this supply line orders no chips within the horizon {}..={}, so it delivers nothing",
+                    cal.start(),
+                    cal.quarter(horizon - 1)
+                ),
+            );
         }
         if let Some(q) = orders.iter().position(|&n| n > MAX_CHIPS) {
             ctx.error(
@@ -797,6 +853,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             .duration_quarters
             .as_ref()
             .and_then(|r| ctx.uncertain(p.key("duration_quarters"), r, 0.0, 400.0));
+        ctx.used_once(&p.key("duration_quarters"), duration, "when the shock starts");
         if s.effects.is_empty() {
             ctx.error(p.key("effects"), "a shock needs at least one entry in `effects`");
         }
@@ -861,6 +918,33 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         }
     }
 
+    // Every count the engine keeps is at most this total (section 7 of
+    // docs/MODEL.md), so bounding it keeps them exact and free of overflow.
+    let fleet_total: u128 = fleet_inference
+        .iter()
+        .chain(&fleet_training)
+        .map(|&n| u128::from(n))
+        .sum();
+    let mut total = fleet_total;
+    for (line, name) in supply.iter().zip(raw.supply.keys()) {
+        total += line.orders.iter().map(|&n| u128::from(n)).sum::<u128>();
+        if total > u128::from(MAX_TOTAL_CHIPS) {
+            let all: u128 = fleet_total
+                + supply
+                    .iter()
+                    .flat_map(|l| &l.orders)
+                    .map(|&n| u128::from(n))
+                    .sum::<u128>();
+            ctx.error(
+                root.key("supply").key(name).key("orders"),
+                format!(
+                    "the chips ordered by all supply lines within the horizon plus the starting fleet add up to {all}, beyond the limit of 2^53 = {MAX_TOTAL_CHIPS} (this line's orders cross it); order fewer chips or shorten the horizon"
+                ),
+            );
+            break;
+        }
+    }
+
     // Inference demand.
     let inference = raw.inference.as_ref().and_then(|inf| {
         let p = root.key("inference");
@@ -874,6 +958,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             0.0,
             MAX_CHIPS as f64,
         );
+        ctx.used_once(&p.key("initial_demand_chips"), initial, "in the first quarter");
         let growth = inf
             .growth_per_quarter
             .as_ref()
@@ -1041,5 +1126,6 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         expectations,
         uncertain: std::mem::take(&mut ctx.uncertain),
         assumptions: std::mem::take(&mut ctx.assumptions),
+        warnings: std::mem::take(&mut ctx.warnings),
     })
 }

@@ -22,17 +22,29 @@ pub struct Quarter {
 }
 
 impl Quarter {
-    /// Parses `"2024Q1"` (also accepts lower-case `q`).
+    /// Parses `"2024Q1"`: exactly four ASCII digits (a year in 1900..=2200),
+    /// `Q` (or `q`) and one digit 1-4, nothing else (no sign, no padding, no
+    /// spaces).
     pub fn parse(text: &str) -> Result<Quarter, String> {
         let bad = || format!("`{text}` is not a quarter; write it as YYYYQn, e.g. \"2024Q1\"");
-        let upper = text.trim().to_ascii_uppercase();
-        let (year, q) = upper.split_once('Q').ok_or_else(bad)?;
-        let year: i32 = year.parse().map_err(|_| bad())?;
-        let quarter: u8 = q.parse().map_err(|_| bad())?;
-        if !(1..=4).contains(&quarter) || !(1900..=2200).contains(&year) {
+        let b = text.as_bytes();
+        let well_formed = b.len() == 6
+            && b[..4].iter().all(u8::is_ascii_digit)
+            && matches!(b[4], b'Q' | b'q')
+            && (b'1'..=b'4').contains(&b[5]);
+        if !well_formed {
             return Err(bad());
         }
-        Ok(Quarter { year, quarter })
+        let year = b[..4].iter().fold(0i32, |y, d| y * 10 + i32::from(d - b'0'));
+        if !(1900..=2200).contains(&year) {
+            return Err(format!(
+                "`{text}` is not a quarter: the year must be between 1900 and 2200; write it as YYYYQn, e.g. \"2024Q1\""
+            ));
+        }
+        Ok(Quarter {
+            year,
+            quarter: b[5] - b'0',
+        })
     }
 
     /// The quarter `n` quarters after this one.
@@ -168,6 +180,40 @@ mod tests {
         assert!(Quarter::parse("2024Q5").is_err());
         assert!(Quarter::parse("2024-Q1").is_err());
         assert!(Quarter::parse("").is_err());
+    }
+
+    #[test]
+    fn quarter_syntax_is_exactly_four_digits_q_and_one_digit() {
+        for bad in [
+            "+2024Q01",
+            "2024Q01",
+            "2024Q+4",
+            "02024Q1",
+            "+2024Q1",
+            "-2024Q1",
+            " 2024Q1",
+            "2024Q1 ",
+            "2024Q 1",
+            "2024 Q1",
+            "2024Q0",
+            "2024Q5",
+            "24Q1",
+            "2024",
+            "Q1",
+            "2024Q",
+            "２０２４Q1",
+            "2024Q１",
+            "1899Q4",
+            "2201Q1",
+            "2024QQ1",
+            "2024Q1x",
+            "x2024Q1",
+        ] {
+            let e = Quarter::parse(bad).expect_err(bad);
+            assert!(e.contains(&format!("`{bad}`")) && e.contains("YYYYQn"), "{e}");
+        }
+        assert_eq!(Quarter::parse("1900Q1").unwrap().to_string(), "1900Q1");
+        assert_eq!(Quarter::parse("2200q4").unwrap().to_string(), "2200Q4");
     }
 
     #[test]

@@ -52,6 +52,11 @@ pub struct Summary {
     /// How a precision-driven run (`--precision`) ended; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<PrecisionOutcome>,
+    /// Warnings about the scenario file, each `line:column: key.path: message`
+    /// (as `sancsim validate` prints them, without the file name); absent
+    /// when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// How a precision-driven run ended.
@@ -232,6 +237,16 @@ impl Summary {
             trials_without_training,
             assumptions: model.assumptions.clone(),
             precision: None,
+            warnings: model.warnings.iter().map(warning_text).collect(),
         }
+    }
+}
+
+/// A warning as summary.json shows it: `line:column: key.path: message`.
+fn warning_text(w: &crate::error::ScenarioError) -> String {
+    match (w.line, w.column) {
+        (Some(l), Some(c)) => format!("{l}:{c}: {}: {}", w.key_path, w.message),
+        (Some(l), None) => format!("{l}: {}: {}", w.key_path, w.message),
+        _ => format!("{}: {}", w.key_path, w.message),
     }
 }

@@ -248,6 +248,21 @@ impl<'de> Deserialize<'de> for RawNumber {
 
 /// Parses a scenario file's text. `file` names the file in error messages.
 pub fn parse(text: &str, file: &str) -> Result<RawScenario, Error> {
+    // Checked first: the TOML parser may report such a character as a
+    // problem further on (`a = 1<NUL> b` as a missing `=` at `b`).
+    if let Some((at, c)) = control_char(text) {
+        let (line, column) = line_col(text, at);
+        return Err(Error::Scenario(vec![ScenarioError {
+            file: file.to_string(),
+            line: Some(line),
+            column: Some(column),
+            key_path: path_at(text, at..at),
+            message: format!(
+                "the control character U+{:04X} is not allowed anywhere in TOML, not even in a comment or a string (only tab is); delete it, or inside a string write it as the escape \\u{:04X}",
+                c as u32, c as u32
+            ),
+        }]));
+    }
     let de = match toml::de::Deserializer::parse(text) {
         Ok(de) => de,
         Err(e) => return Err(Error::Scenario(vec![toml_error(text, file, &e, KeyPath::root())])),
@@ -272,7 +287,14 @@ fn convert_path(path: &serde_path_to_error::Path) -> KeyPath {
     )
 }
 
+/// Most levels of nesting the TOML parser accepts: arrays and inline tables
+/// inside each other, or the parts of one dotted key (toml 1.x's `LIMIT`).
+const TOML_NESTING_LIMIT: usize = 80;
+
 fn toml_error(text: &str, file: &str, e: &toml::de::Error, mut key_path: KeyPath) -> ScenarioError {
+    if e.span().is_none() && e.message().trim() == "recursion limit" {
+        return dotted_key_error(text, file);
+    }
     let (line, column) = match e.span() {
         Some(span) => {
             let (l, c) = line_col(text, span.start);
@@ -286,6 +308,11 @@ fn toml_error(text: &str, file: &str, e: &toml::de::Error, mut key_path: KeyPath
         .replace("expected u64", "expected a whole number >= 0")
         .replace("expected u32", "expected a whole number >= 0")
         .replace("expected f64", "expected a number");
+    if message.starts_with("cannot recurse further") {
+        message = format!(
+            "arrays and inline tables nested more than {TOML_NESTING_LIMIT} levels deep; a scenario needs at most 3 (`orders = [{{ quarter = \"2024Q1\", chips = 1 }}]`)"
+        );
+    }
     if let Some(hint) = e.span().and_then(|span| value_hint(text, span)) {
         message = format!("{message}; {hint}");
     }
@@ -348,40 +375,40 @@ fn unknown_name(message: &str) -> Option<(String, Vec<String>)> {
 }
 
 /// Best-effort key path of a position in a file that does not parse: the
-/// last `[table]` header before it, plus the key written at `span`.
+/// table of the last `[table]` header before it, plus the key of the
+/// statement it lies in (and, inside an inline table, the key before it).
+/// A position inside a comment gets the table, and the key of the line the
+/// comment ends, never words of the comment.
 fn path_at(text: &str, span: std::ops::Range<usize>) -> KeyPath {
-    let start = span.start.min(text.len());
+    let start = floor_char_boundary(text, span.start);
+    let pos = scan_to(text, start);
+    let mut path = pos.table;
     let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let mut path = KeyPath::root();
-    for line in text[..line_start].lines() {
-        let l = line.trim();
-        if l.starts_with('[') {
-            let inner = l.trim_start_matches('[').split(']').next().unwrap_or("");
-            path = KeyPath(
-                inner
-                    .split('.')
-                    .map(|k| Seg::Key(k.trim().trim_matches('"').to_string()))
-                    .collect(),
-            );
-        }
-    }
-    let line_end = text[start..].find('\n').map(|i| start + i).unwrap_or(text.len());
-    let line = &text[line_start..line_end];
+    let statement_end = text[pos.statement..]
+        .find('\n')
+        .map(|i| pos.statement + i)
+        .unwrap_or(text.len());
+    let statement = code_part(&text[pos.statement..statement_end]);
     let before = &text[line_start..start];
     let is_key = |k: &str| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !line.trim_start().starts_with('[') && line.contains('=') {
+    if !statement.trim_start().starts_with('[') && statement.contains('=') {
         // `key = value`: the key left of the first `=`, and, inside an inline
         // table, the key left of the last `=` before the error.
-        let top = line.split('=').next().unwrap_or("").trim().trim_matches('"');
+        let top = statement.split('=').next().unwrap_or("").trim().trim_matches('"');
         for k in top.split('.') {
             path.0.push(Seg::Key(k.trim().trim_matches('"').to_string()));
         }
-        if let Some(eq) = before.rfind('=') {
-            let inner = before[..eq].rsplit(['{', ',']).next().unwrap_or("").trim();
-            if is_key(inner) && inner != top && before[..eq].contains(['{', ',']) {
-                path.0.push(Seg::Key(inner.to_string()));
+        if !pos.in_comment {
+            if let Some(eq) = before.rfind('=') {
+                let inner = before[..eq].rsplit(['{', ',']).next().unwrap_or("").trim();
+                if is_key(inner) && inner != top && before[..eq].contains(['{', ',']) {
+                    path.0.push(Seg::Key(inner.to_string()));
+                }
             }
         }
+        return path;
+    }
+    if pos.in_comment {
         return path;
     }
     let end = span.end.clamp(start, text.len());
@@ -390,6 +417,259 @@ fn path_at(text: &str, span: std::ops::Range<usize>) -> KeyPath {
         path.0.push(Seg::Key(word.to_string()));
     }
     path
+}
+
+/// The largest char boundary of `text` at or before `offset`.
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut i = offset.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A line without its comment (the first `#` outside a string).
+fn code_part(line: &str) -> &str {
+    let mut quote = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some('"'), '\\') if !escaped => {
+                escaped = true;
+                continue;
+            }
+            (Some(q), c) if c == q && !escaped => quote = None,
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '#') => return &line[..i],
+            _ => {}
+        }
+        escaped = false;
+    }
+    line
+}
+
+/// What a lexical scan of a file's text up to a byte offset knows about the
+/// place at that offset (it works on text that does not parse).
+struct ScanPosition {
+    /// The table opened by the last `[header]` before the offset (outside
+    /// strings and multi-line arrays).
+    table: KeyPath,
+    /// Byte offset of the start of the statement the offset lies in: its
+    /// first line, at nesting depth 0.
+    statement: usize,
+    /// The offset lies inside a comment.
+    in_comment: bool,
+}
+
+/// Scans `text[..offset]` for table headers, statements and comments,
+/// skipping strings (all four TOML kinds) and tracking `[`/`{` nesting.
+fn scan_to(text: &str, offset: usize) -> ScanPosition {
+    #[derive(PartialEq)]
+    enum Mode {
+        Code,
+        Comment,
+        Basic,
+        Literal,
+        MultiBasic,
+        MultiLiteral,
+    }
+    let b = text.as_bytes();
+    let offset = offset.min(b.len());
+    let mut mode = Mode::Code;
+    let mut depth = 0usize;
+    let mut blank_so_far = true;
+    let mut pos = ScanPosition {
+        table: KeyPath::root(),
+        statement: 0,
+        in_comment: false,
+    };
+    let mut i = 0;
+    while i < offset {
+        let c = b[i];
+        let rest = &b[i..];
+        match mode {
+            Mode::Comment | Mode::Basic | Mode::Literal if c == b'\n' => mode = Mode::Code,
+            Mode::Comment => {
+                i += 1;
+                continue;
+            }
+            Mode::Basic | Mode::MultiBasic if c == b'\\' => {
+                i += 2;
+                continue;
+            }
+            Mode::Basic if c == b'"' => {
+                mode = Mode::Code;
+                i += 1;
+                continue;
+            }
+            Mode::Literal if c == b'\'' => {
+                mode = Mode::Code;
+                i += 1;
+                continue;
+            }
+            Mode::MultiBasic if rest.starts_with(b"\"\"\"") => {
+                mode = Mode::Code;
+                i += 3;
+                continue;
+            }
+            Mode::MultiLiteral if rest.starts_with(b"\'\'\'") => {
+                mode = Mode::Code;
+                i += 3;
+                continue;
+            }
+            Mode::Basic | Mode::Literal | Mode::MultiBasic | Mode::MultiLiteral => {
+                i += 1;
+                continue;
+            }
+            Mode::Code => {}
+        }
+        if mode == Mode::Code {
+            match c {
+                b'\n' => {
+                    if depth == 0 {
+                        pos.statement = i + 1;
+                    }
+                    blank_so_far = true;
+                    i += 1;
+                    continue;
+                }
+                b'#' => mode = Mode::Comment,
+                b'"' if rest.starts_with(b"\"\"\"") => {
+                    mode = Mode::MultiBasic;
+                    i += 3;
+                    blank_so_far = false;
+                    continue;
+                }
+                b'\'' if rest.starts_with(b"\'\'\'") => {
+                    mode = Mode::MultiLiteral;
+                    i += 3;
+                    blank_so_far = false;
+                    continue;
+                }
+                b'"' => mode = Mode::Basic,
+                b'\'' => mode = Mode::Literal,
+                b'[' if depth == 0 && blank_so_far => {
+                    // A table header: it names the table once it is closed
+                    // before the offset.
+                    let line_end = text[i..].find('\n').map(|n| i + n).unwrap_or(text.len());
+                    let header = code_part(&text[i..line_end]);
+                    let Some(close) = header.rfind(']') else { break };
+                    if i + close >= offset {
+                        break;
+                    }
+                    let inner = header.trim_start_matches('[').split(']').next().unwrap_or("");
+                    pos.table = KeyPath(
+                        inner
+                            .split('.')
+                            .map(|k| Seg::Key(k.trim().trim_matches('"').to_string()))
+                            .collect(),
+                    );
+                    i += close + 1;
+                    blank_so_far = false;
+                    continue;
+                }
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if !matches!(c, b' ' | b'\t' | b'\r') {
+            blank_so_far = false;
+        }
+        i += 1;
+    }
+    pos.in_comment = mode == Mode::Comment;
+    pos
+}
+
+/// The error for a dotted key (or table header) with more parts than the
+/// TOML parser accepts, which it reports without a position: it points at
+/// the start of the key with the most parts.
+fn dotted_key_error(text: &str, file: &str) -> ScenarioError {
+    let (at, parts) = longest_dotted_key(text);
+    let (line, column) = line_col(text, at);
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let in_header = matches!(text[line_start..at].trim(), "[" | "[[");
+    ScenarioError {
+        file: file.to_string(),
+        line: Some(line),
+        column: Some(column),
+        key_path: if in_header {
+            KeyPath::root()
+        } else {
+            scan_to(text, at).table
+        },
+        message: format!(
+            "this dotted key has {parts} parts, more than TOML's limit of {TOML_NESTING_LIMIT} levels of nesting; a scenario needs at most 5 (`shocks.name.effects`)"
+        ),
+    }
+}
+
+/// Byte offset and number of parts of the dotted key with the most parts
+/// (`a.b."c d".e`), outside strings and comments; the first one on a tie.
+fn longest_dotted_key(text: &str) -> (usize, usize) {
+    let b = text.as_bytes();
+    let (mut best, mut best_at) = (0, 0);
+    let (mut parts, mut run_at, mut after_dot) = (0, 0, false);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let part_end = if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' {
+            let n = b[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'-')
+                .count();
+            Some(i + n)
+        } else if c == b'"' || c == b'\'' {
+            // A quoted part (or a string value): skip to its closing quote.
+            let mut j = i + 1;
+            while j < b.len() && b[j] != c && b[j] != b'\n' {
+                j += if c == b'"' && b[j] == b'\\' { 2 } else { 1 };
+            }
+            Some((j + 1).min(b.len()))
+        } else {
+            None
+        };
+        match (part_end, c) {
+            (Some(end), _) => {
+                if parts == 0 || !after_dot {
+                    parts = 0;
+                    run_at = i;
+                }
+                parts += 1;
+                after_dot = false;
+                if parts > best {
+                    (best, best_at) = (parts, run_at);
+                }
+                i = end;
+                continue;
+            }
+            (None, b'.') if parts > 0 && !after_dot => after_dot = true,
+            (None, b' ' | b'\t') => {}
+            (None, b'#') => {
+                let n = b[i..].iter().take_while(|c| **c != b'\n').count();
+                i += n;
+                parts = 0;
+                continue;
+            }
+            _ => {
+                parts = 0;
+                after_dot = false;
+            }
+        }
+        i += 1;
+    }
+    (best_at, best)
+}
+
+/// The first control character TOML forbids anywhere, strings and
+/// comments included (all but tab, line feed and the carriage return of a
+/// CRLF line end), with its byte offset.
+fn control_char(text: &str) -> Option<(usize, char)> {
+    text.char_indices().find(|&(i, c)| {
+        let crlf = c == '\r' && text[i..].starts_with("\r\n");
+        c.is_ascii_control() && !matches!(c, '\t' | '\n') && !crlf
+    })
 }
 
 /// Advice for a value a strategist wrote the way they would in prose.
@@ -411,13 +691,101 @@ fn value_hint(text: &str, span: std::ops::Range<usize>) -> Option<&'static str> 
     }
 }
 
-/// 1-based line and column of a byte offset.
+/// 1-based line and column (in characters) of a byte offset. A UTF-8
+/// byte-order mark at the start of the file is not counted as a column,
+/// as editors do not show it.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
+    let before = &text[..floor_char_boundary(text, offset)];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|s| s.chars().count()).unwrap_or(0) + 1;
-    (line, col)
+    let last = before.rsplit('\n').next().unwrap_or("");
+    let last = if line == 1 {
+        last.trim_start_matches('\u{feff}')
+    } else {
+        last
+    };
+    (line, last.chars().count() + 1)
+}
+
+/// The text of a scenario file read as bytes: UTF-8, with or without a
+/// byte-order mark. Anything else is an error naming what the file is (a
+/// UTF-16 or UTF-32 byte-order mark) or the line and column of the first
+/// byte that is not UTF-8, and saying to save the file as UTF-8.
+pub fn decode<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, Error> {
+    let error = |line, column, key_path, message: String| {
+        Error::Scenario(vec![ScenarioError {
+            file: file.to_string(),
+            line: Some(line),
+            column: Some(column),
+            key_path,
+            message,
+        }])
+    };
+    const SAVE: &str = "save the file as UTF-8 (in Notepad: File > Save As, Encoding: UTF-8)";
+    let boms: [(&[u8], &str); 4] = [
+        (&[0xFF, 0xFE, 0, 0], "UTF-32 (little-endian)"),
+        (&[0, 0, 0xFE, 0xFF], "UTF-32 (big-endian)"),
+        (&[0xFF, 0xFE], "UTF-16 (little-endian)"),
+        (&[0xFE, 0xFF], "UTF-16 (big-endian)"),
+    ];
+    for (bom, encoding) in boms {
+        if bytes.starts_with(bom) {
+            let marks: Vec<String> = bom.iter().map(|b| format!("{b:02X}")).collect();
+            return Err(error(
+                1,
+                1,
+                KeyPath::root(),
+                format!(
+                    "the file is {encoding} text (it starts with the byte-order mark {}), but scenario files must be UTF-8; {SAVE}",
+                    marks.join(" ")
+                ),
+            ));
+        }
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            if bytes.len() >= 4 && bytes[0] != 0 && bytes[1] == 0 && bytes[2] != 0 && bytes[3] == 0 {
+                return Err(error(
+                    1,
+                    2,
+                    KeyPath::root(),
+                    format!(
+                        "the file looks like UTF-16 text without a byte-order mark (every other byte is 0), but scenario files must be UTF-8; {SAVE}"
+                    ),
+                ));
+            }
+            Ok(text)
+        }
+        Err(e) => {
+            let at = e.valid_up_to();
+            // The prefix is valid UTF-8 by construction.
+            let prefix = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+            let (line, column) = line_col(prefix, at);
+            let byte = bytes[at];
+            let guess = windows_1252(byte)
+                .map(|c| format!(" (in the Windows-1252 encoding it would be `{c}`)"))
+                .unwrap_or_default();
+            Err(error(
+                line,
+                column,
+                path_at(prefix, at..at),
+                format!("byte 0x{byte:02X} is not valid UTF-8{guess}: scenario files must be UTF-8; {SAVE}"),
+            ))
+        }
+    }
+}
+
+/// The character a byte 0x80-0xFF stands for in Windows-1252, the usual
+/// encoding of a Western-European Windows file that is not UTF-8.
+fn windows_1252(byte: u8) -> Option<char> {
+    const HIGH: [char; 32] = [
+        '€', '?', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '?', 'Ž', '?', '?', '‘', '’', '“', '”', '•',
+        '–', '—', '˜', '™', 'š', '›', 'œ', '?', 'ž', 'Ÿ',
+    ];
+    match byte {
+        0x80..=0x9F => Some(HIGH[usize::from(byte - 0x80)]).filter(|c| *c != '?'),
+        0xA0..=0xFF => Some(char::from(byte)),
+        _ => None,
+    }
 }
 
 /// Finds where a key path is written in a file: the line and column of the
@@ -521,6 +889,44 @@ mfu = 0.4
         let msg = errs[0].to_string();
         assert!(msg.contains("supply.line.fill_rate.alfa"), "{msg}");
         assert!(msg.contains("did you mean `alpha`?"), "{msg}");
+    }
+
+    #[test]
+    fn decode_locates_the_first_byte_that_is_not_utf8() {
+        let bytes = b"[scenario]\nname = \"a\" # \xe9t\xe9 \x96\n";
+        let Err(Error::Scenario(errs)) = decode(bytes, "f.toml") else {
+            panic!("accepted")
+        };
+        assert_eq!((errs[0].line, errs[0].column), (Some(2), Some(14)));
+        assert_eq!(errs[0].key_path.to_string(), "scenario.name");
+        assert!(
+            errs[0].message.contains("0xE9") && errs[0].message.contains("`é`"),
+            "{}",
+            errs[0]
+        );
+        assert_eq!(decode("\u{feff}a = 1".as_bytes(), "f").unwrap(), "\u{feff}a = 1");
+        assert_eq!(line_col("\u{feff}a = 1", 4), (1, 2));
+    }
+
+    #[test]
+    fn comment_text_is_never_a_key_path() {
+        let text = "[a]\nx = [\n  1,\n]\n# b: c = 1 \u{7}\ny = 2 # d = 3 \u{7}\n";
+        let at = |needle: &str, nth: usize| text.match_indices(needle).nth(nth).unwrap().0;
+        assert_eq!(path_at(text, at("\u{7}", 0)..at("\u{7}", 0)).to_string(), "a");
+        assert_eq!(path_at(text, at("\u{7}", 1)..at("\u{7}", 1)).to_string(), "a.y");
+        // `[` on a line of a multi-line array is not a table header.
+        let text = "[t]\nx = [\n[\n1 1\n]]\n";
+        assert_eq!(path_at(text, at_of(text, "1 1")..at_of(text, "1 1")).to_string(), "t.x");
+    }
+
+    fn at_of(text: &str, needle: &str) -> usize {
+        text.find(needle).unwrap()
+    }
+
+    #[test]
+    fn longest_dotted_key_skips_strings_and_comments() {
+        let text = "a = \"x.y.z.w\" # p.q.r.s.t\nb.c.\"d e\".f = 1\n";
+        assert_eq!(longest_dotted_key(text), (text.find("b.c").unwrap(), 4));
     }
 
     #[test]

@@ -24,6 +24,17 @@
 //!   1..=10^8, deadlines and other quarter indices inside the horizon,
 //!   every chip/supply/uncertain index in range, ...) and must run 20 trials
 //!   on one thread without panicking.
+//! * `random_raw_bytes_never_panic` (300 cases): random bytes read as
+//!   `sancsim` reads a file (`scenario::decode`, then `from_text`), not
+//!   lossily: errors are well formed and a byte that is not UTF-8 is
+//!   reported at its own line and column (computed independently).
+//! * `corrupted_scenarios_are_rejected_where_the_corruption_is` (250
+//!   cases): a shipped scenario with one corruption: a byte 0x80-0xFF
+//!   inserted (rejected unless it completed a character), a byte-order mark
+//!   in front (UTF-8: still valid; UTF-16/32: rejected naming the mark), an
+//!   ASCII control character inserted (rejected on its line, naming U+00XX),
+//!   a quoted quarter replaced by a malformed one (`+2024Q01`, `2024Q+4`,
+//!   `02024Q1`, padded, full-width digits, ...: rejected as not a quarter).
 //! * `missing_top_level_table_is_named_in_the_key_path` (plain test): the
 //!   one violation of property 2 the fuzzer found (now fixed), kept as a
 //!   regression test.
@@ -60,6 +71,9 @@
 //! Runtime (debug build, 2 cores, `cargo test --test fuzz_scenarios`, after
 //! the build): 12-19 s measured (19 s on a loaded machine), almost all of it the 2,000 mutation cases
 //! (debug `from_text` takes about 3.5 ms on default.toml, 20 trials 5 ms).
+//! The two byte-level properties add about 1.2 s of CPU (`cargo test --test
+//! fuzz_scenarios -- random_raw corrupted`: 2.7 s wall at load average 6);
+//! the whole file measured 31 s wall, 18 s user, at load average 6.
 
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
@@ -74,6 +88,7 @@ use proptest::test_runner::{RngAlgorithm, RngSeed, TestRng, TestRunner};
 
 use sancsim::error::{Error, Seg};
 use sancsim::model::{MAX_HORIZON_QUARTERS, MAX_TRIALS, Model, Policy, Trigger};
+use sancsim::scenario::decode as decode_bytes;
 use sancsim::trials::run_trials;
 
 /// Seed of every property (any fixed value keeps runs reproducible).
@@ -905,6 +920,213 @@ proptest! {
         let text = mutated_text(base, &mutations);
         if let Some(model) = check_text(&text, file)? {
             check_model(&model).and_then(|()| check_runs(&model)).map_err(|e| with_text(e, &text))?;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Bytes: encodings, byte-order marks, control characters, quarter syntax
+// ---------------------------------------------------------------------------
+
+/// `scenario::decode` (as `cli::load` calls it), asserting that it does not panic.
+fn decode(bytes: &[u8], file: &str) -> Result<Result<String, Error>, TestCaseError> {
+    let (b, f) = (bytes.to_vec(), file.to_string());
+    guarded("scenario::decode", move || decode_bytes(&b, &f).map(str::to_string)).map_err(TestCaseError::fail)
+}
+
+/// Line and column (in characters, a leading UTF-8 byte-order mark not
+/// counted) of the first byte that is not UTF-8, computed independently of
+/// the library.
+fn first_bad_byte(bytes: &[u8]) -> Option<(usize, usize)> {
+    let at = std::str::from_utf8(bytes).err()?.valid_up_to();
+    let prefix = std::str::from_utf8(&bytes[..at]).unwrap();
+    let line = prefix.split('\n').count();
+    let last = prefix.rsplit('\n').next().unwrap();
+    let last = if line == 1 {
+        last.strip_prefix('\u{feff}').unwrap_or(last)
+    } else {
+        last
+    };
+    Some((line, last.chars().count() + 1))
+}
+
+/// Properties 1 and 2 for raw bytes, decoded as `sancsim` reads a file: an
+/// encoding error is well formed (against the lossily decoded text) and,
+/// for bytes that are not UTF-8 (and no other byte-order mark), sits at the
+/// first bad byte; text that decodes is checked as text.
+fn check_bytes(bytes: &[u8], file: &str) -> Result<Option<Model>, TestCaseError> {
+    let lossy = String::from_utf8_lossy(bytes).to_string();
+    match decode(bytes, file)? {
+        Ok(text) => check_text(&text, file),
+        Err(e) => {
+            check_well_formed(&lossy, file, &e).map_err(|f| with_text(f, &lossy))?;
+            let Error::Scenario(errs) = &e else {
+                unreachable!("checked above")
+            };
+            prop_assert!(errs[0].message.contains("UTF-8"), "no advice to use UTF-8: {e}");
+            let bom = [&[0xFF, 0xFE][..], &[0xFE, 0xFF], &[0, 0, 0xFE, 0xFF]]
+                .iter()
+                .any(|b| bytes.starts_with(b));
+            if let (Some((line, col)), false) = (first_bad_byte(bytes), bom) {
+                prop_assert_eq!((errs[0].line, errs[0].column), (Some(line), Some(col)), "{}", e);
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Malformed quarters, each differing from `YYYYQn` in one way.
+#[rustfmt::skip]
+const BAD_QUARTERS: &[&str] = &[
+    "+2024Q01", "2024Q01", "2024Q+4", "02024Q1", "+2024Q1", "-2024Q1", " 2024Q1", "2024Q1 ", "2024Q 1", "2024 Q1",
+    "2024Q0", "2024Q5", "24Q1", "2024", "Q1", "2024Q", "2024-Q1", "2024QQ1", "2024Q1x", "２０２４Q1", "2024Q1\\u0000",
+    "1899Q4", "2201Q1", "",
+];
+
+/// One corruption of a shipped scenario's bytes.
+#[derive(Debug, Clone)]
+enum Corruption {
+    /// Insert one byte 0x80-0xFF (never valid UTF-8 on its own... unless it
+    /// completes a character, which the check allows for).
+    HighByte(u8, Index),
+    /// Put a byte-order mark in front: UTF-8 (valid), UTF-16 or UTF-32.
+    Bom(&'static [u8]),
+    /// Insert an ASCII control character other than tab, LF and CR.
+    Control(u8, Index),
+    /// Replace a quoted `"YYYYQn"` value by a malformed quarter.
+    Quarter(&'static str, Index),
+}
+
+fn corruption() -> impl Strategy<Value = Corruption> {
+    const BOMS: &[&[u8]] = &[
+        &[0xEF, 0xBB, 0xBF],
+        &[0xFF, 0xFE],
+        &[0xFE, 0xFF],
+        &[0xFF, 0xFE, 0, 0],
+        &[0, 0, 0xFE, 0xFF],
+    ];
+    prop_oneof![
+        (0x80u8..=0xFF, any::<Index>()).prop_map(|(b, i)| Corruption::HighByte(b, i)),
+        select(BOMS).prop_map(Corruption::Bom),
+        (
+            prop_oneof![0u8..=8, 0x0Bu8..=0x0C, 0x0Eu8..=0x1F, Just(0x7Fu8)],
+            any::<Index>()
+        )
+            .prop_map(|(b, i)| Corruption::Control(b, i)),
+        (select(BAD_QUARTERS), any::<Index>()).prop_map(|(q, i)| Corruption::Quarter(q, i)),
+    ]
+}
+
+/// Byte offsets of every quoted `"YYYYQn"` value in `text` (the quotes included).
+fn quarter_strings(text: &str) -> Vec<Range<usize>> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(7))
+        .filter(|&i| {
+            let w = &b[i..i + 8];
+            w[0] == b'"'
+                && w[1..5].iter().all(u8::is_ascii_digit)
+                && w[5] == b'Q'
+                && (b'1'..=b'4').contains(&w[6])
+                && w[7] == b'"'
+        })
+        .map(|i| i..i + 8)
+        .collect()
+}
+
+/// The bytes of shipped scenario `base` with `c` applied.
+fn corrupted(base: usize, c: &Corruption) -> Vec<u8> {
+    let text = SHIPPED[base].1;
+    let mut bytes = text.as_bytes().to_vec();
+    // Insert at a character boundary, so the corruption is the only bad byte.
+    let boundary = |i: &Index| {
+        let mut at = i.index(text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    match c {
+        Corruption::HighByte(b, i) => bytes.insert(boundary(i), *b),
+        Corruption::Bom(bom) => bytes.splice(0..0, bom.iter().copied()).for_each(drop),
+        Corruption::Control(b, i) => bytes.insert(boundary(i), *b),
+        Corruption::Quarter(q, i) => {
+            let spots = quarter_strings(text);
+            let r = spots[i.index(spots.len())].clone();
+            bytes.splice(r, format!("\"{q}\"").into_bytes()).for_each(drop);
+        }
+    }
+    bytes
+}
+
+proptest! {
+    #![proptest_config(config(300))]
+
+    /// Property 1 + 2 on random bytes read as `sancsim` reads a file (not
+    /// lossily): most are not UTF-8.
+    #[test]
+    fn random_raw_bytes_never_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..600),
+        file in select(FILE_NAMES),
+    ) {
+        check_bytes(&bytes, file)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(250))]
+
+    /// Properties 1-2 on shipped scenarios with one corruption: a byte that
+    /// is not UTF-8 is located exactly; a UTF-8 byte-order mark changes
+    /// nothing; UTF-16/32 marks are named; a control character is rejected
+    /// on its own line, naming it (U+00XX); a malformed quarter is rejected
+    /// as not a quarter.
+    #[test]
+    fn corrupted_scenarios_are_rejected_where_the_corruption_is(
+        base in 0..SHIPPED.len(),
+        c in corruption(),
+        file in select(FILE_NAMES),
+    ) {
+        let bytes = corrupted(base, &c);
+        let result = check_bytes(&bytes, file).map_err(|e| with_text(e, &format!("{c:?}")))?;
+        let errors = || match decode_bytes(&bytes, file).map(|t| Model::from_text(t, file)) {
+            Err(Error::Scenario(e)) | Ok(Err(Error::Scenario(e))) => e,
+            _ => Vec::new(),
+        };
+        match &c {
+            Corruption::HighByte(..) => {
+                // Inserted before a continuation byte it may complete a
+                // character; otherwise the file is not UTF-8.
+                prop_assert!(result.is_none() || std::str::from_utf8(&bytes).is_ok(), "{c:?} accepted");
+            }
+            Corruption::Bom(bom) if bom.len() == 3 => {
+                prop_assert!(result.is_some(), "a UTF-8 byte-order mark is valid: {:?}", errors());
+            }
+            Corruption::Bom(_) => {
+                let e = errors();
+                prop_assert!(e.len() == 1 && e[0].message.contains("byte-order mark"), "{c:?}: {e:?}");
+            }
+            Corruption::Control(b, i) => {
+                let e = errors();
+                let at = {
+                    let text = SHIPPED[base].1;
+                    let mut at = i.index(text.len() + 1);
+                    while !text.is_char_boundary(at) { at -= 1; }
+                    at
+                };
+                let line = bytes[..at].iter().filter(|&&x| x == b'\n').count() + 1;
+                let named = format!("U+{b:04X}");
+                prop_assert!(
+                    result.is_none() && e.iter().any(|e| e.line == Some(line) && e.message.contains(&named)),
+                    "{c:?}: control character on line {line} not reported as {named}: {e:?}"
+                );
+            }
+            Corruption::Quarter(..) => {
+                let e = errors();
+                prop_assert!(
+                    result.is_none() && e.iter().any(|e| e.message.contains("is not a quarter")),
+                    "{c:?}: malformed quarter accepted or not named: {e:?}"
+                );
+            }
         }
     }
 }

@@ -780,3 +780,329 @@ fn prose_style_values_get_advice_at_their_key() {
         assert!(err.contains(path) && err.contains(advice), "{to}: {err}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// 10. Encodings and characters TOML does not allow.
+
+/// Like [`rejected`], for a file given as raw bytes.
+fn rejected_bytes(bytes: &[u8]) -> Vec<Problem> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(FILE), bytes).unwrap();
+    let v = run_in(dir.path(), &["validate", FILE]);
+    assert_rejected(&v);
+    let r = run_in(dir.path(), &["run", FILE, "--out", "out"]);
+    assert_rejected(&r);
+    assert_nothing_written(dir.path(), &r);
+    assert_eq!(
+        stderr(&v),
+        stderr(&r),
+        "validate and run should report the same problems"
+    );
+    let found = problems(&stderr(&v));
+    assert!(
+        !found.is_empty(),
+        "no `file:line:col: path: message` line\n{}",
+        text(&v)
+    );
+    found
+}
+
+/// 1-based column (in characters) of the first `needle` on line `line` of `text`.
+fn col_of(text: &str, line: usize, needle: &str) -> usize {
+    let l = text.lines().nth(line - 1).unwrap();
+    l[..l.find(needle).unwrap()].chars().count() + 1
+}
+
+#[test]
+fn byte_that_is_not_utf8_is_located_with_advice_to_save_as_utf8() {
+    // A Windows-1252 en dash (0x96) in a comment, as a Windows editor saves it.
+    let s = edit("mfu = 0.4", "mfu = 0.4  # measured \u{2013} see note");
+    let bytes = s.replace('\u{2013}', "\u{1}").into_bytes();
+    let bytes: Vec<u8> = bytes.into_iter().map(|b| if b == 1 { 0x96 } else { b }).collect();
+    let line = line_of(&s, "# measured");
+    let found = rejected_bytes(&bytes);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let p = expect(
+        &found,
+        "training.mfu",
+        line,
+        &["byte 0x96 is not valid UTF-8", "`–`", "save the file as UTF-8"],
+    );
+    assert_eq!(p.col, col_of(&s, line, "\u{2013}"), "{p:?}");
+
+    // On a comment line of its own the key path is the table.
+    let s = edit("[training]", "[training]\n# \u{2013} comment");
+    let bytes: Vec<u8> = s
+        .replace('\u{2013}', "\u{1}")
+        .into_bytes()
+        .into_iter()
+        .map(|b| if b == 1 { 0x96 } else { b })
+        .collect();
+    let found = rejected_bytes(&bytes);
+    let p = expect(&found, "training", line_of(&s, "comment"), &["0x96"]);
+    assert_eq!(p.col, 3, "{p:?}");
+}
+
+#[test]
+fn utf16_and_utf32_files_are_recognised_by_their_byte_order_mark() {
+    let utf16le: Vec<u8> = MINIMAL.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf16be: Vec<u8> = MINIMAL.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let utf32le: Vec<u8> = MINIMAL.chars().flat_map(|c| (c as u32).to_le_bytes()).collect();
+    for (bom, body, words) in [
+        (&[0xFF, 0xFE][..], &utf16le, ["UTF-16 (little-endian)", "FF FE"]),
+        (&[0xFE, 0xFF][..], &utf16be, ["UTF-16 (big-endian)", "FE FF"]),
+        (
+            &[0xFF, 0xFE, 0, 0][..],
+            &utf32le,
+            ["UTF-32 (little-endian)", "FF FE 00 00"],
+        ),
+    ] {
+        let bytes = [bom, body.as_slice()].concat();
+        let found = rejected_bytes(&bytes);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let p = expect(
+            &found,
+            "(top level)",
+            1,
+            &[words[0], words[1], "save the file as UTF-8"],
+        );
+        assert_eq!(p.col, 1);
+    }
+    // Without a byte-order mark, UTF-16 is recognised by its zero bytes.
+    let found = rejected_bytes(&utf16le);
+    expect(
+        &found,
+        "(top level)",
+        1,
+        &["looks like UTF-16", "save the file as UTF-8"],
+    );
+}
+
+#[test]
+fn utf8_byte_order_mark_is_accepted_and_not_counted_as_a_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(FILE), format!("\u{feff}{MINIMAL}")).unwrap();
+    let o = run_in(dir.path(), &["validate", FILE]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let found = rejected_bytes(format!("\u{feff}x = 1\n{MINIMAL}").as_bytes());
+    let p = expect(&found, "x", 1, &["unknown field `x`"]);
+    assert_eq!(p.col, 1, "the byte-order mark is not a column: {p:?}");
+}
+
+#[test]
+fn control_character_in_a_comment_names_the_character_and_the_table() {
+    // A comment line containing `key = value` text: its words are not a key path.
+    let s = edit("[training]", "[training]\n# Fill-rate multiplier: x = 0.5 \u{7} (HBM)");
+    let line = line_of(&s, "Fill-rate");
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let p = expect(&found, "training", line, &["U+0007", "not allowed"]);
+    assert_eq!(p.col, col_of(&s, line, "\u{7}"), "{p:?}");
+
+    // After a value, the key of the line.
+    let s = edit("mfu = 0.4", "mfu = 0.4 # Fill-rate \u{c} multiplier");
+    let found = rejected(&s);
+    let p = expect(&found, "training.mfu", line_of(&s, "mfu ="), &["U+000C"]);
+    assert_eq!(p.col, col_of(&s, p.line, "\u{c}"), "{p:?}");
+
+    // Inside a string.
+    let s = edit("name = \"base\"", "name = \"ba\u{1b}se\"");
+    let found = rejected(&s);
+    expect(&found, "scenario.name", line_of(&s, "name ="), &["U+001B"]);
+}
+
+#[test]
+fn nesting_beyond_the_toml_limit_is_located() {
+    // A dotted key of 101 parts: the TOML parser reports it without a position.
+    let key = format!("x{}", ".a".repeat(100));
+    let s = edit("mfu = 0.4", &format!("mfu = 0.4\n{key} = 1"));
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let p = expect(&found, "training", line_of(&s, "x.a.a"), &["101 parts", "80"]);
+    assert_eq!(p.col, 1);
+
+    // Arrays nested over several lines: the key whose value it is.
+    let s = edit(
+        "mfu = 0.4",
+        &format!("mfu = 0.4\ny = [\n{}{}]", "[\n".repeat(100), "]\n".repeat(100)),
+    );
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let p = &found[0];
+    assert_eq!(p.path, "training.y", "{p:?}");
+    assert!(p.message.contains("nested more than 80 levels"), "{p:?}");
+    assert!(p.line > line_of(&s, "y = ["), "{p:?}");
+}
+
+// ---------------------------------------------------------------------------
+// 11. Quarter syntax and totals.
+
+#[test]
+fn quarters_must_be_exactly_four_digits_q_and_one_digit() {
+    for bad in [
+        "+2024Q01", "2024Q+4", "02024Q1", " 2025Q2", "2025Q2 ", "2025Q02", "2025 Q2",
+    ] {
+        let s = edit("deadline = \"2025Q2\"", &format!("deadline = \"{bad}\""));
+        let found = rejected(&s);
+        assert_eq!(found.len(), 1, "{bad}: {found:#?}");
+        expect(
+            &found,
+            "milestones.m.deadline",
+            line_of(&s, "deadline ="),
+            &[&format!("`{bad}` is not a quarter"), "YYYYQn"],
+        );
+    }
+    // Lower-case `q` is accepted (documented in docs/MODEL.md).
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        FILE,
+        &edit("deadline = \"2025Q2\"", "deadline = \"2025q2\""),
+    );
+    let o = run_in(dir.path(), &["validate", FILE]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+/// MINIMAL over 200 quarters with `lines` supply lines each ordering 10^12
+/// chips (the per-quarter limit) in every quarter.
+fn huge_orders(lines: usize) -> String {
+    let mut s = edit("horizon_quarters = 8", "horizon_quarters = 200");
+    for i in 0..lines {
+        s.push_str(&format!(
+            "\n[supply.l{i}]\nchip = \"a\"\norders = [{{ from = \"2024Q1\", to = \"2073Q4\", chips = 1000000000000 }}]\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn chip_totals_beyond_two_to_the_53_are_rejected() {
+    // MINIMAL's own line orders 4,000 chips; each added line 2 x 10^14.
+    // 45 lines: 9.0 x 10^15 + 4,000 <= 2^53 = 9,007,199,254,740,992.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), FILE, &huge_orders(45));
+    let o = run_in(dir.path(), &["validate", FILE]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // 46 lines cross it at l45; 100 lines report the whole total.
+    let s = huge_orders(100);
+    let found = rejected(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let line = line_of(&s, "[supply.l45]") + 2;
+    expect(
+        &found,
+        "supply.l45.orders",
+        line,
+        &["20000000000004000", "2^53 = 9007199254740992"],
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 12. Warnings: valid files, exit 0, one `warning: file:line:col: path: message`
+// line each on stderr, and the same (without the file) in summary.json.
+
+/// Runs `validate` (which must succeed) and returns the warnings printed.
+fn warned(scenario: &str) -> Vec<Problem> {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), FILE, scenario);
+    let o = run_in(dir.path(), &["validate", FILE]);
+    assert_eq!(o.status.code(), Some(0), "warnings are not errors\n{}", text(&o));
+    let err = stderr(&o);
+    for l in err.lines() {
+        assert!(l.starts_with("warning: "), "stderr holds only warnings:\n{err}");
+    }
+    problems(&err.replace("warning: ", ""))
+}
+
+#[test]
+fn orders_outside_the_horizon_are_warned_about() {
+    let s = edit(
+        "orders = [{ from = \"2024Q1\", to = \"2024Q4\", chips = 1000 }]",
+        "orders = [\n  { from = \"2024Q1\", to = \"2024Q4\", chips = 1000 },\n  { quarter = \"2026Q1\", chips = 5 },\n  { from = \"2025Q3\", to = \"2026Q2\", chips = 5 },\n  { quarter = \"2030Q1\", chips = 0 },\n]",
+    );
+    let found = warned(&s);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    expect(
+        &found,
+        "supply.line.orders[1]",
+        line_of(&s, "2026Q1\""),
+        &["dropped", "2026Q1 lies outside", "2024Q1..=2025Q4"],
+    );
+    expect(
+        &found,
+        "supply.line.orders[2]",
+        line_of(&s, "2025Q3"),
+        &["2 of its quarters (2025Q3..=2026Q2)"],
+    );
+}
+
+#[test]
+fn supply_line_ordering_nothing_is_warned_about() {
+    for orders in [
+        "[]",
+        "[{ quarter = \"2024Q2\", chips = 0 }]",
+        "[{ quarter = \"2030Q1\", chips = 9 }]",
+    ] {
+        let s = format!("{MINIMAL}\n[supply.idle]\nchip = \"a\"\norders = {orders}\n");
+        let found = warned(&s);
+        expect(
+            &found,
+            "supply.idle.orders",
+            line_of(&s, &format!("orders = {orders}")),
+            &["orders no chips", "delivers nothing"],
+        );
+    }
+    assert!(warned(MINIMAL).is_empty());
+}
+
+#[test]
+fn per_quarter_on_a_number_used_once_is_warned_about() {
+    let s = format!(
+        "{MINIMAL}\n[inference]\nunit_chip = \"a\"\ninitial_demand_chips = {{ p5 = 10, p95 = 100, per = \"quarter\" }}\ngrowth_per_quarter = {{ low = 0, high = 0.1, dist = \"uniform\", per = \"quarter\" }}\n\n[shocks.ban]\nat = \"2024Q3\"\nduration_quarters = {{ dist = \"uniform\", low = 1, high = 3, per = \"quarter\" }}\neffects = [{{ supply = \"line\", fill_rate_multiplier = {{ low = 0, high = 1, dist = \"uniform\", per = \"quarter\" }} }}]\n"
+    );
+    let found = warned(&s);
+    assert_eq!(found.len(), 2, "only the numbers used once: {found:#?}");
+    expect(
+        &found,
+        "inference.initial_demand_chips.per",
+        line_of(&s, "initial_demand_chips"),
+        &["used once per trial", "in the first quarter"],
+    );
+    expect(
+        &found,
+        "shocks.ban.duration_quarters.per",
+        line_of(&s, "duration_quarters"),
+        &["used once per trial", "when the shock starts"],
+    );
+}
+
+#[test]
+fn warnings_reach_stderr_of_run_and_summary_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = format!("{MINIMAL}\n[supply.idle]\nchip = \"a\"\norders = []\n");
+    write(dir.path(), FILE, &s);
+    let o = run_in(dir.path(), &["run", FILE, "--out", "out", "--quiet", "--trials", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let line = line_of(&s, "orders = []");
+    let shown = format!("{line}:1: supply.idle.orders: this supply line orders no chips");
+    assert!(
+        stderr(&o).starts_with(&format!("warning: {FILE}:{shown}")),
+        "{}",
+        text(&o)
+    );
+    let json = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let warnings = summary["warnings"].as_array().cloned().unwrap_or_default();
+    assert_eq!(warnings.len(), 1, "{json}");
+    assert!(warnings[0].as_str().unwrap().starts_with(&shown), "{warnings:?}");
+    assert_eq!(crate::common::read_summary(&dir.path().join("out")).warnings.len(), 1);
+
+    // Without warnings, summary.json has no `warnings` key (outputs unchanged).
+    write(dir.path(), FILE, MINIMAL);
+    let o = run_in(dir.path(), &["run", FILE, "--out", "out", "--quiet", "--trials", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(o.stderr.is_empty(), "{}", text(&o));
+    let json = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
+    assert!(!json.contains("\"warnings\""), "{json}");
+}
