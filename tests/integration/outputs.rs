@@ -154,18 +154,19 @@ fn out_replaces_only_folders_sancsim_made() {
 /// The new folder's files and the folder itself reach the disk before it
 /// takes the place of the old one, and the parent folder (which records
 /// the exchange) after: seen with strace. Skipped where strace is not
-/// installed, except on CI (`CI=true`), where that is a failure.
+/// installed or may not trace, except on CI (`CI=true`), where that is a failure.
 #[test]
 fn outputs_are_synced_around_the_folder_exchange() {
+    // Installed, and allowed to trace (containers may forbid ptrace).
     let have_strace = std::process::Command::new("strace")
-        .arg("-V")
+        .args(["-o", "/dev/null", "true"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !have_strace {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI must provide strace (.ci/run installs it)");
+            panic!("CI must provide strace, allowed to trace (.ci/run installs it)");
         }
-        eprintln!("skipping: strace is not installed");
+        eprintln!("skipping: strace is not installed or may not trace here");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
