@@ -570,7 +570,7 @@ fn run_shard(ctx: &Ctx, args: &RunArgs, model: &Model, text: &str, stem: &str, s
         end_trial: range.end,
         aggregate,
     };
-    let bytes = serde_json::to_vec(&partial).map_err(|e| Error::Run(format!("cannot encode partial result: {e}")))?;
+    let bytes = crate::partial::encode(&partial)?;
     let out = args
         .out
         .clone()
@@ -590,6 +590,13 @@ fn run_shard(ctx: &Ctx, args: &RunArgs, model: &Model, text: &str, stem: &str, s
 }
 
 fn merge(args: &MergeArgs, ctx: &Ctx) -> Result<String, Error> {
+    // Replacing an output folder deletes what it holds: never a shard's
+    // partial result (given as its folder or its file), checked before
+    // anything is read or written, and again below for the default folder.
+    let inputs: Vec<&Path> = args.parts.iter().map(PathBuf::as_path).collect();
+    if let Some(out) = &args.out {
+        crate::output::check_not_inside(out, &inputs)?;
+    }
     let mut parts = Vec::new();
     for p in &args.parts {
         let file = if p.is_dir() {
@@ -597,17 +604,9 @@ fn merge(args: &MergeArgs, ctx: &Ctx) -> Result<String, Error> {
         } else {
             p.clone()
         };
-        let bytes = std::fs::read(&file)
-            .map_err(|e| Error::Usage(format!("{}: cannot read partial result: {e}", file.display())))?;
-        let partial: Partial = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Usage(format!("{}: not a sancsim partial result: {e}", file.display())))?;
-        parts.push((file.display().to_string(), partial));
+        parts.push((file.display().to_string(), crate::partial::read(&file)?));
     }
-    if let Some(out) = &args.out {
-        let inputs: Vec<&Path> = args.parts.iter().map(PathBuf::as_path).collect();
-        crate::output::check_not_inside(out, &inputs)?;
-    }
-    let (head, aggregate) = crate::partial::merge(parts)?;
+    let crate::partial::Merged { head, model, aggregate } = crate::partial::merge(parts)?;
     if head.sancsim_version != env!("CARGO_PKG_VERSION") {
         return Err(Error::Usage(format!(
             "partial results were made by sancsim {}, this is {}: merge them with the same version",
@@ -615,20 +614,13 @@ fn merge(args: &MergeArgs, ctx: &Ctx) -> Result<String, Error> {
             env!("CARGO_PKG_VERSION")
         )));
     }
-    let file = format!("{}.toml", head.scenario_stem);
-    let model = Model::from_text(&head.scenario_text, &file)?;
-    if !aggregate.same_shape(&crate::trials::Aggregate::new(&model)) || aggregate.trials != head.total_trials {
-        return Err(Error::Usage(format!(
-            "the partial results' statistics do not fit their scenario {file} ({} trials of {}): corrupt partial results",
-            aggregate.trials, head.total_trials
-        )));
-    }
-    let summary = Summary::new(&model, &aggregate, head.seed, &head.scenario_hash);
-    let (summary, files) = output_files(summary)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&head.scenario_stem));
+    crate::output::check_not_inside(&out, &inputs)?;
+    let summary = Summary::new(&model, &aggregate, head.seed, &head.scenario_hash);
+    let (summary, files) = output_files(summary)?;
     write_results(ctx, &out, &files)?;
     if args.quiet {
         return Ok(String::new());

@@ -5,6 +5,12 @@
 //! interrupted or failed run leaves the previous results in place. On Linux
 //! the replacement is one atomic exchange of the two folders, so even a kill
 //! at the last moment leaves either the old or the new results, complete.
+//! The new files and folder are synced to disk before the exchange, and the
+//! parent folder, which records it, after: a power cut cannot undo it.
+//!
+//! Every output folder holds a marker file, [`MARKER`], naming the format
+//! ([`MARKER_CONTENT`]): only a folder with it (or an empty one, or one of
+//! an earlier sancsim: see [`write_folder`]) may be replaced.
 
 use std::fs;
 use std::io::Write;
@@ -28,8 +34,40 @@ pub fn check_not_inside(dest: &Path, inputs: &[&Path]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Files whose presence marks a folder as sancsim's own output.
-const MARKERS: [&str; 2] = ["summary.json", "partial.json"];
+/// File written into every output folder, marking it as sancsim's own.
+pub const MARKER: &str = ".sancsim-output";
+/// First line of [`MARKER`]: names the format of the folder's files.
+pub const MARKER_CONTENT: &str = "sancsim-output/1\n";
+/// What a [`MARKER`] of any version starts with.
+const MARKER_FAMILY: &str = "sancsim-output/";
+
+/// Whether `dest` holds a [`MARKER`]: a plain file (not a link) that starts
+/// with [`MARKER_FAMILY`].
+fn has_marker(dest: &Path) -> bool {
+    let path = dest.join(MARKER);
+    let plain = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() < 4096);
+    plain && fs::read(&path).is_ok_and(|b| b.starts_with(MARKER_FAMILY.as_bytes()))
+}
+
+/// Whether `dest` is an output folder of a sancsim from before the marker:
+/// its `summary.json` reads as a sancsim [`Summary`](crate::results::Summary),
+/// or its `partial.json` names a sancsim partial-result format. A file that
+/// merely has one of these names does not count.
+fn is_earlier_output(dest: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Format {
+        format: String,
+    }
+    let read = |name: &str| {
+        let path = dest.join(name);
+        let plain = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        if plain { fs::read(&path).ok() } else { None }
+    };
+    let summary = read("summary.json").is_some_and(|b| serde_json::from_slice::<crate::results::Summary>(&b).is_ok());
+    let partial = read(crate::partial::FILE_NAME)
+        .is_some_and(|b| serde_json::from_slice::<Format>(&b).is_ok_and(|f| f.format.starts_with("sancsim-partial/")));
+    summary || partial
+}
 
 fn check_replaceable(dest: &Path) -> Result<(), Error> {
     let meta = match fs::symlink_metadata(dest) {
@@ -39,8 +77,8 @@ fn check_replaceable(dest: &Path) -> Result<(), Error> {
     };
     let refuse = |why: &str| {
         Err(Error::Usage(format!(
-            "{}: {why}; sancsim only replaces an empty folder or one holding its own results \
-             (summary.json or partial.json): choose another --out",
+            "{}: {why}; sancsim only replaces an empty folder or one it wrote (marked by its \
+             {MARKER} file): choose another --out, or delete the folder if it is an old result",
             dest.display()
         )))
     };
@@ -56,13 +94,34 @@ fn check_replaceable(dest: &Path) -> Result<(), Error> {
         }
     }
     let mut entries = fs::read_dir(dest).map_err(|e| Error::io(dest, e))?;
-    if entries.next().is_none() {
-        return Ok(());
-    }
-    if MARKERS.iter().any(|m| dest.join(m).is_file()) {
+    if entries.next().is_none() || has_marker(dest) || is_earlier_output(dest) {
         return Ok(());
     }
     refuse("exists and does not hold sancsim results")
+}
+
+/// Syncs a folder's entries to disk (`fsync` on the folder): what makes a
+/// file created in it, or a rename within it, survive a power cut. Where
+/// folders cannot be opened or synced (not Unix; some network file systems
+/// answer EINVAL), there is nothing more to do, so that is no error.
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        let result = fs::File::open(dir).and_then(|d| d.sync_all());
+        if let Err(e) = result {
+            // EINVAL and ENOTSUP: this file system does not sync folders.
+            let unsupported = matches!(
+                e.kind(),
+                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::Unsupported
+            );
+            if !unsupported {
+                return Err(Error::io(dir, e));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// The folder that holds `dest` (`.` for a bare name), created if missing.
@@ -75,11 +134,18 @@ fn existing_parent(dest: &Path) -> Result<std::path::PathBuf, Error> {
     Ok(parent)
 }
 
-/// Writes `files` (name, bytes) as the whole content of folder `dest`.
+/// Writes `files` (name, bytes) and the [`MARKER`] as the whole content of
+/// folder `dest`.
 ///
-/// An existing `dest` is replaced only if it is empty or holds sancsim
-/// results (a `summary.json` or `partial.json`): anything else is refused,
-/// so a mistyped `--out` can never wipe an unrelated folder.
+/// An existing `dest` is replaced only if it is empty, holds a [`MARKER`],
+/// or is an output folder of a sancsim from before the marker (its
+/// summary.json is a sancsim summary, or its partial.json a sancsim partial
+/// result): anything else is refused, so a mistyped `--out` can never wipe
+/// an unrelated folder.
+///
+/// Durability: each file is synced, then the new folder, before it takes
+/// `dest`'s place; the parent folder is synced after, so the exchange
+/// itself reaches the disk.
 ///
 /// `cancelled` is asked between files and just before the folder is put in
 /// place; when it says yes, the temporary folder is removed and the result
@@ -95,9 +161,10 @@ pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)], cancelled: &dyn Fn
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
+    let marker = (MARKER.to_string(), MARKER_CONTENT.as_bytes().to_vec());
     let result = (|| {
         fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        for (file, bytes) in files {
+        for (file, bytes) in files.iter().chain([&marker]) {
             if cancelled() {
                 return Err(Error::Interrupted);
             }
@@ -106,20 +173,23 @@ pub fn write_folder(dest: &Path, files: &[(String, Vec<u8>)], cancelled: &dyn Fn
             f.write_all(bytes).map_err(|e| Error::io(&path, e))?;
             f.sync_all().map_err(|e| Error::io(&path, e))?;
         }
+        sync_dir(&tmp)?;
         if cancelled() {
             return Err(Error::Interrupted);
         }
         if dest.exists() && exchange(&tmp, dest).is_ok() {
+            let synced = sync_dir(&parent);
             // `tmp` now holds the previous results.
             let _ = fs::remove_dir_all(&tmp);
-            return Ok(());
+            return synced;
         }
         if dest.exists() {
             fs::rename(dest, &old).map_err(|e| Error::io(dest, e))?;
         }
         fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))?;
+        let synced = sync_dir(&parent);
         let _ = fs::remove_dir_all(&old);
-        Ok(())
+        synced
     })();
     if result.is_err() {
         let _ = fs::remove_dir_all(&tmp);
@@ -176,7 +246,8 @@ pub fn write_file(dest: &Path, bytes: &[u8]) -> Result<(), Error> {
         let mut f = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
         f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))
+        fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))?;
+        sync_dir(&parent)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);

@@ -7,16 +7,31 @@
 //! seed, the total trials, the shard numbers and the sancsim version. Merging
 //! adds the counts, so the merged outputs are byte-identical to a
 //! single-process run with the same seed.
+//!
+//! A partial result is a file that may travel between machines and be
+//! edited, so the merge trusts none of its numbers: a checksum (64-bit
+//! FNV-1a of the canonical serialisation) detects damage and hand edits,
+//! invariants checked independently of it refuse statistics no run can
+//! produce, and every sum of the merge is checked for overflow. The
+//! checksum is no signature: whoever recomputes it after an edit passes
+//! it, and then only the invariants stand between the edit and the outputs.
+
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::model::{MAX_TRIALS, Model};
 use crate::trials::Aggregate;
 
-/// Identifies the partial-result format.
-pub const FORMAT: &str = "sancsim-partial/1";
+/// Identifies the partial-result format. Version 2 added the checksum.
+pub const FORMAT: &str = "sancsim-partial/2";
+/// What every version of [`FORMAT`] starts with.
+const FORMAT_FAMILY: &str = "sancsim-partial/";
 /// File name of a partial result inside a shard's output folder.
 pub const FILE_NAME: &str = "partial.json";
+/// Most missing shards a merge error lists by number.
+const MISSING_LISTED: usize = 10;
 
 /// Which part of a run a shard is: `index` of `count`, both from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,9 +89,116 @@ pub struct Partial {
     pub aggregate: Aggregate,
 }
 
+/// A partial result as written: the [`Partial`] and its checksum.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    #[serde(flatten)]
+    partial: Partial,
+    /// [`checksum`] of `partial`.
+    checksum: String,
+}
+
+/// The checksum of a partial result: 64-bit FNV-1a of its canonical
+/// serialisation, the compact JSON of every field of [`Partial`] in
+/// declaration order (so whitespace or key order in the file do not
+/// matter, every value does), written `fnv1a64:` and 16 hex digits.
+pub fn checksum(partial: &Partial) -> Result<String, Error> {
+    let json = serde_json::to_string(partial).map_err(|e| Error::Run(format!("cannot encode partial result: {e}")))?;
+    Ok(format!("fnv1a64:{:016x}", crate::rng::key_hash(&json)))
+}
+
+/// The bytes of `partial.json`: the partial result and its checksum.
+pub fn encode(partial: &Partial) -> Result<Vec<u8>, Error> {
+    let sealed = Sealed {
+        partial: partial.clone(),
+        checksum: checksum(partial)?,
+    };
+    serde_json::to_vec(&sealed).map_err(|e| Error::Run(format!("cannot encode partial result: {e}")))
+}
+
+/// Reads a partial result written by [`encode`] from `bytes` (of `file`):
+/// refuses another format, an older one (with the advice to re-run the
+/// shards) and a checksum that does not match. The statistics themselves
+/// are checked by [`merge`].
+pub fn decode(file: &str, bytes: &[u8]) -> Result<Partial, Error> {
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<String>,
+    }
+    let bad = |m: String| Error::Usage(format!("{file}: {m}"));
+    let head: Head = serde_json::from_slice(bytes).map_err(|e| bad(format!("not a sancsim partial result: {e}")))?;
+    match head.format.as_deref() {
+        Some(FORMAT) => {}
+        Some(f) if f.starts_with(FORMAT_FAMILY) => {
+            return Err(bad(format!(
+                "a partial result of format `{f}`, which this sancsim ({}) does not read (it reads `{FORMAT}`): \
+                 re-run the shards with this version",
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
+        Some(f) => return Err(bad(format!("not a sancsim partial result (format `{f}`)"))),
+        None => return Err(bad("not a sancsim partial result (no `format`)".into())),
+    }
+    let sealed: Sealed =
+        serde_json::from_slice(bytes).map_err(|e| bad(format!("not a valid `{FORMAT}` partial result: {e}")))?;
+    let expect = checksum(&sealed.partial)?;
+    if sealed.checksum != expect {
+        return Err(bad(format!(
+            "its checksum `{}` does not match its contents (`{expect}`): the file was edited or damaged \
+             after the shard wrote it; re-run this shard",
+            sealed.checksum
+        )));
+    }
+    Ok(sealed.partial)
+}
+
+/// Reads and decodes the partial result in file `path`.
+pub fn read(path: &Path) -> Result<Partial, Error> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::Usage(format!("{}: cannot read partial result: {e}", path.display())))?;
+    decode(&path.display().to_string(), &bytes)
+}
+
+/// Checks what one partial result claims about itself: a valid shard of a
+/// run of 1 to [`MAX_TRIALS`] trials, holding exactly that shard's trials,
+/// with statistics that keep [`Aggregate::check`]'s invariants.
+fn check_one(file: &str, p: &Partial) -> Result<(), Error> {
+    let bad = |m: String| Error::Usage(format!("{file}: {m}"));
+    let Shard { index, count } = p.shard;
+    if count == 0 || index == 0 || index > count {
+        return Err(bad(format!("shard {index}/{count} is not a shard: need 1 <= K <= N")));
+    }
+    if p.total_trials == 0 || p.total_trials > MAX_TRIALS {
+        return Err(bad(format!(
+            "total_trials {} is not between 1 and {MAX_TRIALS}",
+            p.total_trials
+        )));
+    }
+    let expect = p.shard.trials(p.total_trials);
+    if p.first_trial != expect.start || p.end_trial != expect.end || p.aggregate.trials != expect.end - expect.start {
+        return Err(bad(format!(
+            "shard {index}/{count} of {} trials should hold trials {expect:?}, it says {}..{} with {} trials",
+            p.total_trials, p.first_trial, p.end_trial, p.aggregate.trials
+        )));
+    }
+    p.aggregate.check().map_err(bad)
+}
+
+/// The result of [`merge`].
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// The first shard's partial result (its aggregate is that shard's).
+    pub head: Partial,
+    /// The scenario of the run, from the partial results' scenario text.
+    pub model: Model,
+    /// Statistics of all the run's trials.
+    pub aggregate: Aggregate,
+}
+
 /// Checks that `parts` (with the file each came from) are all the shards of
-/// one run, and merges them.
-pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<(Partial, Aggregate), Error> {
+/// one run, each consistent in itself and with its scenario, and adds
+/// them. Every error is invalid input and names the file at fault.
+pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<Merged, Error> {
     let bad = |m: String| Error::Usage(m);
     if parts.is_empty() {
         return Err(bad("no partial results to merge".into()));
@@ -93,6 +215,7 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<(Partial, Aggregate), 
                 "{file}: its scenario text does not match its scenario hash (edited or corrupt)"
             )));
         }
+        check_one(file, p)?;
     }
     parts.sort_by_key(|(_, p)| p.shard.index);
     let (first_file, first) = &parts[0];
@@ -115,11 +238,6 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<(Partial, Aggregate), 
         if p.shard.count != first.shard.count {
             return Err(mismatch("shard count", &first.shard.count, &p.shard.count));
         }
-        if !p.aggregate.same_shape(&first.aggregate) {
-            return Err(bad(format!(
-                "{file}: statistics do not match the shape of {first_file}'s"
-            )));
-        }
     }
     let n = first.shard.count;
     for w in parts.windows(2) {
@@ -130,35 +248,59 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<(Partial, Aggregate), 
             )));
         }
     }
-    let present: Vec<u32> = parts.iter().map(|(_, p)| p.shard.index).collect();
-    let missing: Vec<String> = (1..=n)
-        .filter(|k| !present.contains(k))
-        .map(|k| format!("{k}/{n}"))
-        .collect();
-    if !missing.is_empty() {
+    if parts.len() as u64 != n as u64 {
+        // The shards are sorted and distinct: walk them to list the first
+        // few missing ones, in time that does not grow with N.
+        let mut have = parts.iter().map(|(_, p)| p.shard.index).peekable();
+        let mut listed = Vec::new();
+        for k in 1..=n {
+            if have.next_if_eq(&k).is_none() {
+                listed.push(format!("{k}/{n}"));
+                if listed.len() == MISSING_LISTED {
+                    break;
+                }
+            }
+        }
+        let unlisted = n as u64 - parts.len() as u64 - listed.len() as u64;
+        let more = if unlisted > 0 {
+            format!(" and {unlisted} more")
+        } else {
+            String::new()
+        };
         return Err(bad(format!(
-            "missing shards: {} (have {} of {n})",
-            missing.join(", "),
-            present.len()
+            "missing shards: {}{more} (have {} of {n})",
+            listed.join(", "),
+            parts.len()
         )));
     }
+    let (first_file, first) = &parts[0];
+    let model = Model::from_text(&first.scenario_text, &format!("{}.toml", first.scenario_stem))?;
+    let empty = Aggregate::new(&model);
     for (file, p) in &parts {
-        let expect = p.shard.trials(p.total_trials);
-        if p.first_trial != expect.start || p.end_trial != expect.end || p.aggregate.trials != expect.end - expect.start
-        {
+        if !p.aggregate.same_shape(&empty) {
             return Err(bad(format!(
-                "{file}: shard {}/{n} should hold trials {expect:?}",
-                p.shard.index
+                "{file}: its statistics do not fit its scenario ({} quarters, {} milestones): corrupt partial result",
+                model.horizon(),
+                model.milestones.len()
             )));
         }
     }
-    let mut iter = parts.into_iter().map(|(_, p)| p);
-    let head = iter.next().ok_or_else(|| bad("no partial results".into()))?;
-    let mut agg = head.aggregate.clone();
-    for p in iter {
-        agg = agg.merge(p.aggregate);
+    let mut aggregate = first.aggregate.clone();
+    for (file, p) in &parts[1..] {
+        aggregate = aggregate.merge(p.aggregate.clone()).map_err(|e| {
+            bad(format!(
+                "{file}: {e} when added to the shards before it ({first_file}...): corrupt partial result"
+            ))
+        })?;
     }
-    Ok((head, agg))
+    if aggregate.trials != first.total_trials {
+        return Err(bad(format!(
+            "the shards hold {} trials, not the run's {}: corrupt partial results",
+            aggregate.trials, first.total_trials
+        )));
+    }
+    let head = parts.swap_remove(0).1;
+    Ok(Merged { head, model, aggregate })
 }
 
 #[cfg(test)]
@@ -176,6 +318,90 @@ mod tests {
             }
             assert_eq!(next, total);
         }
+    }
+
+    const SCENARIO: &str = include_str!("../scenarios/minimal.toml");
+
+    /// Shard `shard` of a run of `total` trials of the minimal scenario.
+    fn shard(shard: Shard, total: u64) -> Partial {
+        let model = Model::from_text(SCENARIO, "minimal.toml").unwrap();
+        let range = shard.trials(total);
+        Partial {
+            format: FORMAT.to_string(),
+            sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario_stem: "minimal".into(),
+            scenario_hash: Model::fingerprint(SCENARIO),
+            scenario_text: SCENARIO.into(),
+            seed: 4,
+            total_trials: total,
+            shard,
+            first_trial: range.start,
+            end_trial: range.end,
+            aggregate: crate::trials::run_trials(&model, 4, range, Some(1)).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_checksum_covers_every_value_but_not_the_layout() {
+        let p = shard(Shard { index: 1, count: 2 }, 100);
+        let bytes = encode(&p).unwrap();
+        assert_eq!(decode("p.json", &bytes).unwrap().aggregate, p.aggregate);
+        // Reformatted (other whitespace, other key order): still the same values.
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(decode("p.json", &serde_json::to_vec_pretty(&value).unwrap()).is_ok());
+        for edit in [
+            "/seed",
+            "/aggregate/events",
+            "/aggregate/reached_in_quarter/0/1",
+            "/aggregate/metrics/3/total",
+        ] {
+            let mut v = value.clone();
+            let n = v.pointer(edit).unwrap().as_u64().unwrap();
+            *v.pointer_mut(edit).unwrap() = (n + 1).into();
+            let err = decode("p.json", &serde_json::to_vec(&v).unwrap()).unwrap_err();
+            assert!(err.to_string().starts_with("p.json: its checksum"), "{edit}: {err}");
+            assert_eq!(err.exit_code(), 2);
+        }
+    }
+
+    #[test]
+    fn merges_only_consistent_shards() {
+        let parts = |ps: Vec<Partial>| ps.into_iter().enumerate().map(|(i, p)| (format!("p{i}"), p)).collect();
+        let (a, b) = (
+            shard(Shard { index: 1, count: 2 }, 100),
+            shard(Shard { index: 2, count: 2 }, 100),
+        );
+        let merged = merge(parts(vec![b.clone(), a.clone()])).unwrap();
+        assert_eq!(
+            merged.aggregate,
+            a.aggregate.clone().merge(b.aggregate.clone()).unwrap()
+        );
+        let mut wrong = b.clone();
+        wrong.aggregate.reached_in_quarter[0][0] += 90;
+        let err = merge(parts(vec![a.clone(), wrong])).unwrap_err().to_string();
+        assert!(err.starts_with("p1: aggregate.reached_in_quarter[0]:"), "{err}");
+        let mut zero = shard(Shard { index: 1, count: 1 }, 1);
+        (zero.total_trials, zero.end_trial) = (0, 0);
+        zero.aggregate = crate::trials::Aggregate::new(&Model::from_text(SCENARIO, "m.toml").unwrap());
+        let err = merge(parts(vec![zero])).unwrap_err().to_string();
+        assert!(err.starts_with("p0: total_trials 0"), "{err}");
+    }
+
+    #[test]
+    fn missing_shards_are_listed_briefly_however_many() {
+        let p = shard(
+            Shard {
+                index: 1,
+                count: u32::MAX,
+            },
+            10,
+        );
+        let err = merge(vec![("p".into(), p)]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("missing shards: 2/4294967295, 3/4294967295,")
+                && err.ends_with("11/4294967295 and 4294967284 more (have 1 of 4294967295)"),
+            "{err}"
+        );
     }
 
     #[test]

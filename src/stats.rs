@@ -27,6 +27,15 @@ const MANTISSA_BITS: u32 = 9;
 const SHIFT: u32 = 52 - MANTISSA_BITS;
 /// Relative accuracy of [`LogHistogram`] quantiles: 2^-(MANTISSA_BITS + 1).
 pub const RELATIVE_ACCURACY: f64 = 1.0 / (1u64 << (MANTISSA_BITS + 1)) as f64;
+/// Highest bucket index: that of `f64::MAX`, where infinity is counted too.
+/// Bucket indices of positive finite values run from 0 to this.
+pub const MAX_INDEX: i32 = (f64::MAX.to_bits() >> SHIFT) as i32;
+
+/// Adding two [`LogHistogram`]s would overflow a count or leave the range
+/// of bucket indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("adding the histograms overflows a count or the range of buckets")]
+pub struct MergeOverflow;
 
 /// A mergeable histogram on a logarithmic grid; memory grows with the spread
 /// of the values (about 1,700 buckets per factor of 10), not with their number.
@@ -110,19 +119,73 @@ impl LogHistogram {
         }
     }
 
-    /// Adds another histogram's counts.
-    pub fn merge(&mut self, other: &LogHistogram) {
-        self.zeros += other.zeros;
-        self.total += other.total;
+    /// Adds another histogram's counts. Fails, leaving `self` unchanged,
+    /// when a count would overflow or a bucket index is out of range (only
+    /// possible with histograms read from a damaged or edited file, which
+    /// [`LogHistogram::check`] refuses first).
+    pub fn merge(&mut self, other: &LogHistogram) -> Result<(), MergeOverflow> {
+        let zeros = self.zeros.checked_add(other.zeros).ok_or(MergeOverflow)?;
+        let total = self.total.checked_add(other.total).ok_or(MergeOverflow)?;
         if other.counts.is_empty() {
-            return;
+            (self.zeros, self.total) = (zeros, total);
+            return Ok(());
         }
-        self.ensure(other.first);
-        self.ensure(other.first + other.counts.len() as i32 - 1);
-        let base = (other.first - self.first) as usize;
-        for (k, &c) in other.counts.iter().enumerate() {
-            self.counts[base + k] += c;
+        let (mut lo, mut hi) = other.index_range().ok_or(MergeOverflow)?;
+        if !self.counts.is_empty() {
+            let (a, b) = self.index_range().ok_or(MergeOverflow)?;
+            (lo, hi) = (lo.min(a), hi.max(b));
         }
+        // Add into a new vector over the result's range, so that a failure
+        // leaves `self` as it was.
+        let mut counts = vec![0u32; (hi - lo + 1) as usize];
+        for h in [&*self, other].into_iter().filter(|h| !h.counts.is_empty()) {
+            let base = (h.first as i64 - lo) as usize;
+            for (slot, &c) in counts[base..base + h.counts.len()].iter_mut().zip(&h.counts) {
+                *slot = slot.checked_add(c).ok_or(MergeOverflow)?;
+            }
+        }
+        *self = LogHistogram {
+            zeros,
+            first: lo as i32,
+            counts,
+            total,
+        };
+        Ok(())
+    }
+
+    /// First and last bucket index held (`last = first - 1` when empty), as
+    /// `i64`; `None` when they lie outside the buckets of positive finite
+    /// values.
+    fn index_range(&self) -> Option<(i64, i64)> {
+        let lo = self.first as i64;
+        let hi = lo + self.counts.len() as i64 - 1;
+        (lo >= 0 && hi <= MAX_INDEX as i64).then_some((lo, hi))
+    }
+
+    /// Checks a histogram read from a file: its bucket indices lie within
+    /// those of positive finite values (`0..=MAX_INDEX`), and zeros plus
+    /// bucket counts add up to its total, which is `expect_total`. The
+    /// error says what is wrong.
+    pub fn check(&self, expect_total: u64) -> Result<(), String> {
+        if self.index_range().is_none() {
+            return Err(format!(
+                "buckets {}..{} lie outside the valid range 0..={MAX_INDEX}",
+                self.first,
+                self.first as i64 + self.counts.len() as i64
+            ));
+        }
+        let sum = self
+            .counts
+            .iter()
+            .try_fold(self.zeros, |acc, &c| acc.checked_add(c as u64));
+        if self.total != expect_total || sum != Some(expect_total) {
+            let sum = sum.map_or_else(|| "more than 2^64".to_string(), |s| s.to_string());
+            return Err(format!(
+                "holds {sum} values (total {}) where its aggregate has {expect_total} trials",
+                self.total
+            ));
+        }
+        Ok(())
     }
 
     /// The nearest-rank `p`-quantile (`0 < p <= 1`): the smallest recorded
@@ -250,12 +313,66 @@ mod tests {
         values[..300].iter().for_each(|&v| a.add(v));
         values[300..].iter().for_each(|&v| b.add(v));
         let mut ab = a.clone();
-        ab.merge(&b);
+        ab.merge(&b).unwrap();
         let mut ba = b.clone();
-        ba.merge(&a);
+        ba.merge(&a).unwrap();
         assert_eq!(ab, ba);
         assert_eq!(ab.quantile(0.5), whole.quantile(0.5));
         assert_eq!(ab.count(), 1000);
+    }
+
+    #[test]
+    fn merge_refuses_overflow_and_leaves_the_histogram_unchanged() {
+        let mut a = LogHistogram::new();
+        a.add_n(5.0, u32::MAX as u64);
+        let before = a.clone();
+        let mut b = LogHistogram::new();
+        b.add(5.0);
+        assert_eq!(a.merge(&b), Err(MergeOverflow));
+        assert_eq!(a, before);
+        let mut z = LogHistogram::new();
+        z.add_n(0.0, u64::MAX);
+        let mut one = LogHistogram::new();
+        one.add(0.0);
+        assert_eq!(z.merge(&one), Err(MergeOverflow));
+        // A bucket index far beyond f64::MAX's (as in an edited file): an
+        // error, not a "capacity overflow" panic or a giant allocation.
+        let far: LogHistogram =
+            serde_json::from_str(r#"{"zeros":0,"first":2147483647,"counts":[1,2],"total":3}"#).unwrap();
+        let mut c = before.clone();
+        assert_eq!(c.merge(&far), Err(MergeOverflow));
+        assert_eq!(c, before);
+    }
+
+    #[test]
+    fn check_refuses_impossible_histograms() {
+        let parse = |json: &str| serde_json::from_str::<LogHistogram>(json).unwrap();
+        // The bound docs/CLUSTER.md states.
+        assert_eq!(MAX_INDEX, 1_048_063);
+        let mut h = LogHistogram::new();
+        for v in [0.0, 1.5, 2e30, f64::INFINITY, f64::MIN_POSITIVE / 4.0] {
+            h.add(v);
+        }
+        assert_eq!(h.check(5), Ok(()));
+        assert!(h.check(4).unwrap_err().contains("holds 5 values"));
+        assert_eq!(LogHistogram::new().check(0), Ok(()));
+        let top = format!(r#"{{"zeros":0,"first":{MAX_INDEX},"counts":[1],"total":1}}"#);
+        assert_eq!(parse(&top).check(1), Ok(()));
+        for bad in [
+            r#"{"zeros":0,"first":2147483647,"counts":[1],"total":1}"#,
+            r#"{"zeros":0,"first":-1,"counts":[1],"total":1}"#,
+            &format!(r#"{{"zeros":0,"first":{MAX_INDEX},"counts":[1,0],"total":1}}"#),
+        ] {
+            assert!(
+                parse(bad).check(1).unwrap_err().contains("outside the valid range"),
+                "{bad}"
+            );
+        }
+        // Counts that add up only by wrapping.
+        let wrap = r#"{"zeros":18446744073709551615,"first":0,"counts":[2],"total":1}"#;
+        assert!(parse(wrap).check(1).unwrap_err().contains("more than 2^64"));
+        let total = r#"{"zeros":1,"first":0,"counts":[2],"total":1}"#;
+        assert!(parse(total).check(1).is_err());
     }
 
     #[test]

@@ -16,6 +16,17 @@ use crate::error::Error;
 use crate::model::Model;
 use crate::stats::LogHistogram;
 
+/// Why two aggregates cannot be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// A sum of counts would overflow; names the field.
+    #[error("adding the counts of `{0}` overflows")]
+    Overflow(&'static str),
+    /// The aggregates are not of the same model (horizon, metrics, milestones).
+    #[error("the statistics have different shapes")]
+    Shape,
+}
+
 /// Trials per unit of parallel work.
 const BLOCK: u64 = 256;
 
@@ -86,20 +97,65 @@ impl Aggregate {
                 .all(|(a, b)| a.len() == b.len())
     }
 
-    /// Adds another aggregate of the same model.
-    pub fn merge(mut self, other: Aggregate) -> Aggregate {
-        self.trials += other.trials;
-        self.events += other.events;
-        self.draws += other.draws;
+    /// Adds another aggregate of the same model. Every sum is checked: an
+    /// overflow (or a shape mismatch) is an error, never a wrap, and only
+    /// possible with aggregates read from a damaged or edited file.
+    pub fn merge(mut self, other: Aggregate) -> Result<Aggregate, MergeError> {
+        if !self.same_shape(&other) {
+            return Err(MergeError::Shape);
+        }
+        let add = |a: u64, b: u64, what: &'static str| a.checked_add(b).ok_or(MergeError::Overflow(what));
+        self.trials = add(self.trials, other.trials, "trials")?;
+        self.events = add(self.events, other.events, "events")?;
+        self.draws = add(self.draws, other.draws, "draws")?;
         for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {
-            a.merge(b);
+            a.merge(b).map_err(|_| MergeError::Overflow("metrics"))?;
         }
         for (a, b) in self.reached_in_quarter.iter_mut().zip(&other.reached_in_quarter) {
             for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
+                *x = add(*x, *y, "reached_in_quarter")?;
             }
         }
-        self
+        Ok(self)
+    }
+
+    /// Checks an aggregate read from a file against the invariants every
+    /// aggregate of trials keeps: `horizon × Metric::COUNT` histograms, each
+    /// holding exactly one value per trial within the valid bucket range;
+    /// one row of `horizon` counts per milestone, whose sum (trials that
+    /// reached it within the horizon) is at most the trials. The error
+    /// names the offending field.
+    pub fn check(&self) -> Result<(), String> {
+        let h = self.horizon as usize;
+        if self.metrics.len() != h.saturating_mul(Metric::COUNT) {
+            return Err(format!(
+                "aggregate: {} histograms (metrics) where a horizon of {h} quarters has {}",
+                self.metrics.len(),
+                h.saturating_mul(Metric::COUNT)
+            ));
+        }
+        for (i, hist) in self.metrics.iter().enumerate() {
+            hist.check(self.trials)
+                .map_err(|e| format!("aggregate.metrics[{i}]: {e}"))?;
+        }
+        for (k, row) in self.reached_in_quarter.iter().enumerate() {
+            if row.len() != h {
+                return Err(format!(
+                    "aggregate.reached_in_quarter[{k}]: {} quarters where the horizon has {h}",
+                    row.len()
+                ));
+            }
+            let reached = row.iter().try_fold(0u64, |acc, &c| acc.checked_add(c));
+            if reached.is_none_or(|r| r > self.trials) {
+                let reached = reached.map_or_else(|| "more than 2^64".to_string(), |r| r.to_string());
+                return Err(format!(
+                    "aggregate.reached_in_quarter[{k}]: {reached} trials reached the milestone, \
+                     more than the {} trials of the aggregate",
+                    self.trials
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Distribution of metric `m` at the end of quarter `q`.
@@ -198,14 +254,8 @@ pub fn run_to_precision(
     loop {
         let start = agg.trials;
         let end = (start + PRECISION_BATCH).min(max_trials);
-        agg = agg.merge(run_trials_controlled(
-            model,
-            seed,
-            start..end,
-            threads,
-            progress,
-            cancel,
-        )?);
+        let batch = run_trials_controlled(model, seed, start..end, threads, progress, cancel)?;
+        agg = agg.merge(batch).map_err(run_error)?;
         let converged = agg.max_ci_half_width(model) <= target;
         if converged || agg.trials >= max_trials {
             return Ok((agg, converged));
@@ -270,11 +320,69 @@ pub fn run_trials_controlled(
                     (ws, buffer, agg)
                 },
             )
-            .map(|(_, _, agg)| agg)
-            .reduce(|| Aggregate::new(model), Aggregate::merge)
+            .map(|(_, _, agg)| Ok(agg))
+            .try_reduce(|| Aggregate::new(model), Aggregate::merge)
     });
     if cancel.load(Ordering::Relaxed) {
         return Err(Error::Interrupted);
     }
-    Ok(aggregate)
+    aggregate.map_err(run_error)
+}
+
+/// A merge that failed while running trials: counts are bounded by the
+/// trials (at most [`crate::model::MAX_TRIALS`]), so this is a bug, reported
+/// as a failed run rather than a wrapped count.
+fn run_error(e: MergeError) -> Error {
+    Error::Run(format!("cannot add the statistics of the trials: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aggregate(range: Range<u64>) -> (Model, Aggregate) {
+        let model = Model::from_text(include_str!("../scenarios/minimal.toml"), "minimal.toml").unwrap();
+        let agg = run_trials(&model, 3, range, Some(1)).unwrap();
+        (model, agg)
+    }
+
+    #[test]
+    fn merge_is_checked() {
+        let (model, a) = aggregate(0..300);
+        let (_, b) = aggregate(300..600);
+        let whole = run_trials(&model, 3, 0..600, Some(1)).unwrap();
+        assert_eq!(a.clone().merge(b.clone()), Ok(whole));
+        let mut huge = a.clone();
+        huge.events = u64::MAX;
+        assert_eq!(huge.merge(b.clone()), Err(MergeError::Overflow("events")));
+        let mut many = a.clone();
+        many.reached_in_quarter[0][0] = u64::MAX;
+        let mut other = b.clone();
+        other.reached_in_quarter[0][0] = 1;
+        assert_eq!(many.merge(other), Err(MergeError::Overflow("reached_in_quarter")));
+        let mut short = b;
+        short.metrics.pop();
+        assert_eq!(a.merge(short), Err(MergeError::Shape));
+    }
+
+    #[test]
+    fn check_accepts_every_real_aggregate_and_refuses_impossible_ones() {
+        let (model, agg) = aggregate(0..300);
+        assert_eq!(agg.check(), Ok(()));
+        assert_eq!(Aggregate::new(&model).check(), Ok(()));
+        let mut reached = agg.clone();
+        reached.reached_in_quarter[0][2] += 1000;
+        let err = reached.check().unwrap_err();
+        assert!(err.starts_with("aggregate.reached_in_quarter[0]:"), "{err}");
+        let mut trials = agg.clone();
+        trials.trials += 1;
+        let err = trials.check().unwrap_err();
+        assert!(err.starts_with("aggregate.metrics[0]:"), "{err}");
+        let mut rows = agg.clone();
+        rows.reached_in_quarter[0].pop();
+        assert!(rows.check().is_err());
+        let mut horizon = agg;
+        horizon.horizon = u32::MAX;
+        assert!(horizon.check().unwrap_err().contains("histograms"));
+    }
 }

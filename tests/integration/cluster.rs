@@ -99,7 +99,7 @@ fn shards_in_separate_processes_merge_to_the_single_run() {
     }
     for k in 1..=3 {
         let files = folder_files(&dir.path().join(format!("shard-{k}")));
-        assert_eq!(files.keys().collect::<Vec<_>>(), ["partial.json"]);
+        assert_eq!(files.keys().collect::<Vec<_>>(), [".sancsim-output", "partial.json"]);
     }
     // Out of order on purpose: the merge sorts the shards.
     let o = run_in(
@@ -153,12 +153,9 @@ fn merge_refuses_missing_and_mismatched_shards() {
             p["scenario_hash"] = serde_json::Value::String(sancsim::model::Model::fingerprint(&text));
         }
         p["scenario_text"] = serde_json::Value::String(text);
-        std::fs::create_dir_all(dir.path().join(to)).unwrap();
-        std::fs::write(
-            dir.path().join(to).join("partial.json"),
-            serde_json::to_vec(&p).unwrap(),
-        )
-        .unwrap();
+        // With the checksum recomputed, so that the scenario checks are what
+        // refuses it.
+        write_partial(dir.path(), to, &resealed(&p));
         let _ = from;
     };
     edit("a2", "edited2", false);
@@ -366,4 +363,221 @@ fn slurm_array_job_merges_to_the_single_run() {
     }
     let single = single_run(dir.path(), scenario.to_str().unwrap(), "single");
     assert_same_outputs(&merged, &single);
+}
+
+/// Runs shard `k`/`n` of MINIMAL (`s.toml` in `dir`, 300 trials, seed 5)
+/// into `dir/out`.
+fn minimal_shard(dir: &Path, k: u32, n: u32, out: &str) {
+    if !dir.join("s.toml").is_file() {
+        write(dir, "s.toml", MINIMAL);
+    }
+    let shard = format!("{k}/{n}");
+    let o = run_in(
+        dir,
+        &[
+            "run", "s.toml", "--trials", "300", "--seed", "5", "--shard", &shard, "--out", out, "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// `dir/from/partial.json` as JSON.
+fn partial_json(dir: &Path, from: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join(from).join("partial.json")).unwrap()).unwrap()
+}
+
+/// Writes `bytes` as `dir/to/partial.json`.
+fn write_partial(dir: &Path, to: &str, bytes: &[u8]) {
+    std::fs::create_dir_all(dir.join(to)).unwrap();
+    std::fs::write(dir.join(to).join("partial.json"), bytes).unwrap();
+}
+
+/// Merges `parts` in `dir` into `dir/merged-<case>`; asserts exit 2, that
+/// stderr names `file` and says `expect`, and that nothing was written.
+fn assert_merge_refused(dir: &Path, case: &str, parts: &[&str], file: &str, expect: &str) {
+    let out = format!("merged-{case}");
+    let mut args = vec!["merge"];
+    args.extend_from_slice(parts);
+    args.extend_from_slice(&["--out", &out]);
+    let o = run_in(dir, &args);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{case}: {}", text(&o));
+    assert!(
+        stderr.contains(file) && stderr.contains(expect),
+        "{case}: stderr should name {file} and say `{expect}`: {}",
+        text(&o)
+    );
+    assert!(!stderr.contains("panicked"), "{case}: {}", text(&o));
+    assert!(!dir.join(&out).exists(), "{case}: {out} was created");
+}
+
+/// Ways of hand-editing a partial result's statistics, each with the
+/// shard it edits and what the merge must say when the checksum was
+/// recomputed after the edit (so that only the invariants can catch it).
+type Tamper = (&'static str, &'static str, fn(&mut serde_json::Value), &'static str);
+
+const TAMPERINGS: [Tamper; 8] = [
+    (
+        // Was: probability 3.78 and never_within_horizon 6.1e13, exit 0.
+        "reached",
+        "a2",
+        |p| p["aggregate"]["reached_in_quarter"][0][3] = 1000.into(),
+        "reached_in_quarter[0]",
+    ),
+    (
+        // Was: NaN probabilities, exit 0.
+        "zero-trials",
+        "one",
+        |p| {
+            p["total_trials"] = 0.into();
+            p["end_trial"] = 0.into();
+            p["aggregate"]["trials"] = 0.into();
+        },
+        "total_trials",
+    ),
+    (
+        // Was: panic "capacity overflow".
+        "first",
+        "a2",
+        |p| p["aggregate"]["metrics"][5]["first"] = i32::MAX.into(),
+        "metrics[5]",
+    ),
+    (
+        "negative-first",
+        "a2",
+        |p| p["aggregate"]["metrics"][7]["first"] = (-3).into(),
+        "metrics[7]",
+    ),
+    (
+        "zeros",
+        "a2",
+        |p| p["aggregate"]["metrics"][0]["zeros"] = u64::MAX.into(),
+        "metrics[0]",
+    ),
+    (
+        "reached-sum-wraps",
+        "a2",
+        |p| {
+            p["aggregate"]["reached_in_quarter"][0][0] = u64::MAX.into();
+            p["aggregate"]["reached_in_quarter"][0][1] = 2.into();
+        },
+        "reached_in_quarter[0]",
+    ),
+    (
+        "shape",
+        "a2",
+        |p| {
+            p["aggregate"]["metrics"].as_array_mut().unwrap().pop();
+        },
+        "histograms",
+    ),
+    (
+        // Was: a panic on subtraction overflow (debug) or a wrap.
+        "shard-zero",
+        "a2",
+        |p| p["shard"]["index"] = 0.into(),
+        "shard",
+    ),
+];
+
+/// `value` as the bytes of a partial.json with its checksum recomputed, as
+/// someone who edits the file knowing the checksum would write it.
+fn resealed(value: &serde_json::Value) -> Vec<u8> {
+    let p: sancsim::partial::Partial = serde_json::from_value(value.clone()).unwrap();
+    sancsim::partial::encode(&p).unwrap()
+}
+
+#[test]
+fn merge_refuses_hand_edited_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for k in 1..=3 {
+        minimal_shard(d, k, 3, &format!("a{k}"));
+    }
+    minimal_shard(d, 1, 1, "one");
+    for (case, from, edit, expect) in TAMPERINGS {
+        let mut p = partial_json(d, from);
+        edit(&mut p);
+        // As edited (caught by the checksum), and with the checksum
+        // recomputed (caught by the invariants).
+        for (variant, bytes, expect) in [
+            ("edited", serde_json::to_vec(&p).unwrap(), "checksum"),
+            ("resealed", resealed(&p), expect),
+        ] {
+            let to = format!("{case}-{variant}");
+            write_partial(d, &to, &bytes);
+            let parts: Vec<String> = match from {
+                "one" => vec![to.clone()],
+                _ => ["a1", "a2", "a3"]
+                    .iter()
+                    .map(|s| if *s == from { to.clone() } else { s.to_string() })
+                    .collect(),
+            };
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            assert_merge_refused(d, &to, &parts, &format!("{to}/partial.json"), expect);
+        }
+    }
+    // Counts that are each valid but whose sum does not fit: two shards
+    // claiming 2^64-1 events each (which wrapped silently before).
+    for from in ["a1", "a2"] {
+        let mut p = partial_json(d, from);
+        p["aggregate"]["events"] = u64::MAX.into();
+        write_partial(d, &format!("{from}-events"), &resealed(&p));
+    }
+    assert_merge_refused(
+        d,
+        "events",
+        &["a1-events", "a2-events", "a3"],
+        "a2-events/partial.json",
+        "overflows",
+    );
+}
+
+#[test]
+fn merge_never_deletes_an_input_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    minimal_shard(d, 1, 2, "s1");
+    minimal_shard(d, 2, 2, "s2");
+    // The default output folder of a merge of s.toml is outputs/s.
+    minimal_shard(d, 1, 1, "outputs/s");
+    let cases: [(&str, &[&str]); 4] = [
+        ("folder", &["merge", "s1", "s2", "--out", "s1"]),
+        ("file", &["merge", "s1/partial.json", "s2", "--out", "s1"]),
+        ("spelled otherwise", &["merge", "s1", "s2", "--out", "./s2/."]),
+        ("default", &["merge", "outputs/s"]),
+    ];
+    for (case, args) in cases {
+        let before: Vec<_> = ["s1", "s2", "outputs/s"]
+            .iter()
+            .map(|s| std::fs::read(d.join(s).join("partial.json")).unwrap())
+            .collect();
+        let o = run_in(d, args);
+        assert_eq!(o.status.code(), Some(2), "{case}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("would delete"),
+            "{case}: {}",
+            text(&o)
+        );
+        for (s, bytes) in ["s1", "s2", "outputs/s"].iter().zip(before) {
+            assert_eq!(
+                std::fs::read(d.join(s).join("partial.json")).ok(),
+                Some(bytes),
+                "{case}: {s}/partial.json changed"
+            );
+            assert!(!d.join(s).join("summary.json").exists(), "{case}: merged into {s}");
+        }
+    }
+}
+
+#[test]
+fn merge_refuses_partial_results_of_an_older_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    minimal_shard(d, 1, 1, "one");
+    let mut p = partial_json(d, "one");
+    p["format"] = "sancsim-partial/1".into();
+    p.as_object_mut().unwrap().remove("checksum");
+    write_partial(d, "old", &serde_json::to_vec(&p).unwrap());
+    assert_merge_refused(d, "old", &["old"], "old/partial.json", "re-run the shards");
 }
