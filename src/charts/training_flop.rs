@@ -126,20 +126,23 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Summary) -> R
         let turn = same.iter().position(|&j| j == k).unwrap_or(0);
         style::vertical_dashes(root, px, plot_y.start, plot_y.end, colour, turn, same.len())?;
         // Labels stack down from the top, one row per milestone; a label that
-        // would run off the right edge is set to the left of its line.
+        // would run off the right edge is set to the left of its line, and
+        // one too long for either side is cut to the wider side.
         let py = plot_y.start + 6 + (k as f64 * LABEL_ROW) as i32;
         let label_style = style::text(style::NOTE_SIZE, colour);
         let width = area.estimate_text_size(&m.name, &label_style)?.0 as i32;
-        let (anchor, lx) = if px + 5 + width <= plot_x.end {
+        let (right, left) = (plot_x.end - (px + 5), (px - 5) - plot_x.start);
+        let (anchor, lx) = if width <= right || (width > left && right >= left) {
             (HPos::Left, px + 5)
         } else {
             (HPos::Right, px - 5)
         };
-        area.draw_text(
-            &m.name,
-            &label_style.pos(Pos::new(anchor, VPos::Top)),
-            (lx - ox, py - oy),
-        )?;
+        let name = if width <= right.max(left) {
+            m.name.clone()
+        } else {
+            style::fit(&area, &m.name, &label_style, right.max(left).max(0) as u32)?
+        };
+        area.draw_text(&name, &label_style.pos(Pos::new(anchor, VPos::Top)), (lx - ox, py - oy))?;
         entries.push(Entry::with_detail(
             Swatch::Dashed(colour),
             m.name.clone(),
