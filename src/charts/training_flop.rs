@@ -22,7 +22,21 @@ const LABEL_ROW: f64 = 20.0;
 /// Title of the chart.
 pub fn title(s: &Summary) -> String {
     format!(
-        "Domestic training compute at the horizon ({} trials with no training run not shown)",
+        "Domestic training compute at the horizon ({} trials with no domestic training compute not shown, \
+         {} of them with no training run)",
+        style::thousands(s.trials_without_domestic_training_compute),
+        style::thousands(s.trials_without_training)
+    )
+}
+
+/// The run line and the trials the histogram leaves out: those with no
+/// domestic training compute, of which some never started a training run
+/// (the others computed on foreign chips only).
+pub(super) fn subtitle(s: &Summary) -> String {
+    format!(
+        "{} · not shown: {} with no domestic training compute ({} with no training run)",
+        style::run_line(&s.scenario, s.trials, s.seed),
+        style::thousands(s.trials_without_domestic_training_compute),
         style::thousands(s.trials_without_training)
     )
 }
@@ -30,11 +44,7 @@ pub fn title(s: &Summary) -> String {
 /// Draws the histogram.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Summary) -> Result<(), Failure> {
     let horizon = s.quarters.last().map_or(String::new(), |q| format!(" ({q})"));
-    let subtitle = format!(
-        "{} · {} trials with no training run by the horizon not shown",
-        style::run_line(&s.scenario, s.trials, s.seed),
-        style::thousands(s.trials_without_training)
-    );
+    let subtitle = subtitle(s);
     let (area, panel) = style::frame(
         root,
         &format!("Domestic training compute at the horizon{horizon}"),

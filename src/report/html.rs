@@ -4,7 +4,9 @@
 
 use std::fmt::Write;
 
-use super::{MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, milestone_cells, run_facts, scientific};
+use super::{
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, milestone_cells, run_facts, scientific, training_note,
+};
 use crate::charts::Chart;
 use crate::results::Summary;
 
@@ -220,7 +222,12 @@ fn milestones(h: &mut String, summary: &Summary) {
         h.push_str("</tr>\n");
     }
     h.push_str("</tbody>\n</table>\n</div>\n");
-    let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(MILESTONE_NOTE));
+    let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(MILESTONE_NOTE));
+    let _ = writeln!(
+        h,
+        "<p class=\"note\" id=\"training-runs\">{}</p>\n</section>",
+        escape(&training_note(summary))
+    );
 }
 
 fn figures(h: &mut String, charts: &[Chart]) {

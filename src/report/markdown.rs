@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use super::{MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, milestone_cells, run_facts, scientific};
+use super::{
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, milestone_cells, run_facts, scientific, training_note,
+};
 use crate::charts::Chart;
 use crate::results::Summary;
 
@@ -86,6 +88,7 @@ pub(super) fn render(summary: &Summary, charts: &[Chart]) -> String {
         row(&mut m, &cells);
     }
     let _ = writeln!(m, "\n{}\n", escape(MILESTONE_NOTE));
+    let _ = writeln!(m, "{}\n", escape(&training_note(summary)));
 
     if !charts.is_empty() {
         m.push_str("## Charts\n\n");

@@ -45,6 +45,21 @@ target by the end of the deadline quarter, with its 95% Clopper–Pearson interv
 by which 10%, 50% and 90% of the trials that reach the target within the horizon have reached it. \
 Never within horizon: share of trials that have not reached it by the last simulated quarter.";
 
+/// How many trials never started the training run, and how many ended with
+/// no domestic training compute (no run, or a run on foreign chips only),
+/// printed under the milestone table.
+fn training_note(summary: &Summary) -> String {
+    format!(
+        "Trials with no training run (it never started within the horizon): {} of {}. \
+         Trials with no domestic training compute at the horizon: {} of {} \
+         (no training run, or a run on foreign chips only).",
+        summary.trials_without_training,
+        summary.trials,
+        summary.trials_without_domestic_training_compute,
+        summary.trials
+    )
+}
+
 /// A share in `[0, 1]` as a percentage with one decimal; shares too close to
 /// 0 or 1 to show are written `<0.1%` and `>99.9%` rather than rounded to a
 /// certainty the run does not support.

@@ -10,5 +10,6 @@ mod engine_rules;
 mod outputs;
 mod precision;
 mod report_browser;
+mod report_contents;
 mod scenario_errors;
 mod shipped_scenarios;
