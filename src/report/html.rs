@@ -5,7 +5,8 @@
 use std::fmt::Write;
 
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, milestone_cells, run_facts, scientific, training_note,
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, run_facts, scientific,
+    training_note,
 };
 use crate::charts::Chart;
 use crate::results::Summary;
@@ -261,7 +262,7 @@ fn assumptions(h: &mut String, summary: &Summary) {
             // Long key paths may wrap after a dot, not inside a name.
             escape(&a.key).replace('.', ".<wbr>"),
             escape(&a.value),
-            escape(a.source.as_deref().unwrap_or("—"))
+            escape(assumption_source(a))
         );
     }
     h.push_str("</tbody>\n</table>\n</div>\n</section>\n");

@@ -4,7 +4,8 @@
 use std::fmt::Write;
 
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, milestone_cells, run_facts, scientific, training_note,
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, run_facts, scientific,
+    training_note,
 };
 use crate::charts::Chart;
 use crate::results::Summary;
@@ -102,14 +103,7 @@ pub(super) fn render(summary: &Summary, charts: &[Chart]) -> String {
     row(&mut m, &["Key".into(), "Value".into(), "Source".into()]);
     rule(&mut m, &[false, false, false]);
     for a in &summary.assumptions {
-        row(
-            &mut m,
-            &[
-                code(&a.key),
-                escape(&a.value),
-                escape(a.source.as_deref().unwrap_or("—")),
-            ],
-        );
+        row(&mut m, &[code(&a.key), escape(&a.value), escape(assumption_source(a))]);
     }
     let _ = writeln!(m, "\nScenario file hash {}.", escape(&summary.scenario_hash));
     m
