@@ -5,6 +5,8 @@
 //! parameters, deadlines and size limits. It collects all problems, each with
 //! its file, line, column and key path, instead of stopping at the first.
 
+mod assumptions;
+
 use indexmap::IndexMap;
 
 use crate::dist::{Dist, DistSpec};
@@ -60,7 +62,7 @@ pub struct Uncertain {
     pub max: f64,
 }
 
-/// A figure of the scenario as a reader would audit it.
+/// A value of the scenario as a reader would audit it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Assumption {
     /// Key path in the scenario file.
@@ -69,6 +71,9 @@ pub struct Assumption {
     pub value: String,
     /// Where the figure comes from, if the file says.
     pub source: Option<String>,
+    /// The file does not write this value: it is the default.
+    #[serde(default)]
+    pub default: bool,
 }
 
 /// A chip type.
@@ -253,7 +258,7 @@ pub struct Model {
     pub expectations: Vec<Expectation>,
     /// Every uncertain number, in file order.
     pub uncertain: Vec<Uncertain>,
-    /// Every figure of the file, for audit.
+    /// Every value of the scenario, defaults included, for audit.
     pub assumptions: Vec<Assumption>,
     /// Things in the file that are valid but probably not what was meant
     /// (orders dropped outside the horizon, a supply line ordering nothing,
@@ -382,6 +387,7 @@ impl Ctx<'_> {
             key: path.to_string(),
             value: format_number(value),
             source,
+            default: false,
         });
         Some(value)
     }
@@ -419,6 +425,7 @@ impl Ctx<'_> {
             key: path.to_string(),
             value: describe(&spec, per),
             source,
+            default: false,
         });
         let key = path.to_string();
         self.uncertain.push(Uncertain {
@@ -475,14 +482,18 @@ fn range_text(min: f64, max: f64) -> String {
     }
 }
 
-/// A number in short form: integers plainly, others in shortest round-trip form.
+/// A number in short, exact form: the shortest round-trip digits, written
+/// plainly (`25000`, `0.35`, `1234567`) unless the number is at least a
+/// million or below a thousandth and scientific notation is shorter
+/// (`3.2e14`, `1e12`, `5e-5`).
 pub fn format_number(v: f64) -> String {
-    if v.abs() >= 1e15 || (v != 0.0 && v.abs() < 1e-4) {
-        format!("{v:e}")
-    } else if v.fract() == 0.0 {
-        format!("{}", v as i64)
+    let plain = format!("{v}");
+    let scientific = format!("{v:e}");
+    let large_or_small = v.abs() >= 1e6 || (v != 0.0 && v.abs() < 1e-3);
+    if large_or_small && scientific.len() < plain.len() {
+        scientific
     } else {
-        format!("{v}")
+        plain
     }
 }
 
@@ -716,13 +727,6 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 }
             };
             if let Some((f, t)) = range {
-                if let Some(src) = &o.source {
-                    ctx.assumptions.push(Assumption {
-                        key: op.to_string(),
-                        value: format!("{chips_n} chips per quarter, {f}..={t}"),
-                        source: Some(src.clone()),
-                    });
-                }
                 let mut dropped = 0;
                 for k in 0..=f.quarters_until(t) {
                     let q = f.plus(k as u32);
@@ -906,13 +910,6 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             Some(c) => {
                 fleet_inference[c] = ctx.chips(p.key("inference"), f.inference.unwrap_or(0));
                 fleet_training[c] = ctx.chips(p.key("training"), f.training.unwrap_or(0));
-                if let Some(src) = &f.source {
-                    ctx.assumptions.push(Assumption {
-                        key: p.to_string(),
-                        value: format!("{} in inference, {} in training", fleet_inference[c], fleet_training[c]),
-                        source: Some(src.clone()),
-                    });
-                }
             }
             None => ctx.error(p, undefined("chips", name, &raw.chips)),
         }
@@ -1108,7 +1105,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         goodput: goodput?,
         allow_foreign_chips: t.allow_foreign_chips.unwrap_or(false),
     };
-    Some(Model {
+    let mut model = Model {
         name: raw.scenario.name.clone(),
         description: raw.scenario.description.clone().unwrap_or_default(),
         calendar: cal,
@@ -1125,7 +1122,9 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         milestones,
         expectations,
         uncertain: std::mem::take(&mut ctx.uncertain),
-        assumptions: std::mem::take(&mut ctx.assumptions),
+        assumptions: Vec::new(),
         warnings: std::mem::take(&mut ctx.warnings),
-    })
+    };
+    model.assumptions = assumptions::table(raw, &model, &ctx.assumptions);
+    Some(model)
 }

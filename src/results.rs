@@ -41,12 +41,19 @@ pub struct Summary {
     /// Chips of domestic types ordered by the end of each quarter, cumulative
     /// (backlog re-orders not counted twice).
     pub ordered_domestic_cumulative: Vec<f64>,
-    /// Distribution of cumulative domestic training FLOP at the horizon:
-    /// trials per bin of a tenth of a decade, `[log10 of the bin's lower edge, trials]`;
-    /// trials with no training compute are in `trials_without_training`.
+    /// Distribution of cumulative domestic training FLOP at the horizon
+    /// (`training_flop_domestic_cumulative` at the end of the last quarter):
+    /// trials per bin of a tenth of a decade, `[log10 of the bin's lower edge, trials]`.
+    /// Trials with zero domestic training FLOP are not binned; they are
+    /// counted in `trials_without_domestic_training_compute`.
     pub training_flop_domestic_at_horizon: Vec<(f64, u64)>,
-    /// Trials whose domestic training compute at the horizon is zero.
+    /// Trials whose training run never started within the horizon.
     pub trials_without_training: u64,
+    /// Trials with zero domestic training FLOP at the horizon: those without
+    /// a training run, and those whose run computed on foreign chips only.
+    /// (Absent from summaries of older versions, where it is read as 0.)
+    #[serde(default)]
+    pub trials_without_domestic_training_compute: u64,
     /// Every figure of the scenario file, with its source where given.
     pub assumptions: Vec<Assumption>,
     /// How a precision-driven run (`--precision`) ended; absent otherwise.
@@ -207,10 +214,10 @@ impl Summary {
             .collect();
         let last = agg.metric(model.horizon() - 1, Metric::TrainingFlopDomestic);
         let mut decades: Vec<(f64, u64)> = Vec::new();
-        let mut trials_without_training = 0;
+        let mut trials_without_domestic_training_compute = 0;
         for (v, c) in last.buckets() {
             if v <= 0.0 {
-                trials_without_training += c;
+                trials_without_domestic_training_compute += c;
                 continue;
             }
             let bin = (v.log10() * 10.0).floor() / 10.0;
@@ -234,7 +241,9 @@ impl Summary {
             quarterly,
             ordered_domestic_cumulative,
             training_flop_domestic_at_horizon: decades,
-            trials_without_training,
+            // A corrupt partial result could count more runs than trials.
+            trials_without_training: n.saturating_sub(agg.training_started),
+            trials_without_domestic_training_compute,
             assumptions: model.assumptions.clone(),
             precision: None,
             warnings: model.warnings.iter().map(warning_text).collect(),
@@ -248,5 +257,101 @@ fn warning_text(w: &crate::error::ScenarioError) -> String {
         (Some(l), Some(c)) => format!("{l}:{c}: {}: {}", w.key_path, w.message),
         (Some(l), None) => format!("{l}: {}: {}", w.key_path, w.message),
         _ => format!("{}: {}", w.key_path, w.message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trials::run_trials;
+
+    /// Two chip types, one foreign; foreign chips may train. The run needs
+    /// 2,500 chips, which a low fill rate sometimes never gathers, and the
+    /// domestic chips' lead time often lands them beyond the horizon: some
+    /// trials have no run, some a run on foreign chips only, some both kinds.
+    const MIXED: &str = r#"[scenario]
+name = "mixed"
+start = "2024Q1"
+horizon_quarters = 8
+
+[chips.dom]
+peak_flops = 1e14
+
+[chips.imp]
+peak_flops = 1e14
+domestic = false
+
+[supply.dom_line]
+chip = "dom"
+orders = [{ from = "2024Q1", to = "2024Q4", chips = 1000 }]
+lead_time_quarters = { dist = "uniform", low = 0, high = 20 }
+
+[supply.imp_line]
+chip = "imp"
+orders = [{ from = "2024Q1", to = "2024Q4", chips = 1000 }]
+fill_rate = { dist = "beta", alpha = 2, beta = 3 }
+
+[training]
+mfu = 0.4
+min_cluster_chips = 2500
+allow_foreign_chips = true
+
+[milestones.m]
+target_flop = 1e20
+deadline = "2025Q4"
+domestic_only = false
+"#;
+
+    fn model() -> Model {
+        Model::from_text(MIXED, "mixed.toml").unwrap()
+    }
+
+    #[test]
+    fn trials_without_a_run_and_without_domestic_compute_are_counted_apart() {
+        let model = model();
+        let agg = run_trials(&model, 3, 0..400, Some(1)).unwrap();
+        let s = Summary::new(&model, &agg, 3, "hash");
+        // A run that starts computes from its first quarter on (mfu > 0), so
+        // the trials without a run are those with no training FLOP at all.
+        let last = model.horizon() - 1;
+        let no_flop = |m: Metric| {
+            agg.metric(last, m)
+                .buckets()
+                .iter()
+                .filter(|b| b.0 <= 0.0)
+                .map(|b| b.1)
+                .sum::<u64>()
+        };
+        assert_eq!(s.trials_without_training, no_flop(Metric::TrainingFlop));
+        assert_eq!(
+            s.trials_without_domestic_training_compute,
+            no_flop(Metric::TrainingFlopDomestic)
+        );
+        assert!(0 < s.trials_without_training, "{}", s.trials_without_training);
+        assert!(s.trials_without_training < s.trials_without_domestic_training_compute);
+        assert!(s.trials_without_domestic_training_compute < s.trials);
+        let binned: u64 = s.training_flop_domestic_at_horizon.iter().map(|b| b.1).sum();
+        assert_eq!(binned + s.trials_without_domestic_training_compute, s.trials);
+    }
+
+    #[test]
+    fn runs_started_merge_exactly_and_cannot_exceed_trials() {
+        let model = model();
+        let whole = run_trials(&model, 3, 0..300, Some(1)).unwrap();
+        let parts = run_trials(&model, 3, 0..123, Some(1))
+            .unwrap()
+            .merge(run_trials(&model, 3, 123..300, Some(2)).unwrap())
+            .unwrap();
+        assert_eq!(parts.training_started, whole.training_started);
+        assert_eq!(
+            Summary::new(&model, &parts, 3, "h"),
+            Summary::new(&model, &whole, 3, "h")
+        );
+        let mut corrupt = whole.clone();
+        corrupt.training_started = corrupt.trials + 1;
+        assert!(!whole.same_shape(&corrupt) && !corrupt.same_shape(&whole));
+        assert!(whole.same_shape(&whole.clone()));
+        // Built anyway, the summary does not wrap around.
+        assert_eq!(Summary::new(&model, &corrupt, 3, "h").trials_without_training, 0);
     }
 }

@@ -41,6 +41,8 @@ pub struct Aggregate {
     pub metrics: Vec<LogHistogram>,
     /// `reached_in_quarter[k][q]`: trials in which milestone `k` was first reached in quarter `q`.
     pub reached_in_quarter: Vec<Vec<u64>>,
+    /// Trials in which the training run started within the horizon.
+    pub training_started: u64,
     /// Events processed in all trials.
     pub events: u64,
     /// Random 64-bit words drawn in all trials.
@@ -56,6 +58,7 @@ impl Aggregate {
             horizon: h,
             metrics: vec![LogHistogram::new(); h as usize * Metric::COUNT],
             reached_in_quarter: vec![vec![0; h as usize]; model.milestones.len()],
+            training_started: 0,
             events: 0,
             draws: 0,
         }
@@ -70,6 +73,7 @@ impl Aggregate {
             return;
         }
         self.trials += n as u64;
+        self.training_started += buffer.started;
         self.events += buffer.events;
         self.draws += buffer.draws;
         for (h, hist) in self.metrics.iter_mut().enumerate() {
@@ -85,9 +89,12 @@ impl Aggregate {
         buffer.clear();
     }
 
-    /// True when `other` has the shape of an aggregate of the same model.
+    /// True when `other` has the shape of an aggregate of the same model
+    /// (and neither counts more trials with a training run than trials).
     pub fn same_shape(&self, other: &Aggregate) -> bool {
-        self.horizon == other.horizon
+        self.training_started <= self.trials
+            && other.training_started <= other.trials
+            && self.horizon == other.horizon
             && self.metrics.len() == other.metrics.len()
             && self.reached_in_quarter.len() == other.reached_in_quarter.len()
             && self
@@ -108,6 +115,7 @@ impl Aggregate {
         self.trials = add(self.trials, other.trials, "trials")?;
         self.events = add(self.events, other.events, "events")?;
         self.draws = add(self.draws, other.draws, "draws")?;
+        self.training_started = add(self.training_started, other.training_started, "training_started")?;
         for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {
             a.merge(b).map_err(|_| MergeError::Overflow("metrics"))?;
         }
@@ -171,6 +179,7 @@ pub struct BlockBuffer {
     /// `values[h * BLOCK + i]`: value for histogram `h` of the block's trial `i`.
     values: Vec<f64>,
     reached: Vec<Vec<u64>>,
+    started: u64,
     events: u64,
     draws: u64,
     len: usize,
@@ -183,6 +192,7 @@ impl BlockBuffer {
         BlockBuffer {
             values: vec![0.0; h * Metric::COUNT * BLOCK as usize],
             reached: vec![vec![0; h]; model.milestones.len()],
+            started: 0,
             events: 0,
             draws: 0,
             len: 0,
@@ -202,6 +212,7 @@ impl BlockBuffer {
                 self.reached[k][*q as usize] += 1;
             }
         }
+        self.started += u64::from(outcome.started);
         self.events += outcome.events;
         self.draws += outcome.draws;
         self.len += 1;
@@ -209,6 +220,7 @@ impl BlockBuffer {
 
     fn clear(&mut self) {
         self.len = 0;
+        self.started = 0;
         self.events = 0;
         self.draws = 0;
         self.reached.iter_mut().for_each(|r| r.fill(0));

@@ -284,11 +284,43 @@ mod tests {
         // The drawings carry their data: milestone names and quarter labels.
         assert!(charts[1].svg.contains(&s.milestones[0].name));
         assert!(charts[0].svg.contains(&s.quarters[0]));
+        assert!(charts[2].title.contains(&format!(
+            "{} trials with no domestic training compute not shown, {} of them with no training run",
+            s.trials_without_domestic_training_compute, s.trials_without_training
+        )));
+    }
+
+    #[test]
+    fn training_on_foreign_chips_is_a_run_without_domestic_compute() {
+        let text = include_str!("../../scenarios/minimal.toml")
+            .replace("[supply.", "domestic = false\n\n[supply.")
+            .replace("[training]\n", "[training]\nallow_foreign_chips = true\n");
+        let s = summary_of(&text, 50);
+        assert_eq!(s.trials_without_training, 0);
+        assert_eq!(s.trials_without_domestic_training_compute, 50);
+        let charts = check_all(&s);
         assert!(
             charts[2]
                 .title
-                .contains(&format!("{} trials with no training", s.trials_without_training))
+                .contains("(50 trials with no domestic training compute not shown, 0 of them with no training run)"),
+            "{}",
+            charts[2].title
         );
+        assert!(
+            charts[2]
+                .svg
+                .contains("not shown: 50 with no domestic training compute (0 with no training run)")
+        );
+        // The subtitle fits the page.
+        let subtitle = training_flop::subtitle(&default_summary());
+        style::ensure_font().unwrap();
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let width = area
+            .estimate_text_size(&subtitle, &style::text(style::SUBTITLE_SIZE, style::MUTED))
+            .unwrap()
+            .0;
+        assert!(width + 2 * (style::MARGIN + 4) <= WIDTH, "{width} px: {subtitle}");
     }
 
     #[test]
@@ -358,6 +390,7 @@ mod tests {
         let s = summary_of(&text, 50);
         assert!(s.training_flop_domestic_at_horizon.is_empty());
         assert_eq!(s.trials_without_training, 50);
+        assert_eq!(s.trials_without_domestic_training_compute, 50);
         check_all(&s);
     }
 
@@ -441,6 +474,7 @@ mod tests {
         bare.milestones.clear();
         bare.training_flop_domestic_at_horizon.clear();
         bare.trials_without_training = bare.trials;
+        bare.trials_without_domestic_training_compute = bare.trials;
         write_charts(&dir.join("edge/no_milestones_no_training"), &render_all(&bare).unwrap());
         write_charts(&dir.join("edge/no_scenarios"), &[batch_comparison(&[]).unwrap()]);
     }

@@ -302,18 +302,50 @@ pub fn fit<DB: DrawingBackend>(
     style: &TextStyle,
     avail: u32,
 ) -> Result<String, Failure> {
-    if area.estimate_text_size(label, style)?.0 <= avail {
+    fit_with(label, avail, |s| Ok(area.estimate_text_size(s, style)?.0))
+}
+
+/// [`fit`] with the text measure given as `width`: the label itself if it
+/// fits, else its longest prefix that still fits with `…` appended, else
+/// nothing.
+///
+/// A prefix's width grows with its length (glyph advances are positive;
+/// kerning shifts a pair by a fraction of a glyph), so the longest prefix is
+/// found by a galloping search from the start (prefixes of 1, 2, 4, 8, …
+/// characters) and then a binary search between the last two: `O(log k)`
+/// measurements of at most `2k` characters for a cut at `k` characters,
+/// after one measurement of the whole label. Cutting a very long label thus
+/// costs about one pass over it, not one pass per character.
+fn fit_with(label: &str, avail: u32, mut width: impl FnMut(&str) -> Result<u32, Failure>) -> Result<String, Failure> {
+    if width(label)? <= avail {
         return Ok(label.to_string());
     }
-    let chars: Vec<char> = label.chars().collect();
-    for keep in (0..chars.len()).rev() {
-        let mut s: String = chars[..keep].iter().collect();
-        s.push('…');
-        if area.estimate_text_size(&s, style)?.0 <= avail {
-            return Ok(s);
+    // Byte offset where the prefix of `k` characters ends, for k < n.
+    let ends: Vec<usize> = label.char_indices().map(|(i, _)| i).collect();
+    let n = ends.len();
+    let cut = |keep: usize| format!("{}…", &label[..ends[keep]]);
+    let mut fits = |keep: usize| -> Result<bool, Failure> { Ok(width(&cut(keep))? <= avail) };
+    if n == 0 || !fits(0)? {
+        return Ok(String::new());
+    }
+    // Invariant: `lo` fits; `hi` does not, or is `n` (the whole label, which
+    // does not fit).
+    let mut lo = 0;
+    let mut hi = 1;
+    while hi < n && fits(hi)? {
+        lo = hi;
+        hi *= 2;
+    }
+    let mut hi = hi.min(n);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid)? {
+            lo = mid;
+        } else {
+            hi = mid;
         }
     }
-    Ok(String::new())
+    Ok(cut(lo))
 }
 
 /// A count for an axis tick: 0, 950, 12.5k, 300k, 1.2M.
@@ -384,5 +416,94 @@ mod tests {
         assert_eq!(percent(0.5565), "56%");
         assert_eq!(percent(0.995), ">99%");
         assert_eq!(percent(1.0), "100%");
+    }
+
+    /// The cut as it was computed before the galloping search: every prefix
+    /// measured, longest first (quadratic in the label's length).
+    fn fit_by_scan(label: &str, avail: u32, width: impl Fn(&str) -> u32) -> String {
+        if width(label) <= avail {
+            return label.to_string();
+        }
+        let chars: Vec<char> = label.chars().collect();
+        for keep in (0..chars.len()).rev() {
+            let mut s: String = chars[..keep].iter().collect();
+            s.push('…');
+            if width(&s) <= avail {
+                return s;
+            }
+        }
+        String::new()
+    }
+
+    /// Measures text as the charts do: the embedded font at legend size.
+    fn with_font_measure<T>(f: impl FnOnce(&dyn Fn(&str) -> u32) -> T) -> T {
+        ensure_font().unwrap();
+        let mut svg = String::new();
+        let area = plotters::backend::SVGBackend::with_string(&mut svg, (400, 100)).into_drawing_area();
+        let style = text(LEGEND_SIZE, TEXT);
+        f(&|s: &str| area.estimate_text_size(s, &style).unwrap().0)
+    }
+
+    #[test]
+    fn fitted_labels_are_those_of_the_full_scan() {
+        let names = [
+            "dsv3_class",
+            "gpt4_class",
+            "llama405b_class",
+            "frontier_1e26",
+            "AVAVAVAV WAVE Type To",
+            "trials per 0.1 decade",
+            "Ascend 910B, SMIC 7 nm (N+2)",
+            "名前の長いマイルストーン",
+            "a",
+            "",
+        ];
+        with_font_measure(|width| {
+            for name in names {
+                for avail in [0, 3, 8, 10, 15, 20, 37, 60, 95, 150, 400] {
+                    let new = fit_with(name, avail, |s| Ok(width(s))).unwrap();
+                    assert_eq!(new, fit_by_scan(name, avail, width), "{name:?} in {avail} px");
+                    assert!(new.is_empty() || width(&new) <= avail || new == name);
+                }
+            }
+            // Pinned outputs, so both cuts cannot drift together.
+            assert_eq!(fit_with("dsv3_class", 400, |s| Ok(width(s))).unwrap(), "dsv3_class");
+            assert_eq!(fit_with("llama405b_class", 60, |s| Ok(width(s))).unwrap(), "llama40…");
+            assert_eq!(fit_with("frontier_1e26", 0, |s| Ok(width(s))).unwrap(), "");
+        });
+    }
+
+    #[test]
+    fn a_very_long_label_costs_about_one_pass() {
+        let name = format!("m{}", "x".repeat(29_999));
+        // Characters measured, all calls together: one pass over the label
+        // plus a little. The measure refuses to go past this budget, so a
+        // cut that measured every prefix fails here at once.
+        let budget = name.len() + 2_000;
+        let (calls, chars) = (std::cell::Cell::new(0usize), std::cell::Cell::new(0usize));
+        let fitted = with_font_measure(|width| {
+            fit_with(&name, 180, |s| {
+                calls.set(calls.get() + 1);
+                chars.set(chars.get() + s.chars().count());
+                if chars.get() > budget {
+                    return Err(Failure(format!(
+                        "{} characters measured in {} calls",
+                        chars.get(),
+                        calls.get()
+                    )));
+                }
+                Ok(width(s))
+            })
+        });
+        let fitted = fitted.unwrap_or_else(|e| panic!("over budget: {}", e.0));
+        assert!(fitted.starts_with("mxx") && fitted.ends_with('…'), "{fitted}");
+        assert!(fitted.chars().count() < 40, "{fitted}");
+        assert!(width_fits(&fitted, 180));
+        // One measurement of the whole label, then O(log k) short prefixes.
+        assert!(calls.get() <= 2 * 15 + 2, "{} measurements", calls.get());
+    }
+
+    fn width_fits(s: &str, avail: u32) -> bool {
+        with_font_measure(|width| width(s) <= avail)
     }
 }

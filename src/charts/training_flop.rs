@@ -22,7 +22,21 @@ const LABEL_ROW: f64 = 20.0;
 /// Title of the chart.
 pub fn title(s: &Summary) -> String {
     format!(
-        "Domestic training compute at the horizon ({} trials with no training run not shown)",
+        "Domestic training compute at the horizon ({} trials with no domestic training compute not shown, \
+         {} of them with no training run)",
+        style::thousands(s.trials_without_domestic_training_compute),
+        style::thousands(s.trials_without_training)
+    )
+}
+
+/// The run line and the trials the histogram leaves out: those with no
+/// domestic training compute, of which some never started a training run
+/// (the others computed on foreign chips only).
+pub(super) fn subtitle(s: &Summary) -> String {
+    format!(
+        "{} · not shown: {} with no domestic training compute ({} with no training run)",
+        style::run_line(&s.scenario, s.trials, s.seed),
+        style::thousands(s.trials_without_domestic_training_compute),
         style::thousands(s.trials_without_training)
     )
 }
@@ -30,11 +44,7 @@ pub fn title(s: &Summary) -> String {
 /// Draws the histogram.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Summary) -> Result<(), Failure> {
     let horizon = s.quarters.last().map_or(String::new(), |q| format!(" ({q})"));
-    let subtitle = format!(
-        "{} · {} trials with no training run by the horizon not shown",
-        style::run_line(&s.scenario, s.trials, s.seed),
-        style::thousands(s.trials_without_training)
-    );
+    let subtitle = subtitle(s);
     let (area, panel) = style::frame(
         root,
         &format!("Domestic training compute at the horizon{horizon}"),
@@ -126,20 +136,23 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Summary) -> R
         let turn = same.iter().position(|&j| j == k).unwrap_or(0);
         style::vertical_dashes(root, px, plot_y.start, plot_y.end, colour, turn, same.len())?;
         // Labels stack down from the top, one row per milestone; a label that
-        // would run off the right edge is set to the left of its line.
+        // would run off the right edge is set to the left of its line, and
+        // one too long for either side is cut to the wider side.
         let py = plot_y.start + 6 + (k as f64 * LABEL_ROW) as i32;
         let label_style = style::text(style::NOTE_SIZE, colour);
         let width = area.estimate_text_size(&m.name, &label_style)?.0 as i32;
-        let (anchor, lx) = if px + 5 + width <= plot_x.end {
+        let (right, left) = (plot_x.end - (px + 5), (px - 5) - plot_x.start);
+        let (anchor, lx) = if width <= right || (width > left && right >= left) {
             (HPos::Left, px + 5)
         } else {
             (HPos::Right, px - 5)
         };
-        area.draw_text(
-            &m.name,
-            &label_style.pos(Pos::new(anchor, VPos::Top)),
-            (lx - ox, py - oy),
-        )?;
+        let name = if width <= right.max(left) {
+            m.name.clone()
+        } else {
+            style::fit(&area, &m.name, &label_style, right.max(left).max(0) as u32)?
+        };
+        area.draw_text(&name, &label_style.pos(Pos::new(anchor, VPos::Top)), (lx - ox, py - oy))?;
         entries.push(Entry::with_detail(
             Swatch::Dashed(colour),
             m.name.clone(),

@@ -69,6 +69,8 @@ pub struct TrialOutcome {
     pub metrics: Vec<[f64; Metric::COUNT]>,
     /// Quarter index in which each milestone was reached, if within the horizon.
     pub reached: Vec<Option<u32>>,
+    /// Whether the training run started within the horizon.
+    pub started: bool,
     /// Events processed (for benchmarks).
     pub events: u64,
     /// Random 64-bit words drawn (for benchmarks).
@@ -124,6 +126,7 @@ impl Workspace {
             outcome: TrialOutcome {
                 metrics: vec![[0.0; Metric::COUNT]; h],
                 reached: vec![None; model.milestones.len()],
+                started: false,
                 events: 0,
                 draws: 0,
             },
@@ -304,6 +307,7 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
             }
         }
     }
+    ws.outcome.started = st.started;
     ws.outcome.draws = draws
         + ws.delivery_rng.iter().map(|r| r.draws).sum::<u64>()
         + ws.failure_rng.iter().map(|r| r.draws).sum::<u64>();

@@ -4,7 +4,10 @@
 
 use std::fmt::Write;
 
-use super::{MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, milestone_cells, run_facts, scientific};
+use super::{
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, run_facts, scientific,
+    training_note,
+};
 use crate::charts::Chart;
 use crate::results::Summary;
 
@@ -220,7 +223,12 @@ fn milestones(h: &mut String, summary: &Summary) {
         h.push_str("</tr>\n");
     }
     h.push_str("</tbody>\n</table>\n</div>\n");
-    let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(MILESTONE_NOTE));
+    let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(MILESTONE_NOTE));
+    let _ = writeln!(
+        h,
+        "<p class=\"note\" id=\"training-runs\">{}</p>\n</section>",
+        escape(&training_note(summary))
+    );
 }
 
 fn figures(h: &mut String, charts: &[Chart]) {
@@ -254,7 +262,7 @@ fn assumptions(h: &mut String, summary: &Summary) {
             // Long key paths may wrap after a dot, not inside a name.
             escape(&a.key).replace('.', ".<wbr>"),
             escape(&a.value),
-            escape(a.source.as_deref().unwrap_or("—"))
+            escape(assumption_source(a))
         );
     }
     h.push_str("</tbody>\n</table>\n</div>\n</section>\n");

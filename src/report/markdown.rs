@@ -3,7 +3,10 @@
 
 use std::fmt::Write;
 
-use super::{MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, milestone_cells, run_facts, scientific};
+use super::{
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, run_facts, scientific,
+    training_note,
+};
 use crate::charts::Chart;
 use crate::results::Summary;
 
@@ -86,6 +89,7 @@ pub(super) fn render(summary: &Summary, charts: &[Chart]) -> String {
         row(&mut m, &cells);
     }
     let _ = writeln!(m, "\n{}\n", escape(MILESTONE_NOTE));
+    let _ = writeln!(m, "{}\n", escape(&training_note(summary)));
 
     if !charts.is_empty() {
         m.push_str("## Charts\n\n");
@@ -99,14 +103,7 @@ pub(super) fn render(summary: &Summary, charts: &[Chart]) -> String {
     row(&mut m, &["Key".into(), "Value".into(), "Source".into()]);
     rule(&mut m, &[false, false, false]);
     for a in &summary.assumptions {
-        row(
-            &mut m,
-            &[
-                code(&a.key),
-                escape(&a.value),
-                escape(a.source.as_deref().unwrap_or("—")),
-            ],
-        );
+        row(&mut m, &[code(&a.key), escape(&a.value), escape(assumption_source(a))]);
     }
     let _ = writeln!(m, "\nScenario file hash {}.", escape(&summary.scenario_hash));
     m

@@ -10,6 +10,7 @@ mod html;
 mod markdown;
 
 use crate::charts::Chart;
+use crate::model::Assumption;
 use crate::results::{MilestoneResult, Summary};
 
 /// `report.html`.
@@ -44,6 +45,31 @@ const MILESTONE_NOTE: &str = "Probability (by deadline): share of trials whose t
 target by the end of the deadline quarter, with its 95% Clopper–Pearson interval. P10, P50, P90: the quarters \
 by which 10%, 50% and 90% of the trials that reach the target within the horizon have reached it. \
 Never within horizon: share of trials that have not reached it by the last simulated quarter.";
+
+/// How many trials never started the training run, and how many ended with
+/// no domestic training compute (no run, or a run on foreign chips only),
+/// printed under the milestone table.
+fn training_note(summary: &Summary) -> String {
+    format!(
+        "Trials with no training run (it never started within the horizon): {} of {}. \
+         Trials with no domestic training compute at the horizon: {} of {} \
+         (no training run, or a run on foreign chips only).",
+        summary.trials_without_training,
+        summary.trials,
+        summary.trials_without_domestic_training_compute,
+        summary.trials
+    )
+}
+
+/// The source cell of an assumption: its source, `default (not in the
+/// file)` for a value the file leaves to its default, or a dash.
+fn assumption_source(a: &Assumption) -> &str {
+    match (&a.source, a.default) {
+        (Some(s), _) => s,
+        (None, true) => "default (not in the file)",
+        (None, false) => "—",
+    }
+}
 
 /// A share in `[0, 1]` as a percentage with one decimal; shares too close to
 /// 0 or 1 to show are written `<0.1%` and `>99.9%` rather than rounded to a
@@ -283,10 +309,7 @@ deadline = "2025Q2"
             "{m}"
         );
         assert!(m.contains("| Key | Value | Source |"));
-        assert!(
-            m.contains("| `chips.a.peak_flops` | 100000000000000 | Somewhere, 2024 |"),
-            "{m}"
-        );
+        assert!(m.contains("| `chips.a.peak_flops` | 1e14 | Somewhere, 2024 |"), "{m}");
         for (stem, title) in [
             ("deliveries", "Deliveries &lt;fan> & more"),
             ("milestones", "Milestone curves"),

@@ -11,5 +11,6 @@ mod interrupts;
 mod outputs;
 mod precision;
 mod report_browser;
+mod report_contents;
 mod scenario_errors;
 mod shipped_scenarios;

@@ -1,0 +1,413 @@
+//! The assumptions table (`summary.json` `assumptions`, the reports' last
+//! table): every value of a scenario, in the order of the file's sections,
+//! with the defaults the model filled in marked as such and the `source`
+//! where the file gives one.
+
+use std::collections::HashMap;
+
+use super::{Assumption, Model, Policy, Trigger, format_number};
+use crate::error::KeyPath;
+use crate::scenario::{RawNumber, RawPolicy, RawScenario};
+
+/// Collects the rows; numbers are looked up among the entries the model
+/// built while validating them (their value in words and their source).
+struct Table<'a> {
+    rows: Vec<Assumption>,
+    numbers: HashMap<&'a str, &'a Assumption>,
+}
+
+impl Table<'_> {
+    fn push(&mut self, key: &KeyPath, value: impl Into<String>, source: Option<&String>, default: bool) {
+        self.rows.push(Assumption {
+            key: key.to_string(),
+            value: value.into(),
+            source: source.cloned(),
+            default,
+        });
+    }
+
+    /// A value as written.
+    fn written(&mut self, key: &KeyPath, value: impl Into<String>) {
+        self.push(key, value, None, false);
+    }
+
+    /// A value the file leaves out.
+    fn default(&mut self, key: &KeyPath, value: impl Into<String>) {
+        self.push(key, value, None, true);
+    }
+
+    /// A value written or, if `written` is false, left to its default.
+    fn either(&mut self, key: &KeyPath, value: impl Into<String>, written: bool) {
+        self.push(key, value, None, !written);
+    }
+
+    /// An optional text, shown only when written.
+    fn text(&mut self, key: &KeyPath, text: &Option<String>) {
+        if let Some(t) = text {
+            self.written(key, t.clone());
+        }
+    }
+
+    /// A number the model validated (and described) at `key`: written when
+    /// `raw` is given, else its default.
+    fn number(&mut self, key: &KeyPath, raw: Option<&RawNumber>) {
+        let path = key.to_string();
+        let (value, source) = match self.numbers.get(path.as_str()) {
+            Some(a) => (a.value.clone(), a.source.clone()),
+            None => (String::new(), None),
+        };
+        self.push(key, value, source.as_ref(), raw.is_none());
+    }
+
+    /// A number the model did not validate (`per`-less optional numbers
+    /// absent from the file): its default, described by `value`.
+    fn number_or(&mut self, key: &KeyPath, raw: Option<&RawNumber>, value: &str) {
+        match raw {
+            Some(r) => self.number(key, Some(r)),
+            None => self.default(key, value),
+        }
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+fn chips(n: u64) -> String {
+    format_number(n as f64)
+}
+
+/// Every value of `raw`, as the validated `model` holds it. `numbers` are
+/// the rows of the numbers validated on the way, keyed by their path.
+pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) -> Vec<Assumption> {
+    let mut t = Table {
+        rows: Vec::new(),
+        numbers: numbers.iter().map(|a| (a.key.as_str(), a)).collect(),
+    };
+    let cal = &model.calendar;
+    let root = KeyPath::root();
+
+    let s = root.key("scenario");
+    let meta = &raw.scenario;
+    t.written(&s.key("name"), meta.name.clone());
+    t.text(&s.key("description"), &meta.description);
+    t.written(&s.key("start"), cal.start().to_string());
+    t.either(
+        &s.key("horizon_quarters"),
+        model.horizon().to_string(),
+        meta.horizon_quarters.is_some(),
+    );
+    t.either(&s.key("trials"), chips(model.trials), meta.trials.is_some());
+    t.either(&s.key("seed"), model.seed.to_string(), meta.seed.is_some());
+
+    for ((name, c), chip) in raw.chips.iter().zip(&model.chips) {
+        let p = root.key("chips").key(name);
+        t.text(&p.key("description"), &c.description);
+        t.number(&p.key("peak_flops"), Some(&c.peak_flops));
+        t.either(&p.key("domestic"), yes_no(chip.domestic), c.domestic.is_some());
+        t.number_or(
+            &p.key("annual_failure_rate"),
+            c.annual_failure_rate.as_ref(),
+            "none (no failures)",
+        );
+    }
+
+    for ((name, s), line) in raw.supply.iter().zip(&model.supply) {
+        let p = root.key("supply").key(name);
+        t.text(&p.key("description"), &s.description);
+        t.written(&p.key("chip"), s.chip.clone());
+        for (i, o) in s.orders.iter().enumerate() {
+            let when = match (&o.quarter, &o.from, &o.to) {
+                (Some(q), _, _) => format!("in {q}"),
+                (None, Some(f), Some(to)) => format!("in each quarter from {f} to {to}"),
+                _ => String::new(),
+            };
+            let key = p.key("orders").index(i);
+            t.push(
+                &key,
+                format!("{} chips {when}", chips(o.chips)),
+                o.source.as_ref(),
+                false,
+            );
+        }
+        t.number(&p.key("fill_rate"), s.fill_rate.as_ref());
+        t.number(&p.key("lead_time_quarters"), s.lead_time_quarters.as_ref());
+        t.either(&p.key("backlog"), yes_no(line.backlog), s.backlog.is_some());
+    }
+
+    for ((name, s), shock) in raw.shocks.iter().zip(&model.shocks) {
+        let p = root.key("shocks").key(name);
+        t.text(&p.key("description"), &s.description);
+        match shock.trigger {
+            Trigger::At { quarter, .. } => {
+                t.written(&p.key("at"), cal.quarter(quarter).to_string());
+                t.number_or(&p.key("probability"), s.probability.as_ref(), "1");
+            }
+            Trigger::Hazard { from, until, .. } => {
+                t.number(&p.key("hazard_per_quarter"), s.hazard_per_quarter.as_ref());
+                t.either(&p.key("from"), cal.quarter(from).to_string(), s.from.is_some());
+                t.either(&p.key("until"), cal.quarter(until).to_string(), s.until.is_some());
+            }
+        }
+        t.number_or(&p.key("duration_quarters"), s.duration_quarters.as_ref(), "permanent");
+        for (i, e) in s.effects.iter().enumerate() {
+            let ep = p.key("effects").index(i);
+            t.written(&ep.key("supply"), e.supply.clone());
+            t.number_or(&ep.key("fill_rate_multiplier"), e.fill_rate_multiplier.as_ref(), "1");
+            t.number_or(
+                &ep.key("add_lead_time_quarters"),
+                e.add_lead_time_quarters.as_ref(),
+                "0",
+            );
+            t.either(&ep.key("stop"), yes_no(e.stop.unwrap_or(false)), e.stop.is_some());
+        }
+    }
+
+    // Every chip type has a fleet, zero unless the file says otherwise.
+    for (c, name) in raw.chips.keys().enumerate() {
+        let p = root.key("fleet").key(name);
+        let f = raw.fleet.get(name);
+        let source = f.and_then(|f| f.source.as_ref());
+        for (key, n, written) in [
+            (
+                "inference",
+                model.fleet_inference[c],
+                f.is_some_and(|f| f.inference.is_some()),
+            ),
+            (
+                "training",
+                model.fleet_training[c],
+                f.is_some_and(|f| f.training.is_some()),
+            ),
+        ] {
+            t.push(&p.key(key), chips(n), source, !written);
+        }
+    }
+
+    let p = root.key("inference");
+    match &raw.inference {
+        None => t.default(&p, "none (no inference demand)"),
+        Some(inf) => {
+            t.written(&p.key("unit_chip"), inf.unit_chip.clone());
+            t.number(&p.key("initial_demand_chips"), Some(&inf.initial_demand_chips));
+            t.number_or(&p.key("growth_per_quarter"), inf.growth_per_quarter.as_ref(), "0");
+        }
+    }
+
+    let p = root.key("allocation");
+    let alloc = raw.allocation.as_ref();
+    let policy = match model.policy {
+        Policy::InferenceFirst => "inference_first",
+        Policy::FixedShare(_) => "fixed_share",
+        Policy::TrainingReserve(_) => "training_reserve",
+    };
+    t.either(&p.key("policy"), policy, alloc.is_some());
+    if let Some(a) = alloc {
+        match (a.policy, model.policy) {
+            (RawPolicy::FixedShare, _) => t.number(&p.key("training_share"), a.training_share.as_ref()),
+            (RawPolicy::TrainingReserve, Policy::TrainingReserve(n)) => t.written(&p.key("reserve_chips"), chips(n)),
+            _ => {}
+        }
+    }
+
+    let p = root.key("training");
+    let tr = &raw.training;
+    let training = &model.training;
+    t.either(
+        &p.key("earliest_start"),
+        cal.quarter(training.earliest_start).to_string(),
+        tr.earliest_start.is_some(),
+    );
+    t.either(
+        &p.key("min_cluster_chips"),
+        chips(training.min_cluster_chips),
+        tr.min_cluster_chips.is_some(),
+    );
+    t.either(
+        &p.key("max_cluster_chips"),
+        chips(training.max_cluster_chips),
+        tr.max_cluster_chips.is_some(),
+    );
+    t.number(&p.key("mfu"), Some(&tr.mfu));
+    t.number(&p.key("goodput"), tr.goodput.as_ref());
+    t.either(
+        &p.key("allow_foreign_chips"),
+        yes_no(training.allow_foreign_chips),
+        tr.allow_foreign_chips.is_some(),
+    );
+
+    for ((name, m), milestone) in raw.milestones.iter().zip(&model.milestones) {
+        let p = root.key("milestones").key(name);
+        t.text(&p.key("description"), &m.description);
+        t.number(&p.key("target_flop"), Some(&m.target_flop));
+        t.written(&p.key("deadline"), cal.quarter(milestone.deadline).to_string());
+        t.either(
+            &p.key("domestic_only"),
+            yes_no(milestone.domestic_only),
+            m.domestic_only.is_some(),
+        );
+    }
+
+    for (i, e) in raw.expect.iter().enumerate() {
+        let p = root.key("expect").index(i);
+        t.written(&p.key("milestone"), e.milestone.clone());
+        for (key, v) in [
+            ("min_probability", e.min_probability),
+            ("max_probability", e.max_probability),
+        ] {
+            if let Some(v) = v {
+                t.written(&p.key(key), format_number(v));
+            }
+        }
+        t.text(&p.key("description"), &e.description);
+    }
+    t.rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Model, format_number};
+
+    #[test]
+    fn numbers_are_short_and_exact() {
+        for (v, text) in [
+            (3.2e14, "3.2e14"),
+            (1e12, "1e12"),
+            (1e25, "1e25"),
+            (1_000_000.0, "1e6"),
+            (1_234_567.0, "1234567"),
+            (100_000.0, "100000"),
+            (25_000.0, "25000"),
+            (12_288.0, "12288"),
+            (0.35, "0.35"),
+            (0.005, "0.005"),
+            (5e-5, "5e-5"),
+            (0.0, "0"),
+            (-1.0, "-1"),
+            (-2.5e7, "-2.5e7"),
+        ] {
+            assert_eq!(format_number(v), text, "{v}");
+            assert_eq!(format_number(v).parse::<f64>().unwrap(), v, "{v} round-trips");
+        }
+    }
+
+    fn rows(text: &str) -> Vec<(String, String, Option<String>, bool)> {
+        let model = Model::from_text(text, "s.toml").unwrap();
+        model
+            .assumptions
+            .into_iter()
+            .map(|a| (a.key, a.value, a.source, a.default))
+            .collect()
+    }
+
+    fn row<'a>(rows: &'a [(String, String, Option<String>, bool)], key: &str) -> (&'a str, bool) {
+        let r = rows
+            .iter()
+            .find(|r| r.0 == key)
+            .unwrap_or_else(|| panic!("{key} missing: {rows:#?}"));
+        (r.1.as_str(), r.3)
+    }
+
+    const BASE: &str = r#"[scenario]
+name = "t"
+start = "2024Q1"
+horizon_quarters = 8
+
+[chips.a]
+peak_flops = 3.2e14
+
+[chips.b]
+peak_flops = 1e14
+domestic = false
+
+[supply.line]
+chip = "a"
+orders = [{ quarter = "2024Q2", chips = 5000, source = "S1" }, { from = "2024Q3", to = "2024Q4", chips = 2000000 }]
+fill_rate = { dist = "beta", alpha = 2, beta = 3, source = "S2" }
+
+[shocks.once]
+at = "2024Q3"
+effects = [{ supply = "line", stop = true }]
+
+[shocks.risk]
+hazard_per_quarter = 0.1
+duration_quarters = 2
+effects = [{ supply = "line", fill_rate_multiplier = 0.5 }]
+
+[fleet.b]
+training = 300
+source = "S3"
+
+[allocation]
+policy = "fixed_share"
+training_share = 0.25
+
+[training]
+mfu = 0.4
+earliest_start = "2024Q3"
+
+[milestones.m]
+target_flop = 1e24
+deadline = "2025Q4"
+"#;
+
+    #[test]
+    fn every_value_is_listed_with_defaults_marked() {
+        let r = rows(BASE);
+        assert_eq!(row(&r, "chips.a.peak_flops"), ("3.2e14", false));
+        assert_eq!(row(&r, "chips.a.domestic"), ("true", true));
+        assert_eq!(row(&r, "chips.b.domestic"), ("false", false));
+        assert_eq!(row(&r, "chips.a.annual_failure_rate"), ("none (no failures)", true));
+        assert_eq!(row(&r, "supply.line.orders[0]"), ("5000 chips in 2024Q2", false));
+        assert_eq!(
+            row(&r, "supply.line.orders[1]"),
+            ("2e6 chips in each quarter from 2024Q3 to 2024Q4", false)
+        );
+        assert_eq!(row(&r, "supply.line.fill_rate"), ("beta(2, 3), once per trial", false));
+        assert_eq!(row(&r, "supply.line.lead_time_quarters"), ("0", true));
+        assert_eq!(row(&r, "supply.line.backlog"), ("false", true));
+        assert_eq!(row(&r, "shocks.once.at"), ("2024Q3", false));
+        assert_eq!(row(&r, "shocks.once.probability"), ("1", true));
+        assert_eq!(row(&r, "shocks.once.duration_quarters"), ("permanent", true));
+        assert_eq!(row(&r, "shocks.once.effects[0].stop"), ("true", false));
+        assert_eq!(row(&r, "shocks.once.effects[0].fill_rate_multiplier"), ("1", true));
+        assert_eq!(row(&r, "shocks.risk.hazard_per_quarter"), ("0.1", false));
+        assert_eq!(row(&r, "shocks.risk.from"), ("2024Q1", true));
+        assert_eq!(row(&r, "shocks.risk.until"), ("2025Q4", true));
+        assert_eq!(row(&r, "shocks.risk.duration_quarters"), ("2", false));
+        assert_eq!(row(&r, "shocks.risk.effects[0].stop"), ("false", true));
+        assert_eq!(row(&r, "fleet.a.inference"), ("0", true));
+        assert_eq!(row(&r, "fleet.b.inference"), ("0", true));
+        assert_eq!(row(&r, "fleet.b.training"), ("300", false));
+        assert_eq!(row(&r, "inference"), ("none (no inference demand)", true));
+        assert_eq!(row(&r, "allocation.policy"), ("fixed_share", false));
+        assert_eq!(row(&r, "allocation.training_share"), ("0.25", false));
+        assert_eq!(row(&r, "training.earliest_start"), ("2024Q3", false));
+        assert_eq!(row(&r, "training.min_cluster_chips"), ("1", true));
+        assert_eq!(row(&r, "training.goodput"), ("1", true));
+        assert_eq!(row(&r, "milestones.m.domestic_only"), ("true", true));
+        let source = |key: &str| r.iter().find(|x| x.0 == key).and_then(|x| x.2.clone());
+        assert_eq!(source("supply.line.orders[0]").as_deref(), Some("S1"));
+        assert_eq!(source("supply.line.orders[1]"), None);
+        assert_eq!(source("supply.line.fill_rate").as_deref(), Some("S2"));
+        assert_eq!(source("fleet.b.training").as_deref(), Some("S3"));
+        assert_eq!(source("fleet.b.inference").as_deref(), Some("S3"));
+        // One row per key.
+        let mut keys: Vec<&str> = r.iter().map(|x| x.0.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), r.len());
+    }
+
+    #[test]
+    fn a_reserve_policy_lists_its_reserve() {
+        let text = BASE.replace(
+            "policy = \"fixed_share\"\ntraining_share = 0.25",
+            "policy = \"training_reserve\"\nreserve_chips = 4096",
+        );
+        let r = rows(&text);
+        assert_eq!(row(&r, "allocation.policy"), ("training_reserve", false));
+        assert_eq!(row(&r, "allocation.reserve_chips"), ("4096", false));
+        assert!(!r.iter().any(|x| x.0 == "allocation.training_share"));
+    }
+}
