@@ -224,7 +224,7 @@ pub fn execute(cli: Cli, control: &Control, console: Console) -> Outcome {
 
 fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
     let out = match cli.command {
-        Command::Validate { files } => validate(&files)?,
+        Command::Validate { files } => validate(&files, ctx)?,
         Command::Run(args) => run(&args, ctx)?,
         Command::Batch(args) => batch(&args, ctx)?,
         Command::Check { file, sim } => check(&file, &sim, ctx)?,
@@ -250,18 +250,24 @@ pub fn load(path: &Path) -> Result<(Model, String), Error> {
     let file = path.display().to_string();
     let text = crate::scenario::decode(&bytes, &file)?;
     let model = Model::from_text(text, &file)?;
-    // Printed here until printing moves to main.rs (callers get `model.warnings`).
-    for w in &model.warnings {
-        eprintln!("warning: {w}");
-    }
     Ok((model, text.to_string()))
 }
 
-fn validate(files: &[PathBuf]) -> Result<String, Error> {
+impl Ctx<'_> {
+    /// [`load`], with the model's warnings queued for standard error.
+    fn load(&mut self, path: &Path) -> Result<(Model, String), Error> {
+        let (model, text) = load(path)?;
+        self.diagnostics
+            .extend(model.warnings.iter().map(|w| Diagnostic::Warning(w.to_string())));
+        Ok((model, text))
+    }
+}
+
+fn validate(files: &[PathBuf], ctx: &mut Ctx) -> Result<String, Error> {
     let mut out = String::new();
     let mut errors = Vec::new();
     for f in files {
-        match load(f) {
+        match ctx.load(f) {
             Ok((m, _)) => out.push_str(&format!(
                 "{}: ok (chip types: {}, supply lines: {}, shocks: {}, milestones: {}, {} quarters from {})\n",
                 f.display(),
@@ -427,7 +433,7 @@ fn output_files(summary: Summary) -> Result<(Summary, OutputFiles), Error> {
 /// Default cap on trials of a precision-driven run.
 pub const DEFAULT_PRECISION_CAP: u64 = 10_000_000;
 
-fn run(args: &RunArgs, ctx: &Ctx) -> Result<String, Error> {
+fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
     check_sim_args(&args.sim)?;
     let shard = args
         .shard
@@ -442,7 +448,7 @@ fn run(args: &RunArgs, ctx: &Ctx) -> Result<String, Error> {
             )));
         }
     }
-    let (model, text) = load(&args.file)?;
+    let (model, text) = ctx.load(&args.file)?;
     let stem = file_stem(&args.file);
     let default_out = match shard {
         Some(k) => Path::new("outputs").join(format!("{stem}.shard-{}-of-{}", k.index, k.count)),
@@ -521,7 +527,7 @@ fn run(args: &RunArgs, ctx: &Ctx) -> Result<String, Error> {
 
 fn check(file: &Path, sim: &SimArgs, ctx: &mut Ctx) -> Result<String, Error> {
     check_sim_args(sim)?;
-    let (model, text) = load(file)?;
+    let (model, text) = ctx.load(file)?;
     if model.expectations.is_empty() {
         return Err(Error::NoExpectations {
             file: file.display().to_string(),
@@ -675,7 +681,7 @@ fn batch(args: &BatchArgs, ctx: &mut Ctx) -> Result<String, Error> {
             folder = format!("{stem}-{k}");
             k += 1;
         }
-        let result = load(file).and_then(|(model, text)| {
+        let result = ctx.load(file).and_then(|(model, text)| {
             let (summary, files) = simulate(ctx, &model, &text, &args.sim, &folder)?;
             write_results(ctx, &args.out.join(&folder), &files)?;
             Ok(summary)
