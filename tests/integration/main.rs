@@ -12,5 +12,6 @@ mod outputs;
 mod precision;
 mod report_browser;
 mod report_contents;
+mod scale;
 mod scenario_errors;
 mod shipped_scenarios;
