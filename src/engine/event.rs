@@ -48,15 +48,17 @@ pub enum Event {
 }
 
 impl Event {
-    /// Order among events at the same second: the previous quarter is
-    /// recorded first, then shocks end and start, shipments arrive, chips
-    /// fail, and only then is the new quarter's allocation made.
+    /// Order among events at the same second: chips landing on a quarter
+    /// boundary arrive first (a time belongs to the quarter it ends, so they
+    /// count in the quarter that just ended), then that quarter is recorded,
+    /// shocks end and start, chips fail, and only then is the new quarter's
+    /// allocation made.
     pub fn phase(&self) -> u8 {
         match self {
-            Event::QuarterEnd { .. } => 0,
-            Event::ShockEnd { .. } => 1,
-            Event::ShockStart { .. } => 2,
-            Event::ShipmentArrival { .. } => 3,
+            Event::ShipmentArrival { .. } => 0,
+            Event::QuarterEnd { .. } => 1,
+            Event::ShockEnd { .. } => 2,
+            Event::ShockStart { .. } => 3,
             Event::ChipFailures { .. } => 4,
             Event::QuarterStart { .. } => 5,
             Event::TrainingStart => 6,

@@ -380,3 +380,56 @@ fn runaway_demand_stays_finite() {
         }
     }
 }
+
+/// Chips that land exactly on a quarter boundary belong to the quarter that
+/// ends there (section 1: time t belongs to quarter q when S(q) < t <=
+/// S(q+1)): counted in its delivered total, and allocated at that instant by
+/// the next quarter's start. One landing at the horizon's last instant is
+/// counted too. A lead time of 0.99657769 quarters is 7,862,400 s, exactly
+/// 2024Q1's 91 days.
+#[test]
+fn chips_landing_on_a_boundary_count_for_the_quarter_that_ends_there() {
+    let scenario = |horizon: u32| {
+        format!(
+            r#"
+[scenario]
+name = "boundary"
+start = "2024Q1"
+horizon_quarters = {horizon}
+trials = 10
+
+[chips.a]
+peak_flops = 1e14
+
+[supply.line]
+chip = "a"
+orders = [{{ quarter = "2024Q1", chips = 100 }}]
+lead_time_quarters = 0.99657769
+
+[training]
+mfu = 0.5
+
+[milestones.m]
+target_flop = 1e20
+deadline = "2024Q1"
+"#
+        )
+    };
+    let (_, quarters) = run(&scenario(2), &[]);
+    assert_eq!(
+        median(&quarters, "2024Q1", "delivered_domestic_chips_cumulative"),
+        100.0
+    );
+    assert_eq!(median(&quarters, "2024Q1", "training_chips"), 0.0);
+    assert_eq!(median(&quarters, "2024Q2", "training_chips"), 100.0);
+    let q2 = 100.0 * 1e14 * 0.5 * 91.0 * SECONDS_PER_DAY;
+    let got = median(&quarters, "2024Q2", "training_flop_cumulative");
+    assert!(((got - q2) / q2).abs() < 5e-3, "{got} vs {q2}");
+    // At the horizon (the end of 2024Q1): counted, never allocated.
+    let (_, quarters) = run(&scenario(1), &[]);
+    assert_eq!(
+        median(&quarters, "2024Q1", "delivered_domestic_chips_cumulative"),
+        100.0
+    );
+    assert_eq!(median(&quarters, "2024Q1", "training_chips"), 0.0);
+}
