@@ -264,6 +264,9 @@ pub struct Model {
     /// (orders dropped outside the horizon, a supply line ordering nothing,
     /// `per = "quarter"` on a number used once), in file order.
     pub warnings: Vec<ScenarioError>,
+    /// `--set` overrides applied to the file, as `key.path=value`, in the
+    /// order given (empty when none; see [`crate::overrides`]).
+    pub overrides: Vec<String>,
 }
 
 impl Model {
@@ -1124,6 +1127,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         uncertain: std::mem::take(&mut ctx.uncertain),
         assumptions: Vec::new(),
         warnings: std::mem::take(&mut ctx.warnings),
+        overrides: Vec::new(),
     };
     model.assumptions = assumptions::table(raw, &model, &ctx.assumptions);
     Some(model)
