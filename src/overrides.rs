@@ -560,6 +560,14 @@ deadline = "2024Q4"
     }
 
     #[test]
+    fn a_byte_order_mark_is_kept() {
+        let text = format!("\u{feff}{FILE}");
+        let sets = [Override::parse("training.mfu=0.5").unwrap()];
+        let a = apply(&text, "f.toml", &sets).unwrap();
+        assert_eq!(a.text, text.replace("mfu = 0.4", "mfu = 0.5"));
+    }
+
+    #[test]
     fn no_overrides_leave_the_text_alone() {
         let (model, text) = load_text(FILE, "f.toml", &[]).unwrap();
         assert_eq!(text, FILE);
