@@ -107,6 +107,13 @@ pub struct SimArgs {
     /// about five minutes on two cores).
     #[arg(long)]
     pub allow_large_run: bool,
+    /// Override a value of the scenario by its key path, as if written in
+    /// the file (repeatable; with batch, in every scenario): a number, a
+    /// quarter, true/false, a string or an inline table, e.g.
+    /// `--set training.mfu=0.45`, `--set supply.x.orders[0].chips=5000`,
+    /// `--set 'supply.x.fill_rate={ dist = "beta", mean = 0.6, sd = 0.15 }'`.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<String>,
 }
 
 /// Options of `sancsim run`.
@@ -231,7 +238,7 @@ fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
         Command::Merge(args) => merge(&args, ctx)?,
         Command::Bench(args) => bench(&args)?,
         Command::BenchWorker { file, trials, threads } => {
-            let (model, _) = load(&file)?;
+            let (model, _) = load(&file, &[])?;
             let r = crate::bench::measure(&model, trials, threads)?;
             serde_json::to_string(&r)
                 .map(|s| s + "\n")
@@ -242,21 +249,38 @@ fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
     Ok(())
 }
 
-/// Reads and validates a scenario file; returns the model and the file's
-/// text. The model's warnings (`model.warnings`) are printed on stderr.
-pub fn load(path: &Path) -> Result<(Model, String), Error> {
+/// A scenario's text as read and as run.
+#[derive(Debug, Clone)]
+pub struct ScenarioText {
+    /// The file's own text.
+    pub file: String,
+    /// The text after the `--set` overrides (the file's text when there
+    /// are none): what the model was built from and the hash covers.
+    pub effective: String,
+}
+
+/// Reads and validates a scenario file with `--set` overrides `sets`
+/// applied ([`crate::overrides`]); returns the model and the text. The
+/// model's warnings (`model.warnings`) are printed on stderr.
+pub fn load(path: &Path, sets: &[String]) -> Result<(Model, ScenarioText), Error> {
     let bytes =
         std::fs::read(path).map_err(|e| Error::Usage(format!("{}: cannot read scenario file: {e}", path.display())))?;
     let file = path.display().to_string();
     let text = crate::scenario::decode(&bytes, &file)?;
-    let model = Model::from_text(text, &file)?;
-    Ok((model, text.to_string()))
+    let (model, effective) = crate::overrides::load_text(text, &file, sets)?;
+    Ok((
+        model,
+        ScenarioText {
+            file: text.to_string(),
+            effective,
+        },
+    ))
 }
 
 impl Ctx<'_> {
     /// [`load`], with the model's warnings queued for standard error.
-    fn load(&mut self, path: &Path) -> Result<(Model, String), Error> {
-        let (model, text) = load(path)?;
+    fn load(&mut self, path: &Path, sets: &[String]) -> Result<(Model, ScenarioText), Error> {
+        let (model, text) = load(path, sets)?;
         self.diagnostics
             .extend(model.warnings.iter().map(|w| Diagnostic::Warning(w.to_string())));
         Ok((model, text))
@@ -267,7 +291,7 @@ fn validate(files: &[PathBuf], ctx: &mut Ctx) -> Result<String, Error> {
     let mut out = String::new();
     let mut errors = Vec::new();
     for f in files {
-        match ctx.load(f) {
+        match ctx.load(f, &[]) {
             Ok((m, _)) => out.push_str(&format!(
                 "{}: ok (chip types: {}, supply lines: {}, shocks: {}, milestones: {}, {} quarters from {})\n",
                 f.display(),
@@ -293,7 +317,7 @@ fn bench(args: &BenchArgs) -> Result<String, Error> {
     if args.intervals {
         return Ok(crate::bench::interval_bench());
     }
-    load(&args.file)?;
+    load(&args.file, &[])?;
     if args.trials == 0 || args.trials > MAX_TRIALS || args.threads.contains(&0) {
         return Err(Error::Usage(
             "bench needs 1 <= --trials <= 10^8 and thread counts >= 1".into(),
@@ -448,7 +472,7 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
             )));
         }
     }
-    let (model, text) = ctx.load(&args.file)?;
+    let (model, text) = ctx.load(&args.file, &args.sim.set)?;
     let stem = file_stem(&args.file);
     let default_out = match shard {
         Some(k) => Path::new("outputs").join(format!("{stem}.shard-{}-of-{}", k.index, k.count)),
@@ -459,7 +483,7 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
         return run_shard(ctx, args, &model, &text, &stem, shard);
     }
     let (summary, files) = match args.precision {
-        None => simulate(ctx, &model, &text, &args.sim, &stem)?,
+        None => simulate(ctx, &model, &text.effective, &args.sim, &stem)?,
         Some(target) => {
             let cap = args.sim.trials.unwrap_or(DEFAULT_PRECISION_CAP);
             check_size(&model, cap, &args.sim)?;
@@ -475,7 +499,7 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
                 ctx.control.flag(),
             )?;
             bar.finish_and_clear();
-            let mut summary = Summary::new(&model, &agg, seed, &Model::fingerprint(&text));
+            let mut summary = Summary::new(&model, &agg, seed, &Model::fingerprint(&text.effective));
             summary.precision = Some(PrecisionOutcome {
                 target_half_width: target,
                 achieved_half_width: agg.max_ci_half_width(&model),
@@ -527,7 +551,7 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
 
 fn check(file: &Path, sim: &SimArgs, ctx: &mut Ctx) -> Result<String, Error> {
     check_sim_args(sim)?;
-    let (model, text) = ctx.load(file)?;
+    let (model, text) = ctx.load(file, &sim.set)?;
     if model.expectations.is_empty() {
         return Err(Error::NoExpectations {
             file: file.display().to_string(),
@@ -539,7 +563,7 @@ fn check(file: &Path, sim: &SimArgs, ctx: &mut Ctx) -> Result<String, Error> {
     }
     let trials = sim.trials.unwrap_or(model.trials);
     let (aggregate, seed) = run_range(ctx, &model, sim, 0..trials, &file_stem(file))?;
-    let summary = Summary::new(&model, &aggregate, seed, &Model::fingerprint(&text));
+    let summary = Summary::new(&model, &aggregate, seed, &Model::fingerprint(&text.effective));
     let results = crate::check::evaluate(&model, &summary);
     let table = format!(
         "{} — {} trials, seed {}\n{}",
@@ -559,7 +583,14 @@ fn check(file: &Path, sim: &SimArgs, ctx: &mut Ctx) -> Result<String, Error> {
     Ok(format!("{table}all {} expectations hold\n", results.len()))
 }
 
-fn run_shard(ctx: &Ctx, args: &RunArgs, model: &Model, text: &str, stem: &str, shard: Shard) -> Result<String, Error> {
+fn run_shard(
+    ctx: &Ctx,
+    args: &RunArgs,
+    model: &Model,
+    text: &ScenarioText,
+    stem: &str,
+    shard: Shard,
+) -> Result<String, Error> {
     let total = args.sim.trials.unwrap_or(model.trials);
     let range = shard.trials(total);
     let (aggregate, seed) = run_range(ctx, model, &args.sim, range.clone(), stem)?;
@@ -567,8 +598,9 @@ fn run_shard(ctx: &Ctx, args: &RunArgs, model: &Model, text: &str, stem: &str, s
         format: crate::partial::FORMAT.to_string(),
         sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario_stem: stem.to_string(),
-        scenario_hash: Model::fingerprint(text),
-        scenario_text: text.to_string(),
+        scenario_hash: Model::fingerprint(&text.effective),
+        scenario_text: text.file.clone(),
+        overrides: model.overrides.clone(),
         seed,
         total_trials: total,
         shard,
@@ -681,8 +713,8 @@ fn batch(args: &BatchArgs, ctx: &mut Ctx) -> Result<String, Error> {
             folder = format!("{stem}-{k}");
             k += 1;
         }
-        let result = ctx.load(file).and_then(|(model, text)| {
-            let (summary, files) = simulate(ctx, &model, &text, &args.sim, &folder)?;
+        let result = ctx.load(file, &args.sim.set).and_then(|(model, text)| {
+            let (summary, files) = simulate(ctx, &model, &text.effective, &args.sim, &folder)?;
             write_results(ctx, &args.out.join(&folder), &files)?;
             Ok(summary)
         });

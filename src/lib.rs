@@ -19,6 +19,7 @@ pub mod error;
 pub mod export;
 pub mod model;
 pub mod output;
+pub mod overrides;
 pub mod partial;
 pub mod quarter;
 pub mod report;

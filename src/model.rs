@@ -264,6 +264,9 @@ pub struct Model {
     /// (orders dropped outside the horizon, a supply line ordering nothing,
     /// `per = "quarter"` on a number used once), in file order.
     pub warnings: Vec<ScenarioError>,
+    /// `--set` overrides applied to the file, as `key.path=value`, in the
+    /// order given (empty when none; see [`crate::overrides`]).
+    pub overrides: Vec<String>,
 }
 
 impl Model {
@@ -421,9 +424,15 @@ impl Ctx<'_> {
             return None;
         }
         let per = per.unwrap_or(Per::Trial);
+        let value = match (raw, &spec) {
+            (RawNumber::Table(t), DistSpec::Beta(p, q) | DistSpec::LogNormal(p, q)) if t.mean.is_some() => {
+                describe_moments(&spec, t.mean.unwrap_or(f64::NAN), t.sd.unwrap_or(f64::NAN), *p, *q, per)
+            }
+            _ => describe(&spec, per),
+        };
         self.assumptions.push(Assumption {
             key: path.to_string(),
-            value: describe(&spec, per),
+            value,
             source,
             default: false,
         });
@@ -525,6 +534,33 @@ fn describe(spec: &DistSpec, per: Per) -> String {
     }
 }
 
+/// A beta or lognormal given by mean and sd, with the parameters it
+/// converts to (four significant digits).
+fn describe_moments(spec: &DistSpec, mean: f64, sd: f64, p: f64, q: f64, per: Per) -> String {
+    let per = match per {
+        Per::Trial => "once per trial",
+        Per::Quarter => "each quarter",
+    };
+    let f = format_number;
+    let r = |x: f64| format_number(crate::stats::round_significant(x, 4));
+    match spec {
+        DistSpec::Beta(..) => format!(
+            "beta(mean {}, sd {}: alpha {}, beta {}), {per}",
+            f(mean),
+            f(sd),
+            r(p),
+            r(q)
+        ),
+        _ => format!(
+            "lognormal(mean {}, sd {}: mu {}, sigma {}), {per}",
+            f(mean),
+            f(sd),
+            r(p),
+            r(q)
+        ),
+    }
+}
+
 /// Turns a distribution table into a spec; the error names the offending field.
 fn table_spec(t: &RawDistTable) -> Result<DistSpec, (Option<&'static str>, String)> {
     let fields: [(&'static str, Option<f64>); 14] = [
@@ -544,6 +580,14 @@ fn table_spec(t: &RawDistTable) -> Result<DistSpec, (Option<&'static str>, Strin
         ("p95", t.p95),
     ];
     let has_interval = t.p5.is_some() || t.p95.is_some();
+    // `{ dist = "beta" | "lognormal", mean, sd }`: by the moments of the
+    // variable itself, converted below.
+    let by_moments = (t.mean.is_some() || t.sd.is_some())
+        && match t.dist.as_deref() {
+            Some("beta") => t.alpha.is_none() && t.beta.is_none(),
+            Some("lognormal") => t.mu.is_none() && t.sigma.is_none() && !has_interval,
+            _ => false,
+        };
     let kind = match t.dist.as_deref() {
         Some(k) => k,
         None if has_interval => "interval",
@@ -561,6 +605,7 @@ fn table_spec(t: &RawDistTable) -> Result<DistSpec, (Option<&'static str>, Strin
         "normal" if has_interval => (&["p5", "p95"], &["p5", "p95"]),
         "normal" => (&["mean", "sd", "min", "max"], &["mean", "sd"]),
         "lognormal" if has_interval => (&["p5", "p95"], &["p5", "p95"]),
+        "lognormal" | "beta" if by_moments => (&["mean", "sd"], &["mean", "sd"]),
         "lognormal" => (&["mu", "sigma"], &["mu", "sigma"]),
         "beta" => (&["alpha", "beta"], &["alpha", "beta"]),
         "triangular" | "pert" => (&["min", "mode", "max"], &["min", "mode", "max"]),
@@ -587,11 +632,19 @@ fn table_spec(t: &RawDistTable) -> Result<DistSpec, (Option<&'static str>, Strin
             ));
         }
     }
+    let or_moments = if matches!(kind, "beta" | "lognormal") && !by_moments {
+        ", or mean, sd"
+    } else {
+        ""
+    };
     for name in needed {
         if fields.iter().any(|(n, v)| n == name && v.is_none()) {
             return Err((
                 None,
-                format!("missing `{name}` (this distribution takes {})", allowed.join(", ")),
+                format!(
+                    "missing `{name}` (this distribution takes {}{or_moments})",
+                    allowed.join(", ")
+                ),
             ));
         }
     }
@@ -602,6 +655,9 @@ fn table_spec(t: &RawDistTable) -> Result<DistSpec, (Option<&'static str>, Strin
             .and_then(|(_, v)| *v)
             .unwrap_or(f64::NAN)
     };
+    if by_moments {
+        return moments_spec(kind, g("mean"), g("sd"));
+    }
     Ok(match kind {
         "fixed" => DistSpec::Fixed(g("value")),
         "uniform" => DistSpec::Uniform(g("low"), g("high")),
@@ -626,6 +682,51 @@ fn table_spec(t: &RawDistTable) -> Result<DistSpec, (Option<&'static str>, Strin
             lognormal: None,
         },
     })
+}
+
+/// A beta or lognormal given by the mean and sd of the variable itself
+/// (docs/MODEL.md section 3): beta `alpha = mean·k`, `beta = (1 − mean)·k`
+/// with `k = mean(1 − mean)/sd² − 1`; lognormal `sigma² = ln(1 + sd²/mean²)`,
+/// `mu = ln(mean) − sigma²/2`.
+fn moments_spec(kind: &str, mean: f64, sd: f64) -> Result<DistSpec, (Option<&'static str>, String)> {
+    if !(sd.is_finite() && sd > 0.0) {
+        return Err((Some("sd"), format!("must be a number > 0, got {sd}")));
+    }
+    if kind == "beta" {
+        if !(mean.is_finite() && mean > 0.0 && mean < 1.0) {
+            return Err((
+                Some("mean"),
+                format!("the mean of a beta must lie strictly between 0 and 1, got {mean}"),
+            ));
+        }
+        let spread = mean * (1.0 - mean);
+        if sd * sd >= spread {
+            return Err((
+                Some("sd"),
+                format!(
+                    "a beta with mean {mean} must have sd below sqrt(mean·(1 − mean)) = {}, got {sd}; lower sd, or give alpha and beta",
+                    format_number(round_sd(spread.sqrt()))
+                ),
+            ));
+        }
+        let k = spread / (sd * sd) - 1.0;
+        return Ok(DistSpec::Beta(mean * k, (1.0 - mean) * k));
+    }
+    if !(mean.is_finite() && mean > 0.0) {
+        return Err((
+            Some("mean"),
+            format!("the mean of a lognormal must be a number > 0, got {mean}"),
+        ));
+    }
+    let sigma2 = (sd / mean).powi(2).ln_1p();
+    Ok(DistSpec::LogNormal(mean.ln() - sigma2 / 2.0, sigma2.sqrt()))
+}
+
+/// The largest sd allowed, shown to four significant digits rounded down,
+/// so that the number shown is itself allowed.
+fn round_sd(x: f64) -> f64 {
+    let scale = 10f64.powi(3 - x.log10().floor() as i32);
+    (x * scale).floor() / scale
 }
 
 fn lookup<T>(map: &IndexMap<String, T>, name: &str) -> Option<usize> {
@@ -1124,7 +1225,106 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         uncertain: std::mem::take(&mut ctx.uncertain),
         assumptions: Vec::new(),
         warnings: std::mem::take(&mut ctx.warnings),
+        overrides: Vec::new(),
     };
     model.assumptions = assumptions::table(raw, &model, &ctx.assumptions);
     Some(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(dist: &str, mean: f64, sd: f64) -> RawDistTable {
+        RawDistTable {
+            dist: Some(dist.into()),
+            mean: Some(mean),
+            sd: Some(sd),
+            ..Default::default()
+        }
+    }
+
+    /// Mean and sd of `n` draws of `spec` from one fixed stream.
+    fn sample_moments(spec: &DistSpec, n: u32) -> (f64, f64) {
+        let dist = Dist::new_checked(spec).unwrap();
+        let mut rng = crate::rng::stream(42, 0, key_hash("test"));
+        let draws: Vec<f64> = (0..n).map(|_| dist.sample(&mut rng)).collect();
+        let mean = draws.iter().sum::<f64>() / n as f64;
+        let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        (mean, var.sqrt())
+    }
+
+    #[test]
+    fn beta_by_mean_and_sd_converts_to_alpha_and_beta() {
+        let Ok(DistSpec::Beta(a, b)) = table_spec(&table("beta", 0.6, 0.15)) else {
+            panic!("not a beta")
+        };
+        // k = 0.6 · 0.4 / 0.15² − 1 = 29/3.
+        assert!(
+            (a - 5.8).abs() < 1e-12 && (b - 29.0 / 3.0 * 0.4).abs() < 1e-12,
+            "{a} {b}"
+        );
+        // 200,000 draws: standard errors about 0.0003 for both.
+        let (mean, sd) = sample_moments(&DistSpec::Beta(a, b), 200_000);
+        assert!((mean - 0.6).abs() < 0.002 && (sd - 0.15).abs() < 0.002, "{mean} {sd}");
+    }
+
+    #[test]
+    fn beta_sd_too_large_names_the_largest_allowed() {
+        let Err((Some("sd"), msg)) = table_spec(&table("beta", 0.6, 0.49)) else {
+            panic!("accepted")
+        };
+        // sqrt(0.24) = 0.489897…, shown rounded down.
+        assert!(msg.contains("below sqrt(mean·(1 − mean)) = 0.4898, got 0.49"), "{msg}");
+        assert!(table_spec(&table("beta", 0.6, 0.4898)).is_ok());
+        let Err((Some("mean"), _)) = table_spec(&table("beta", 1.0, 0.1)) else {
+            panic!("accepted a mean of 1")
+        };
+        let Err((Some("sd"), _)) = table_spec(&table("beta", 0.5, 0.0)) else {
+            panic!("accepted sd 0")
+        };
+        let mut mixed = table("beta", 0.5, 0.1);
+        mixed.alpha = Some(2.0);
+        let Err((Some("mean"), msg)) = table_spec(&mixed) else {
+            panic!("accepted alpha with mean")
+        };
+        assert!(msg.contains("takes alpha, beta"), "{msg}");
+    }
+
+    #[test]
+    fn lognormal_by_mean_and_sd_of_the_variable() {
+        let Ok(DistSpec::LogNormal(mu, sigma)) = table_spec(&table("lognormal", 2.0, 1.0)) else {
+            panic!("not a lognormal")
+        };
+        let s2 = 1.25f64.ln();
+        assert!((sigma - s2.sqrt()).abs() < 1e-12 && (mu - (2f64.ln() - s2 / 2.0)).abs() < 1e-12);
+        // 400,000 draws: standard errors about 0.0016 (mean) and 0.003 (sd).
+        let (mean, sd) = sample_moments(&DistSpec::LogNormal(mu, sigma), 400_000);
+        assert!((mean - 2.0).abs() < 0.01 && (sd - 1.0).abs() < 0.02, "{mean} {sd}");
+        let Err((Some("mean"), _)) = table_spec(&table("lognormal", -1.0, 1.0)) else {
+            panic!("accepted a negative mean")
+        };
+        // mu and sigma keep working, and a missing one names both forms.
+        let mut t = table("lognormal", 1.0, 1.0);
+        (t.mean, t.sd, t.mu) = (None, None, Some(0.0));
+        let Err((None, msg)) = table_spec(&t) else {
+            panic!("accepted")
+        };
+        assert!(
+            msg.contains("missing `sigma` (this distribution takes mu, sigma, or mean, sd)"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn moments_forms_are_described_in_the_assumptions() {
+        let text = include_str!("../scenarios/minimal.toml");
+        let set = r#"supply.ascend_910b_orders.fill_rate={ dist = "beta", mean = 0.6, sd = 0.15 }"#;
+        let (model, _) = crate::overrides::load_text(text, "m.toml", &[set.to_string()]).unwrap();
+        let a = model.assumptions.iter().find(|a| a.key.ends_with("fill_rate")).unwrap();
+        assert_eq!(
+            a.value,
+            "beta(mean 0.6, sd 0.15: alpha 5.8, beta 3.867), once per trial"
+        );
+    }
 }

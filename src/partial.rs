@@ -71,10 +71,14 @@ pub struct Partial {
     pub sancsim_version: String,
     /// Stem of the scenario file (names the merged output folder).
     pub scenario_stem: String,
-    /// Hash of the scenario text.
+    /// Hash of the scenario text after `overrides`.
     pub scenario_hash: String,
-    /// The scenario file's text.
+    /// The scenario file's text, as in the file.
     pub scenario_text: String,
+    /// The run's `--set` overrides (`key.path=value`), applied to
+    /// `scenario_text` again by the merge; absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
     /// Seed of the run.
     pub seed: u64,
     /// Trials of the whole run.
@@ -210,7 +214,10 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<Merged, Error> {
                 p.format
             )));
         }
-        if crate::model::Model::fingerprint(&p.scenario_text) != p.scenario_hash {
+        let file_name = format!("{}.toml", p.scenario_stem);
+        let text = crate::overrides::effective_text(&p.scenario_text, &file_name, &p.overrides)
+            .map_err(|e| bad(format!("{file}: its overrides do not apply to its scenario text: {e}")))?;
+        if crate::model::Model::fingerprint(&text) != p.scenario_hash {
             return Err(bad(format!(
                 "{file}: its scenario text does not match its scenario hash (edited or corrupt)"
             )));
@@ -228,6 +235,14 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<Merged, Error> {
         }
         if p.scenario_hash != first.scenario_hash || p.scenario_text != first.scenario_text {
             return Err(mismatch("scenario hash", &first.scenario_hash, &p.scenario_hash));
+        }
+        if p.overrides != first.overrides {
+            let list = |o: &[String]| format!("[{}]", o.join(", "));
+            return Err(mismatch(
+                "--set overrides",
+                &list(&first.overrides),
+                &list(&p.overrides),
+            ));
         }
         if p.seed != first.seed {
             return Err(mismatch("seed", &first.seed, &p.seed));
@@ -274,7 +289,8 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<Merged, Error> {
         )));
     }
     let (first_file, first) = &parts[0];
-    let model = Model::from_text(&first.scenario_text, &format!("{}.toml", first.scenario_stem))?;
+    let file_name = format!("{}.toml", first.scenario_stem);
+    let (model, _) = crate::overrides::load_text(&first.scenario_text, &file_name, &first.overrides)?;
     let empty = Aggregate::new(&model);
     for (file, p) in &parts {
         if !p.aggregate.same_shape(&empty) {
@@ -332,6 +348,7 @@ mod tests {
             scenario_stem: "minimal".into(),
             scenario_hash: Model::fingerprint(SCENARIO),
             scenario_text: SCENARIO.into(),
+            overrides: Vec::new(),
             seed: 4,
             total_trials: total,
             shard,

@@ -64,6 +64,11 @@ pub struct Summary {
     /// when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// `--set` overrides the run applied to the scenario file, each
+    /// `key.path=value` with the value as TOML, in the order given; absent
+    /// when there are none. `scenario_hash` is of the overridden text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
 }
 
 /// How a precision-driven run ended.
@@ -247,6 +252,7 @@ impl Summary {
             assumptions: model.assumptions.clone(),
             precision: None,
             warnings: model.warnings.iter().map(warning_text).collect(),
+            overrides: model.overrides.clone(),
         }
     }
 }

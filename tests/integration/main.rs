@@ -9,6 +9,7 @@ mod determinism;
 mod engine_rules;
 mod interrupts;
 mod outputs;
+mod overrides;
 mod precision;
 mod report_browser;
 mod report_contents;
