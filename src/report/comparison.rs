@@ -41,7 +41,8 @@ pub(super) struct Column<'a> {
     pub folder: &'a str,
     /// Scenario name.
     pub name: &'a str,
-    /// Trials and seed, e.g. `10000 trials, seed 7`.
+    /// Trials and seed, e.g. `10000 trials, seed 7`, after the folder
+    /// where it is not the scenario's name.
     pub facts: String,
     /// Whether this is the reference.
     pub reference: bool,
@@ -128,7 +129,7 @@ pub(super) fn table<'a>(index: &BatchIndex<'a>) -> Table<'a> {
             Column {
                 folder,
                 name: &s.scenario,
-                facts: format!("{} trials, seed {}", s.trials, s.seed),
+                facts: format!("{}{} trials, seed {}", folder_note(folder, s, " · "), s.trials, s.seed),
                 reference: Some(i) == index.reference,
             }
         })
@@ -175,17 +176,31 @@ pub(super) fn table<'a>(index: &BatchIndex<'a>) -> Table<'a> {
     Table { columns, rows }
 }
 
+/// `folder` followed by `separator` where it is not the scenario's name
+/// (a file whose stem differs from its name, or a stem made unique), else
+/// nothing.
+fn folder_note(folder: &str, s: &Summary, separator: &str) -> String {
+    if folder == s.scenario {
+        String::new()
+    } else {
+        format!("{folder}{separator}")
+    }
+}
+
 /// The sentence naming the reference, under the heading.
 pub(super) fn reference_sentence(index: &BatchIndex) -> String {
+    let name = |folder: &str, s: &Summary| match folder_note(folder, s, "") {
+        f if f.is_empty() => s.scenario.clone(),
+        f => format!("{} ({f})", s.scenario),
+    };
     match (index.reference.and_then(|r| index.done.get(r)), index.reference_named) {
         (Some((folder, s)), Some(_)) => format!(
-            "Reference: {} ({folder}), named with --reference; the other scenarios show their difference from it.",
-            s.scenario
+            "Reference: {}, named with --reference; the other scenarios show their difference from it.",
+            name(folder, s)
         ),
         (Some((folder, s)), None) => format!(
-            "Reference: {} ({folder}), the first scenario of the batch; the other scenarios show their \
-             difference from it.",
-            s.scenario
+            "Reference: {}, the first scenario of the batch; the other scenarios show their difference from it.",
+            name(folder, s)
         ),
         (None, Some(named)) => format!("The reference scenario {named} failed: no differences are shown."),
         (None, None) => "No reference scenario: no differences are shown.".to_string(),

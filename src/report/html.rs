@@ -377,7 +377,7 @@ pub(super) fn render_index(index: &BatchIndex, chart: &Chart) -> String {
             "<th scope=\"col\"{class}>{role}<a href=\"{}/report.html\">{}</a><span class=\"facts\">{}</span></th>",
             escape(&comparison::url_segment(c.folder)),
             escape(c.name),
-            escape(&format!("{} · {}", c.folder, c.facts))
+            escape(&c.facts)
         );
     }
     h.push_str("</tr>\n</thead>\n<tbody>\n");

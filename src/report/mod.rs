@@ -610,6 +610,15 @@ deadline = "2025Q2"
         assert_eq!(links, ["more%20b/report.html", "base/report.html", "other/report.html"]);
         assert!(head.contains("<th scope=\"col\" class=\"reference\"><span class=\"role\">reference</span>"));
         assert!(head.contains(">more &lt;b&gt;</a>"), "{head}");
+        // The folder is named where it is not the scenario's name.
+        assert!(
+            head.contains("<span class=\"facts\">more b · 200 trials, seed 7</span>"),
+            "{head}"
+        );
+        assert!(
+            head.contains(">base</a><span class=\"facts\">200 trials, seed 7</span>"),
+            "{head}"
+        );
         assert!(h.contains("Reference: more &lt;b&gt; (more b), named with --reference"));
         // small: base reaches it in every trial, `more b` (a far larger
         // target) in fewer; the difference is positive and clear of 0.
@@ -663,10 +672,7 @@ deadline = "2025Q2"
         };
         let m = String::from_utf8(index_markdown(&index, &comparison_chart())).unwrap();
         assert!(m.starts_with("# Scenario comparison\n\n"), "{m}");
-        assert!(
-            m.contains("Reference: base (base), the first scenario of the batch"),
-            "{m}"
-        );
+        assert!(m.contains("Reference: base, the first scenario of the batch"), "{m}");
         assert!(m.contains(&format!("Produced by sancsim {}: `sancsim batch base.toml`", version())));
         assert!(
             m.contains("| Milestone | [base](base/report.html) (reference)<br>200 trials, seed 7 | [more &lt;b>](more%20b/report.html)<br>"),
