@@ -167,6 +167,10 @@ pub struct BatchArgs {
     /// Output folder: one subfolder per scenario plus the index.
     #[arg(long, default_value = "outputs")]
     pub out: PathBuf,
+    /// The scenario the index compares the others with, by file stem
+    /// (its output folder's name); default: the first of the batch.
+    #[arg(long, value_name = "NAME")]
+    pub reference: Option<String>,
     /// Simulation options.
     #[command(flatten)]
     pub sim: SimArgs,
@@ -431,21 +435,39 @@ fn write_results(ctx: &Ctx, out: &Path, files: &[(String, Vec<u8>)]) -> Result<(
 type OutputFiles = Vec<(String, Vec<u8>)>;
 
 /// Simulates one loaded scenario and returns its summary and output files.
-fn simulate(ctx: &Ctx, model: &Model, text: &str, sim: &SimArgs, label: &str) -> Result<(Summary, OutputFiles), Error> {
+/// `stem` is the scenario file's stem (see [`output_files`]).
+fn simulate(
+    ctx: &Ctx,
+    model: &Model,
+    text: &str,
+    sim: &SimArgs,
+    stem: &str,
+    label: &str,
+) -> Result<(Summary, OutputFiles), Error> {
     let (aggregate, seed) = run_range(ctx, model, sim, 0..sim.trials.unwrap_or(model.trials), label)?;
     let summary = Summary::new(model, &aggregate, seed, &Model::fingerprint(text));
-    output_files(summary)
+    output_files(summary, stem)
 }
 
-/// Every output file of a run, from its summary.
-fn output_files(summary: Summary) -> Result<(Summary, OutputFiles), Error> {
+/// Every output file of a run, from its summary. `stem`, the scenario
+/// file's stem, names the file in the reports' "produced by" command as
+/// `<stem>.toml`: `run` and `merge` (which knows the stem from the shards)
+/// name it alike, whatever path the file was given by.
+fn output_files(summary: Summary, stem: &str) -> Result<(Summary, OutputFiles), Error> {
+    let scenario_file = format!("{stem}.toml");
     let charts = charts::render_all(&summary).map_err(|e| Error::Run(e.to_string()))?;
     let mut files = vec![
         ("summary.json".to_string(), export::summary_json(&summary)),
         ("milestones.csv".to_string(), export::csv::milestones_csv(&summary)),
         ("quarters.csv".to_string(), export::csv::quarters_csv(&summary)),
-        ("report.html".to_string(), report::html(&summary, &charts)),
-        ("report.md".to_string(), report::markdown(&summary, &charts)),
+        (
+            "report.html".to_string(),
+            report::html(&summary, &charts, &scenario_file),
+        ),
+        (
+            "report.md".to_string(),
+            report::markdown(&summary, &charts, &scenario_file),
+        ),
     ];
     for c in &charts {
         files.push((format!("{}.svg", c.stem), c.svg.clone().into_bytes()));
@@ -483,7 +505,7 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
         return run_shard(ctx, args, &model, &text, &stem, shard);
     }
     let (summary, files) = match args.precision {
-        None => simulate(ctx, &model, &text.effective, &args.sim, &stem)?,
+        None => simulate(ctx, &model, &text.effective, &args.sim, &stem, &stem)?,
         Some(target) => {
             let cap = args.sim.trials.unwrap_or(DEFAULT_PRECISION_CAP);
             check_size(&model, cap, &args.sim)?;
@@ -507,9 +529,14 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
                 batch_trials: PRECISION_BATCH,
                 max_trials: cap,
             });
-            output_files(summary)?
+            output_files(summary, &stem)?
         }
     };
+    // On stderr too, so that --quiet (no standard output) still says it.
+    if let Some(w) = report::precision_warning(&summary) {
+        ctx.diagnostics
+            .push(Diagnostic::Warning(format!("{}: {w}", args.file.display())));
+    }
     let mut files = files;
     let baseline = match &args.baseline {
         None => None,
@@ -658,7 +685,7 @@ fn merge(args: &MergeArgs, ctx: &Ctx) -> Result<String, Error> {
         .unwrap_or_else(|| Path::new("outputs").join(&head.scenario_stem));
     crate::output::check_not_inside(&out, &inputs)?;
     let summary = Summary::new(&model, &aggregate, head.seed, &head.scenario_hash);
-    let (summary, files) = output_files(summary)?;
+    let (summary, files) = output_files(summary, &head.scenario_stem)?;
     write_results(ctx, &out, &files)?;
     if args.quiet {
         return Ok(String::new());
@@ -700,31 +727,45 @@ fn scenario_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 fn batch(args: &BatchArgs, ctx: &mut Ctx) -> Result<String, Error> {
     check_sim_args(&args.sim)?;
     let files = scenario_files(&args.inputs)?;
+    // Folder per scenario: the file stem, made unique within the batch.
+    let mut used = std::collections::BTreeSet::new();
+    let folders: Vec<String> = files
+        .iter()
+        .map(|file| {
+            let stem = file_stem(file);
+            let mut folder = stem.clone();
+            let mut k = 2;
+            while !used.insert(folder.clone()) {
+                folder = format!("{stem}-{k}");
+                k += 1;
+            }
+            folder
+        })
+        .collect();
+    if let Some(r) = &args.reference {
+        if !folders.contains(r) {
+            return Err(Error::Usage(format!(
+                "--reference {r}: no scenario of this batch has that file stem; the batch has {}",
+                folders.join(", ")
+            )));
+        }
+    }
     let mut done: Vec<(String, Summary)> = Vec::new();
     let mut failures: Vec<(PathBuf, Error)> = Vec::new();
-    let mut used = std::collections::BTreeSet::new();
     let mut out = String::new();
-    for file in &files {
-        // Folder per scenario: the file stem, made unique within the batch.
-        let stem = file_stem(file);
-        let mut folder = stem.clone();
-        let mut k = 2;
-        while !used.insert(folder.clone()) {
-            folder = format!("{stem}-{k}");
-            k += 1;
-        }
+    for (file, folder) in files.iter().zip(&folders) {
         let result = ctx.load(file, &args.sim.set).and_then(|(model, text)| {
-            let (summary, files) = simulate(ctx, &model, &text.effective, &args.sim, &folder)?;
-            write_results(ctx, &args.out.join(&folder), &files)?;
+            let (summary, files) = simulate(ctx, &model, &text.effective, &args.sim, &file_stem(file), folder)?;
+            write_results(ctx, &args.out.join(folder), &files)?;
             Ok(summary)
         });
         match result {
             Ok(summary) => {
                 if !args.sim.quiet {
                     out.push_str(&export::table::milestone_table(&summary));
-                    out.push_str(&format!("results in {}\n\n", args.out.join(&folder).display()));
+                    out.push_str(&format!("results in {}\n\n", args.out.join(folder).display()));
                 }
-                done.push((folder, summary));
+                done.push((folder.clone(), summary));
             }
             Err(Error::Interrupted) => return Err(Error::Interrupted),
             Err(e) => {
@@ -736,13 +777,17 @@ fn batch(args: &BatchArgs, ctx: &mut Ctx) -> Result<String, Error> {
     }
     if !done.is_empty() {
         let index = args.out.join("index.csv");
-        ctx.control
-            .writing(&index, |_| write_index(&args.out, &done, &failures))?;
+        let names: Vec<String> = files.iter().map(|f| format!("{}.toml", file_stem(f))).collect();
+        let summaries: Vec<&Summary> = done.iter().map(|(_, s)| s).collect();
+        let command = report::batch_command(&names, &summaries, args.reference.as_deref());
+        ctx.control.writing(&index, |_| {
+            write_index(&args.out, &done, &failures, args.reference.as_deref(), &command)
+        })?;
         if !args.sim.quiet {
             out.push_str(&format!(
                 "comparison of {} scenarios in {}\n",
                 done.len(),
-                args.out.join("index.csv").display()
+                args.out.join("index.html").display()
             ));
         }
     }
@@ -768,9 +813,16 @@ fn failed_list(failures: &[(PathBuf, Error)]) -> String {
         .join(", ")
 }
 
-/// `index.csv` (milestone probabilities side by side), `index.md` and the
-/// comparison chart.
-fn write_index(dir: &Path, done: &[(String, Summary)], failures: &[(PathBuf, Error)]) -> Result<(), Error> {
+/// `index.csv` (milestone probabilities side by side), `index.html` and
+/// `index.md` (the same with differences from the reference scenario,
+/// `reference` or else the first) and the comparison chart.
+fn write_index(
+    dir: &Path,
+    done: &[(String, Summary)],
+    failures: &[(PathBuf, Error)],
+    reference: Option<&str>,
+    command: &str,
+) -> Result<(), Error> {
     let rows: Vec<(String, Vec<crate::results::MilestoneResult>)> = done
         .iter()
         .map(|(_, s)| (s.scenario.clone(), s.milestones.clone()))
@@ -779,10 +831,21 @@ fn write_index(dir: &Path, done: &[(String, Summary)], failures: &[(PathBuf, Err
     let chart = charts::batch_comparison(&rows).map_err(|e| Error::Run(e.to_string()))?;
     write_file(&dir.join(format!("{}.svg", chart.stem)), chart.svg.as_bytes())?;
     write_file(&dir.join(format!("{}.png", chart.stem)), &chart.png)?;
-    let failed: Vec<String> = failures.iter().map(|(_, e)| e.to_string()).collect();
-    write_file(
-        &dir.join("index.md"),
-        &export::table::index_markdown(done, &failed, &chart),
-    )?;
+    let failed: Vec<(String, String)> = failures
+        .iter()
+        .map(|(p, e)| (p.display().to_string(), e.to_string()))
+        .collect();
+    let index = report::BatchIndex {
+        done,
+        reference: match reference {
+            Some(r) => done.iter().position(|(folder, _)| folder == r),
+            None => (!done.is_empty()).then_some(0),
+        },
+        reference_named: reference,
+        failed: &failed,
+        command,
+    };
+    write_file(&dir.join("index.html"), &report::index_html(&index, &chart))?;
+    write_file(&dir.join("index.md"), &report::index_markdown(&index, &chart))?;
     Ok(())
 }

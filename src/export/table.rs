@@ -1,4 +1,5 @@
-//! The short table printed after a run.
+//! The short table printed after a run. (A batch's `index.md` is a report:
+//! [`crate::report::index_markdown`].)
 
 use crate::results::Summary;
 
@@ -35,43 +36,4 @@ pub fn milestone_table(summary: &Summary) -> String {
         out.push('\n');
     }
     out
-}
-
-/// `index.md` of a batch: probabilities side by side, the comparison chart,
-/// and the scenarios that failed.
-pub fn index_markdown(summaries: &[(String, Summary)], failed: &[String], chart: &crate::charts::Chart) -> Vec<u8> {
-    let cell = |s: &str| s.replace('|', "\\|");
-    let mut out = String::from(
-        "# Scenario comparison\n\nProbability of reaching each milestone by its deadline (95% interval).\n\n| milestone |",
-    );
-    for (folder, s) in summaries {
-        out.push_str(&format!(" [{}]({folder}/report.html) |", cell(&s.scenario)));
-    }
-    out.push_str("\n|---|");
-    out.push_str(&"---|".repeat(summaries.len()));
-    out.push('\n');
-    for name in super::csv::milestone_names(summaries) {
-        out.push_str(&format!("| {} |", cell(&name)));
-        for (_, s) in summaries {
-            match s.milestones.iter().find(|m| m.name == name) {
-                Some(m) => out.push_str(&format!(
-                    " {:.3} [{:.3}, {:.3}] |",
-                    m.probability, m.ci95_low, m.ci95_high
-                )),
-                None => out.push_str(" — |"),
-            }
-        }
-        out.push('\n');
-    }
-    out.push_str(&format!("\n![{}]({}.png)\n", chart.title, chart.stem));
-    if !failed.is_empty() {
-        out.push_str("\n## Scenarios that failed\n\n");
-        for f in failed {
-            out.push_str(&format!("- {}\n", f.replace('\n', "\n  ")));
-        }
-    }
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out.into_bytes()
 }

@@ -4,9 +4,10 @@
 
 use std::fmt::Write;
 
+use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, run_facts, scientific,
-    training_note,
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, precision_warning,
+    produced_by, run_command, run_facts, scientific, training_note,
 };
 use crate::charts::Chart;
 use crate::results::Summary;
@@ -82,6 +83,22 @@ figure.chart svg { display: block; width: 100%; height: auto; }
 figcaption { margin-top: 8px; color: var(--muted); font-size: 0.85rem; }
 .figure-number { color: var(--fg); font-weight: 600; }
 footer { margin-top: 48px; color: var(--muted); font-size: 0.8rem; }
+.produced { margin: 8px 0 0; color: var(--muted); font-size: 0.85rem; }
+.produced code, .failures code {
+  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
+  font-size: 0.82rem;
+  overflow-wrap: anywhere;
+}
+.warning {
+  margin: 14px 0 0;
+  padding: 8px 12px;
+  border: 1px solid #d4a72c;
+  border-left-width: 4px;
+  border-radius: 6px;
+  background: #fff8c5;
+  color: #4d2d00;
+  font-size: 0.92rem;
+}
 @media print {
   main { max-width: none; padding: 0; }
   figure.chart, tr { break-inside: avoid; }
@@ -139,10 +156,9 @@ fn inline_svg(svg: &str) -> Option<String> {
     }
 }
 
-/// The whole page.
-pub(super) fn render(summary: &Summary, charts: &[Chart]) -> String {
-    let mut h = String::new();
-    let name = escape(&summary.scenario);
+/// The document up to `<main>`: doctype, the Content-Security-Policy, the
+/// title (already escaped) and the stylesheet with `extra_style` after it.
+fn head(h: &mut String, title: &str, extra_style: &str) {
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     h.push_str(
         "<meta http-equiv=\"Content-Security-Policy\" \
@@ -150,8 +166,25 @@ pub(super) fn render(summary: &Summary, charts: &[Chart]) -> String {
     );
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     h.push_str("<meta name=\"generator\" content=\"sancsim\">\n");
-    let _ = writeln!(h, "<title>{name} — sancsim report</title>");
-    let _ = writeln!(h, "<style>{STYLE}</style>\n</head>\n<body>\n<main>");
+    let _ = writeln!(h, "<title>{title}</title>");
+    let _ = writeln!(h, "<style>{STYLE}{extra_style}</style>\n</head>\n<body>\n<main>");
+}
+
+/// The "produced by" paragraph: the version and the command, as code.
+fn produced(h: &mut String, version: &str, command: &str) {
+    let _ = writeln!(
+        h,
+        "<p class=\"produced\">{}: <code>{}</code></p>",
+        escape(&produced_by(version)),
+        escape(command)
+    );
+}
+
+/// The whole page.
+pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -> String {
+    let mut h = String::new();
+    let name = escape(&summary.scenario);
+    head(&mut h, &format!("{name} — sancsim report"), "");
 
     h.push_str("<header>\n<p class=\"kicker\">sancsim scenario report</p>\n");
     let _ = writeln!(h, "<h1>{name}</h1>");
@@ -162,7 +195,16 @@ pub(super) fn render(summary: &Summary, charts: &[Chart]) -> String {
     for fact in run_facts(summary) {
         let _ = write!(h, "<span>{}</span>", escape(&fact));
     }
-    h.push_str("</p>\n</header>\n");
+    h.push_str("</p>\n");
+    produced(&mut h, &summary.sancsim_version, &run_command(summary, scenario_file));
+    if let Some(w) = precision_warning(summary) {
+        let _ = writeln!(
+            h,
+            "<p class=\"warning\" id=\"precision-warning\" role=\"alert\"><strong>Warning:</strong> {}.</p>",
+            escape(&w)
+        );
+    }
+    h.push_str("</header>\n");
 
     milestones(&mut h, summary);
     figures(&mut h, charts);
@@ -266,4 +308,141 @@ fn assumptions(h: &mut String, summary: &Summary) {
         );
     }
     h.push_str("</tbody>\n</table>\n</div>\n</section>\n");
+}
+
+/// Rules only the batch index needs.
+const INDEX_STYLE: &str = r#"
+#comparison th a, #comparison td a { color: var(--accent); }
+#comparison thead th { vertical-align: bottom; }
+#comparison thead .facts { display: block; color: var(--muted); font-weight: 400; font-size: 0.78rem; }
+#comparison thead .role {
+  display: block;
+  color: var(--accent);
+  font-size: 0.7rem;
+  font-weight: 600;
+  letter-spacing: 0.06em;
+  text-transform: uppercase;
+}
+#comparison th.reference, #comparison td.reference { background: #f1f6fc; }
+#comparison tbody th { font-weight: 600; text-align: left; overflow-wrap: break-word; }
+#comparison tbody th .definition { display: block; color: var(--muted); font-weight: 400; font-size: 0.78rem; }
+#comparison td .prob { font-weight: 600; color: var(--accent); }
+#comparison td .ci, #comparison td .own { display: block; color: var(--muted); font-size: 0.78rem; }
+#comparison td .diff { display: block; margin-top: 4px; }
+#comparison td .diff.clear { font-weight: 700; }
+.failures li { margin: 6px 0; }
+.failures pre { margin: 4px 0 0; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.8rem; }
+"#;
+
+/// A batch's `index.html`.
+pub(super) fn render_index(index: &BatchIndex, chart: &Chart) -> String {
+    let mut h = String::new();
+    head(&mut h, "Scenario comparison — sancsim batch", INDEX_STYLE);
+    h.push_str("<header>\n<p class=\"kicker\">sancsim batch</p>\n<h1>Scenario comparison</h1>\n");
+    let _ = writeln!(
+        h,
+        "<p class=\"description\">Probability of reaching each milestone by its deadline, {} scenario{}. {}</p>",
+        index.done.len(),
+        if index.done.len() == 1 { "" } else { "s" },
+        escape(&comparison::reference_sentence(index))
+    );
+    let version = index
+        .done
+        .first()
+        .map(|(_, s)| s.sancsim_version.as_str())
+        .unwrap_or("");
+    produced(&mut h, version, index.command);
+    if !index.failed.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"warning\" role=\"alert\"><strong>Warning:</strong> {} scenario{} failed (listed below).</p>",
+            index.failed.len(),
+            if index.failed.len() == 1 { "" } else { "s" }
+        );
+    }
+    h.push_str("</header>\n");
+
+    let table = comparison::table(index);
+    h.push_str("<section>\n<h2>Milestones</h2>\n<div class=\"table-wrap\">\n<table id=\"comparison\">\n<thead>\n<tr>");
+    h.push_str("<th scope=\"col\">Milestone</th>");
+    for c in &table.columns {
+        let class = if c.reference { " class=\"reference\"" } else { "" };
+        let role = if c.reference {
+            "<span class=\"role\">reference</span>"
+        } else {
+            ""
+        };
+        let _ = write!(
+            h,
+            "<th scope=\"col\"{class}>{role}<a href=\"{}/report.html\">{}</a><span class=\"facts\">{}</span></th>",
+            escape(&comparison::url_segment(c.folder)),
+            escape(c.name),
+            escape(&c.facts)
+        );
+    }
+    h.push_str("</tr>\n</thead>\n<tbody>\n");
+    for row in &table.rows {
+        let _ = write!(
+            h,
+            "<tr><th scope=\"row\">{}<span class=\"definition\">{}</span></th>",
+            escape(&row.name),
+            escape(&row.definition)
+        );
+        for (cell, column) in row.cells.iter().zip(&table.columns) {
+            let class = if column.reference { "num reference" } else { "num" };
+            let Some(cell) = cell else {
+                let _ = write!(h, "<td class=\"{class}\">—</td>");
+                continue;
+            };
+            let _ = write!(
+                h,
+                "<td class=\"{class}\"><span class=\"prob\">{}</span><span class=\"ci\">{}</span>",
+                escape(&cell.probability),
+                escape(&cell.interval)
+            );
+            if let Some(own) = &cell.own_definition {
+                let _ = write!(h, "<span class=\"own\">here: {}</span>", escape(own));
+            }
+            if let Some(d) = &cell.difference {
+                let clear = if d.clear { " clear" } else { "" };
+                let _ = write!(
+                    h,
+                    "<span class=\"diff{clear}\">{}</span><span class=\"ci\">{}</span>",
+                    escape(&d.estimate),
+                    escape(&d.interval)
+                );
+            }
+            h.push_str("</td>");
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n</div>\n");
+    let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(METHOD_NOTE));
+
+    h.push_str("<section>\n<h2>Chart</h2>\n<div class=\"charts\">\n");
+    let _ = writeln!(h, "<figure class=\"chart\" id=\"chart-{}\">", escape(chart.stem));
+    match inline_svg(&chart.svg) {
+        Some(svg) => h.push_str(&svg),
+        None => h.push_str("<p class=\"note\">This chart could not be drawn.</p>"),
+    }
+    let _ = writeln!(
+        h,
+        "\n<figcaption><span class=\"figure-number\">Figure 1.</span> {}</figcaption>\n</figure>\n</div>\n</section>",
+        escape(&chart.title)
+    );
+
+    if !index.failed.is_empty() {
+        h.push_str("<section>\n<h2>Scenarios that failed</h2>\n<ul class=\"failures\">\n");
+        for (file, message) in index.failed {
+            let _ = writeln!(
+                h,
+                "<li><code>{}</code><pre>{}</pre></li>",
+                escape(file),
+                escape(message)
+            );
+        }
+        h.push_str("</ul>\n</section>\n");
+    }
+    h.push_str("</main>\n</body>\n</html>\n");
+    h
 }

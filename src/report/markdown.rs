@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
+use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, run_facts, scientific,
-    training_note,
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, precision_warning,
+    produced_by, run_command, run_facts, scientific, training_note,
 };
 use crate::charts::Chart;
 use crate::results::Summary;
@@ -52,6 +53,27 @@ fn code(s: &str) -> String {
     }
 }
 
+/// A code span holding `s` as it is: fenced with more backticks than any
+/// run of them inside.
+fn code_span(s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    if longest == 0 {
+        format!("{fence}{s}{fence}")
+    } else {
+        format!("{fence} {s} {fence}")
+    }
+}
+
+/// `Produced by sancsim 0.1.0: `command``.
+fn produced_line(version: &str, command: &str) -> String {
+    format!(
+        "{}: {}",
+        escape(&produced_by(version)),
+        code_span(&command.replace('\n', " "))
+    )
+}
+
 fn row(out: &mut String, cells: &[String]) {
     out.push('|');
     for c in cells {
@@ -69,7 +91,7 @@ fn rule(out: &mut String, numeric: &[bool]) {
 }
 
 /// The whole document.
-pub(super) fn render(summary: &Summary, charts: &[Chart]) -> String {
+pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -> String {
     let mut m = String::new();
     let _ = writeln!(m, "# {}\n", escape(&summary.scenario));
     if !summary.description.is_empty() {
@@ -77,6 +99,14 @@ pub(super) fn render(summary: &Summary, charts: &[Chart]) -> String {
     }
     let facts: Vec<String> = run_facts(summary).iter().map(|f| escape(f)).collect();
     let _ = writeln!(m, "{}\n", facts.join(" · "));
+    let _ = writeln!(
+        m,
+        "{}\n",
+        produced_line(&summary.sancsim_version, &run_command(summary, scenario_file))
+    );
+    if let Some(w) = precision_warning(summary) {
+        let _ = writeln!(m, "**Warning:** {}.\n", escape(&w));
+    }
 
     m.push_str("## Milestones\n\n");
     let heads: Vec<String> = MILESTONE_COLUMNS.iter().map(|c| escape(c)).collect();
@@ -107,4 +137,77 @@ pub(super) fn render(summary: &Summary, charts: &[Chart]) -> String {
     }
     let _ = writeln!(m, "\nScenario file hash {}.", escape(&summary.scenario_hash));
     m
+}
+
+/// A batch's `index.md`.
+pub(super) fn render_index(index: &BatchIndex, chart: &Chart) -> String {
+    let mut m = String::from("# Scenario comparison\n\n");
+    let _ = writeln!(
+        m,
+        "Probability of reaching each milestone by its deadline, {} scenario{}. {}\n",
+        index.done.len(),
+        if index.done.len() == 1 { "" } else { "s" },
+        escape(&comparison::reference_sentence(index))
+    );
+    let version = index
+        .done
+        .first()
+        .map(|(_, s)| s.sancsim_version.as_str())
+        .unwrap_or("");
+    let _ = writeln!(m, "{}\n", produced_line(version, index.command));
+
+    let table = comparison::table(index);
+    let mut heads = vec!["Milestone".to_string()];
+    for c in &table.columns {
+        let role = if c.reference { " (reference)" } else { "" };
+        let link = format!("{}/report.html", comparison::url_segment(c.folder));
+        heads.push(format!(
+            "[{}]({link}){role}<br>{}",
+            escape(c.name).replace('[', "\\[").replace(']', "\\]"),
+            escape(&c.facts)
+        ));
+    }
+    row(&mut m, &heads);
+    let mut numeric = vec![false];
+    numeric.extend(table.columns.iter().map(|_| true));
+    rule(&mut m, &numeric);
+    for r in &table.rows {
+        let mut cells = vec![format!("{}<br>{}", escape(&r.name), escape(&r.definition))];
+        for cell in &r.cells {
+            let Some(cell) = cell else {
+                cells.push("—".to_string());
+                continue;
+            };
+            let mut text = format!("{} ({})", escape(&cell.probability), escape(&cell.interval));
+            if let Some(own) = &cell.own_definition {
+                let _ = write!(text, "<br>here: {}", escape(own));
+            }
+            if let Some(d) = &cell.difference {
+                let estimate = escape(&d.estimate);
+                let estimate = if d.clear { format!("**{estimate}**") } else { estimate };
+                let _ = write!(text, "<br>{estimate} ({})", escape(&d.interval));
+            }
+            cells.push(text);
+        }
+        row(&mut m, &cells);
+    }
+    let _ = writeln!(m, "\n{}\n", escape(METHOD_NOTE));
+    let alt = escape(&chart.title).replace('[', "\\[").replace(']', "\\]");
+    let _ = writeln!(m, "![{alt}]({}.png)", chart.stem);
+    if !index.failed.is_empty() {
+        m.push_str("\n## Scenarios that failed\n\n");
+        for (file, message) in index.failed {
+            let _ = writeln!(m, "- {}", code(file));
+            for line in message.lines().filter(|l| !l.trim().is_empty()) {
+                let _ = writeln!(m, "  - {}", escape(line));
+            }
+        }
+    }
+    m
+}
+
+/// [`code_span`], for the tests of the parent module.
+#[cfg(test)]
+pub(super) fn code_span_for_tests(s: &str) -> String {
+    code_span(s)
 }

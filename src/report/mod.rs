@@ -1,11 +1,14 @@
 //! Reports: `report.html` (one self-contained page, charts inlined as SVG)
-//! and `report.md` (for pasting into documents, charts as PNG links).
+//! and `report.md` (for pasting into documents, charts as PNG links), and a
+//! batch's `index.html` and `index.md`.
 //!
-//! Both are pure functions from a [`Summary`] and its [`Chart`]s to bytes:
+//! All are pure functions from summaries and their [`Chart`]s to bytes:
 //! no clock, no network, no files, so the same run gives the same report.
-//! The cell texts they share (percentages, quarters, the run line) live here
-//! so the two formats never disagree.
+//! The cell texts they share (percentages, quarters, the run line, the
+//! command that produced them) live here so the formats never disagree.
 
+mod comparison;
+pub mod difference;
 mod html;
 mod markdown;
 
@@ -13,14 +16,105 @@ use crate::charts::Chart;
 use crate::model::Assumption;
 use crate::results::{MilestoneResult, Summary};
 
-/// `report.html`.
-pub fn html(summary: &Summary, charts: &[Chart]) -> Vec<u8> {
-    html::render(summary, charts).into_bytes()
+pub use comparison::BatchIndex;
+
+/// `report.html`. `scenario_file` is the scenario's file name as the
+/// "produced by" line shows it (see [`run_command`]).
+pub fn html(summary: &Summary, charts: &[Chart], scenario_file: &str) -> Vec<u8> {
+    html::render(summary, charts, scenario_file).into_bytes()
 }
 
 /// `report.md`; charts are referenced as `<stem>.png` next to it.
-pub fn markdown(summary: &Summary, charts: &[Chart]) -> Vec<u8> {
-    markdown::render(summary, charts).into_bytes()
+pub fn markdown(summary: &Summary, charts: &[Chart], scenario_file: &str) -> Vec<u8> {
+    markdown::render(summary, charts, scenario_file).into_bytes()
+}
+
+/// A batch's `index.html`: the comparison chart inlined as SVG.
+pub fn index_html(index: &BatchIndex, chart: &Chart) -> Vec<u8> {
+    html::render_index(index, chart).into_bytes()
+}
+
+/// A batch's `index.md`: the comparison chart linked as `<stem>.png`.
+pub fn index_markdown(index: &BatchIndex, chart: &Chart) -> Vec<u8> {
+    markdown::render_index(index, chart).into_bytes()
+}
+
+/// `word` as one shell word: as it is when it holds only characters no
+/// shell treats specially, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.,+/=:@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The single-process command that reproduces a run's results, derived
+/// from its summary (never from the command line that ran it, so a merge of
+/// shards and the run it equals say the same): the scenario file, the seed
+/// and trials used, `--precision` with its cap for a precision-driven run,
+/// and `--allow-large-run` where the run needs it. Threads are left out:
+/// they do not change results.
+pub fn run_command(summary: &Summary, scenario_file: &str) -> String {
+    let mut words = vec![
+        "sancsim".to_string(),
+        "run".to_string(),
+        shell_word(scenario_file),
+        "--seed".to_string(),
+        summary.seed.to_string(),
+    ];
+    let trials = match &summary.precision {
+        Some(p) => {
+            words.extend(["--precision".to_string(), p.target_half_width.to_string()]);
+            p.max_trials
+        }
+        None => summary.trials,
+    };
+    words.extend(["--trials".to_string(), trials.to_string()]);
+    if trials.saturating_mul(u64::from(summary.horizon_quarters)) > crate::cli::MAX_TRIAL_QUARTERS {
+        words.push("--allow-large-run".to_string());
+    }
+    words.join(" ")
+}
+
+/// The command that reproduces a batch's results: its scenario files in
+/// batch order (`files`, those that failed included), `--seed` and
+/// `--trials` where every scenario that ran used the same (otherwise each
+/// file's own applies), and `--reference` where one was named.
+pub fn batch_command(files: &[String], summaries: &[&Summary], reference: Option<&str>) -> String {
+    let mut words = vec!["sancsim".to_string(), "batch".to_string()];
+    words.extend(files.iter().map(|f| shell_word(f)));
+    let common = |value: fn(&Summary) -> u64| {
+        let first = value(summaries.first()?);
+        summaries.iter().all(|s| value(s) == first).then_some(first)
+    };
+    if let Some(seed) = common(|s| s.seed) {
+        words.extend(["--seed".to_string(), seed.to_string()]);
+    }
+    if let Some(trials) = common(|s| s.trials) {
+        words.extend(["--trials".to_string(), trials.to_string()]);
+    }
+    if let Some(r) = reference {
+        words.extend(["--reference".to_string(), shell_word(r)]);
+    }
+    words.join(" ")
+}
+
+/// The "produced by" line without its command: `Produced by sancsim 0.1.0`.
+fn produced_by(version: &str) -> String {
+    format!("Produced by sancsim {version}")
+}
+
+/// The warning a precision-driven run that stopped at its cap carries, or
+/// `None` for any other run.
+pub fn precision_warning(summary: &Summary) -> Option<String> {
+    let p = summary.precision.as_ref().filter(|p| !p.converged)?;
+    Some(format!(
+        "precision target not reached: the widest 95% half-width is {:.4}, above the target of {}, \
+         after the cap of {} trials (raise it with --trials)",
+        p.achieved_half_width, p.target_half_width, p.max_trials
+    ))
 }
 
 /// Column headings of the milestone table, in order.
@@ -199,11 +293,11 @@ deadline = "2025Q2"
     }
 
     fn html_text(s: &Summary) -> String {
-        String::from_utf8(html(s, &charts())).unwrap()
+        String::from_utf8(html(s, &charts(), "x.toml")).unwrap()
     }
 
     fn md_text(s: &Summary) -> String {
-        String::from_utf8(markdown(s, &charts())).unwrap()
+        String::from_utf8(markdown(s, &charts(), "x.toml")).unwrap()
     }
 
     #[test]
@@ -278,8 +372,8 @@ deadline = "2025Q2"
     #[test]
     fn html_is_deterministic() {
         let s = summary("plain", "A plain scenario.", "src");
-        assert_eq!(html(&s, &charts()), html(&s, &charts()));
-        assert_eq!(markdown(&s, &charts()), markdown(&s, &charts()));
+        assert_eq!(html(&s, &charts(), "x.toml"), html(&s, &charts(), "x.toml"));
+        assert_eq!(markdown(&s, &charts(), "x.toml"), markdown(&s, &charts(), "x.toml"));
     }
 
     #[test]
@@ -289,7 +383,7 @@ deadline = "2025Q2"
         assert!(h.contains("viewBox=\"0 0 10 10\""), "{h}");
         let mut with_box = chart("deliveries", "t");
         with_box.svg = "<svg width=\"10\" height=\"10\" viewBox=\"0 0 5 5\"></svg>".into();
-        let h = String::from_utf8(html(&s, &[with_box])).unwrap();
+        let h = String::from_utf8(html(&s, &[with_box], "x.toml")).unwrap();
         assert!(
             h.contains("<svg width=\"10\" height=\"10\" viewBox=\"0 0 5 5\"></svg>"),
             "{h}"
@@ -342,5 +436,282 @@ deadline = "2025Q2"
         assert_eq!(percent(0.9999), ">99.9%");
         assert_eq!(percent(0.1234), "12.3%");
         assert_eq!(scientific(3.3e24), ("3.30".to_string(), "24".to_string()));
+    }
+
+    fn version() -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    #[test]
+    fn the_command_is_derived_from_the_summary() {
+        let mut s = summary("plain", "d", "s");
+        assert_eq!(
+            run_command(&s, "plain.toml"),
+            "sancsim run plain.toml --seed 7 --trials 200"
+        );
+        assert_eq!(
+            run_command(&s, "my plan's.toml"),
+            "sancsim run 'my plan'\\''s.toml' --seed 7 --trials 200"
+        );
+        s.precision = Some(crate::results::PrecisionOutcome {
+            target_half_width: 0.005,
+            achieved_half_width: 0.004,
+            converged: true,
+            batch_trials: 10_000,
+            max_trials: 10_000_000,
+        });
+        assert_eq!(
+            run_command(&s, "plain.toml"),
+            "sancsim run plain.toml --seed 7 --precision 0.005 --trials 10000000"
+        );
+        // 8 quarters × 2·10^8 trials is above the limit.
+        s.precision = None;
+        s.trials = 200_000_000;
+        assert_eq!(
+            run_command(&s, "plain.toml"),
+            "sancsim run plain.toml --seed 7 --trials 200000000 --allow-large-run"
+        );
+    }
+
+    #[test]
+    fn reports_say_which_command_and_version_produced_them() {
+        let s = summary("plain", "d", "s");
+        let line = format!("Produced by sancsim {}: ", version());
+        let h = String::from_utf8(html(&s, &charts(), "plain.toml")).unwrap();
+        assert!(
+            h.contains(&format!(
+                "<p class=\"produced\">{line}<code>sancsim run plain.toml --seed 7 --trials 200</code></p>"
+            )),
+            "{h}"
+        );
+        let m = String::from_utf8(markdown(&s, &charts(), "plain.toml")).unwrap();
+        assert!(
+            m.contains(&format!("\n{line}`sancsim run plain.toml --seed 7 --trials 200`\n")),
+            "{m}"
+        );
+        // A command holding backticks still makes one code span.
+        assert_eq!(markdown::code_span_for_tests("a`b"), "`` a`b ``");
+    }
+
+    #[test]
+    fn a_precision_run_that_stopped_at_its_cap_warns() {
+        let mut s = summary("plain", "d", "s");
+        let outcome = |converged| crate::results::PrecisionOutcome {
+            target_half_width: 0.001,
+            achieved_half_width: 0.00693,
+            converged,
+            batch_trials: 10_000,
+            max_trials: 20_000,
+        };
+        s.precision = Some(outcome(true));
+        assert_eq!(precision_warning(&s), None);
+        assert!(!html_text(&s).contains("Warning"));
+        assert!(!md_text(&s).contains("Warning"));
+        s.precision = Some(outcome(false));
+        let w = precision_warning(&s).unwrap();
+        assert_eq!(
+            w,
+            "precision target not reached: the widest 95% half-width is 0.0069, above the target of 0.001, \
+             after the cap of 20000 trials (raise it with --trials)"
+        );
+        let h = html_text(&s);
+        assert!(
+            h.contains(&format!(
+                "<p class=\"warning\" id=\"precision-warning\" role=\"alert\"><strong>Warning:</strong> {w}.</p>"
+            )),
+            "{h}"
+        );
+        assert!(
+            md_text(&s).contains(&format!("\n**Warning:** {w}.\n")),
+            "{}",
+            md_text(&s)
+        );
+    }
+
+    #[test]
+    fn the_batch_command_names_shared_settings_only() {
+        let a = summary("a", "d", "s");
+        let mut b = summary("b", "d", "s");
+        let files = ["a.toml".to_string(), "b c.toml".to_string()];
+        assert_eq!(
+            batch_command(&files, &[&a, &b], None),
+            "sancsim batch a.toml 'b c.toml' --seed 7 --trials 200"
+        );
+        b.seed = 8;
+        assert_eq!(
+            batch_command(&files, &[&a, &b], Some("b c")),
+            "sancsim batch a.toml 'b c.toml' --trials 200 --reference 'b c'"
+        );
+        assert_eq!(batch_command(&files, &[], None), "sancsim batch a.toml 'b c.toml'");
+    }
+
+    /// Summaries of three scenarios: the base (which reaches `small` in
+    /// every trial), one with nine times the orders whose `small` has a far
+    /// larger target (reached in about three trials of four), and one
+    /// without the `huge` milestone.
+    fn batch_summaries() -> Vec<(String, Summary)> {
+        let base = summary("base", "d", "s");
+        let text = SCENARIO
+            .replace("NAME", "more <b>")
+            .replace("DESC", "d")
+            .replace("SOURCE", "s")
+            .replace("chips = 1000", "chips = 9000")
+            .replace("target_flop = 1e20", "target_flop = 1e25");
+        let model = Model::from_text(&text, "x.toml").unwrap();
+        let more = Summary::new(&model, &run_trials(&model, 7, 0..200, Some(1)).unwrap(), 7, "h");
+        let text = SCENARIO
+            .replace("NAME", "other")
+            .replace("DESC", "d")
+            .replace("SOURCE", "s")
+            .replace("[milestones.huge]\ntarget_flop = 3.3e30\ndeadline = \"2025Q2\"\n", "");
+        let model = Model::from_text(&text, "x.toml").unwrap();
+        let other = Summary::new(&model, &run_trials(&model, 7, 0..200, Some(1)).unwrap(), 7, "h");
+        vec![
+            ("base".to_string(), base),
+            ("more b".to_string(), more),
+            ("other".to_string(), other),
+        ]
+    }
+
+    fn comparison_chart() -> Chart {
+        chart("comparison", "Comparison <chart>")
+    }
+
+    #[test]
+    fn index_html_compares_with_the_reference() {
+        let done = batch_summaries();
+        let failed = vec![(
+            "bad.toml".to_string(),
+            "bad.toml:1:1: x: <broken>\nsecond line".to_string(),
+        )];
+        let index = BatchIndex {
+            done: &done,
+            reference: Some(1),
+            reference_named: Some("more b"),
+            failed: &failed,
+            command: "sancsim batch base.toml 'more b.toml' other.toml bad.toml --reference 'more b'",
+        };
+        let h = String::from_utf8(index_html(&index, &comparison_chart())).unwrap();
+        assert!(h.starts_with("<!DOCTYPE html>\n"));
+        assert!(h.contains("Content-Security-Policy"));
+        assert!(h.contains(&format!(
+            "Produced by sancsim {}: <code>sancsim batch base.toml &#39;more b.toml&#39; other.toml bad.toml \
+             --reference &#39;more b&#39;</code>",
+            version()
+        )));
+        // The reference comes first, named and linked; the others follow in
+        // batch order, each linked to its report.
+        let head = &h[h.find("<table id=\"comparison\">").unwrap()..h.find("</thead>").unwrap()];
+        let links: Vec<&str> = head
+            .split("<a href=\"")
+            .skip(1)
+            .map(|l| &l[..l.find('"').unwrap()])
+            .collect();
+        assert_eq!(links, ["more%20b/report.html", "base/report.html", "other/report.html"]);
+        assert!(head.contains("<th scope=\"col\" class=\"reference\"><span class=\"role\">reference</span>"));
+        assert!(head.contains(">more &lt;b&gt;</a>"), "{head}");
+        // The folder is named where it is not the scenario's name.
+        assert!(
+            head.contains("<span class=\"facts\">more b · 200 trials, seed 7</span>"),
+            "{head}"
+        );
+        assert!(
+            head.contains(">base</a><span class=\"facts\">200 trials, seed 7</span>"),
+            "{head}"
+        );
+        assert!(h.contains("Reference: more &lt;b&gt; (more b), named with --reference"));
+        // small: base reaches it in every trial, `more b` (a far larger
+        // target) in fewer; the difference is positive and clear of 0.
+        let more_small = &done[1].1.milestones[0];
+        assert!(more_small.probability < 1.0, "{more_small:?}");
+        let d = difference::newcombe(200, 200, more_small.reached_by_deadline, 200);
+        assert!(d.excludes_zero());
+        let row = &h[h.find("<tr><th scope=\"row\">small").unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        let cells: Vec<&str> = row.split("<td").skip(1).collect();
+        assert_eq!(cells.len(), 3);
+        assert!(
+            !cells[0].contains("diff"),
+            "the reference has no difference: {}",
+            cells[0]
+        );
+        assert!(cells[0].contains(&percent(more_small.probability)));
+        assert!(cells[1].contains("<span class=\"prob\">100%</span>"), "{}", cells[1]);
+        assert!(cells[1].contains("<span class=\"diff clear\">+"), "{}", cells[1]);
+        assert!(cells[1].contains("here: 1.00e20 FLOP by 2025Q2"), "{}", cells[1]);
+        assert!(
+            row.contains("<span class=\"definition\">1.00e25 FLOP by 2025Q2</span>"),
+            "{row}"
+        );
+        // huge: nobody reaches it; no difference is clear; `other` lacks it.
+        let row = &h[h.find("<tr><th scope=\"row\">huge").unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains("<span class=\"diff\">0.0 pp</span>"), "{row}");
+        assert!(row.ends_with("<td class=\"num\">—</td>"), "{row}");
+        // The chart is inline, the failures listed, the method stated.
+        assert!(h.contains("<figure class=\"chart\" id=\"chart-comparison\">\n<svg"));
+        assert!(h.contains("Comparison &lt;chart&gt;"));
+        assert!(h.contains("<li><code>bad.toml</code><pre>bad.toml:1:1: x: &lt;broken&gt;\nsecond line</pre></li>"));
+        assert!(h.contains("Newcombe"));
+        assert!(h.contains("1 scenario failed"));
+        for tag in ["<script", "<link", "<img", "<iframe", "url("] {
+            assert!(!h.contains(tag), "{tag}");
+        }
+    }
+
+    #[test]
+    fn index_markdown_has_the_same_cells() {
+        let done = batch_summaries();
+        let failed = vec![("bad.toml".to_string(), "first | line\nsecond line".to_string())];
+        let index = BatchIndex {
+            done: &done,
+            reference: Some(0),
+            reference_named: None,
+            failed: &failed,
+            command: "sancsim batch base.toml",
+        };
+        let m = String::from_utf8(index_markdown(&index, &comparison_chart())).unwrap();
+        assert!(m.starts_with("# Scenario comparison\n\n"), "{m}");
+        assert!(m.contains("Reference: base, the first scenario of the batch"), "{m}");
+        assert!(m.contains(&format!("Produced by sancsim {}: `sancsim batch base.toml`", version())));
+        assert!(
+            m.contains("| Milestone | [base](base/report.html) (reference)<br>200 trials, seed 7 | [more &lt;b>](more%20b/report.html)<br>"),
+            "{m}"
+        );
+        let small = m.lines().find(|l| l.starts_with("| small")).unwrap();
+        assert!(
+            small.starts_with("| small<br>1.00e20 FLOP by 2025Q2 | 100% ("),
+            "{small}"
+        );
+        assert!(small.contains("<br>**−"), "a clear drop, in bold: {small}");
+        let huge = m.lines().find(|l| l.starts_with("| huge")).unwrap();
+        assert!(huge.contains("<br>0.0 pp (") && huge.ends_with("| — |"), "{huge}");
+        for line in m.lines().filter(|l| l.starts_with('|')) {
+            assert_eq!(line.replace("\\|", "").matches('|').count(), 5, "{line}");
+        }
+        assert!(m.contains("![Comparison &lt;chart>](comparison.png)"));
+        assert!(
+            m.contains("## Scenarios that failed\n\n- `bad.toml`\n  - first \\| line\n  - second line\n"),
+            "{m}"
+        );
+        assert!(m.ends_with('\n') && !m.ends_with("\n\n"));
+    }
+
+    #[test]
+    fn index_without_its_reference_shows_no_differences() {
+        let done = batch_summaries();
+        let index = BatchIndex {
+            done: &done,
+            reference: None,
+            reference_named: Some("gone"),
+            failed: &[],
+            command: "c",
+        };
+        let h = String::from_utf8(index_html(&index, &comparison_chart())).unwrap();
+        assert!(h.contains("The reference scenario gone failed: no differences are shown."));
+        assert!(!h.contains("class=\"diff"), "{h}");
+        assert!(!h.contains("class=\"reference\""));
+        let m = String::from_utf8(index_markdown(&index, &comparison_chart())).unwrap();
+        assert!(!m.contains(" pp"), "{m}");
     }
 }

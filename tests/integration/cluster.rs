@@ -110,6 +110,18 @@ fn shards_in_separate_processes_merge_to_the_single_run() {
     assert!(o.stdout.is_empty(), "{}", text(&o));
     let single = single_run(dir.path(), s, "single");
     assert_same_outputs(&dir.path().join("merged"), &single);
+    // Both reports name the one command that reproduces them (the run was
+    // given the file by its full path, the merge knows only its stem).
+    let line = format!(
+        "Produced by sancsim {}: `sancsim run default.toml --seed {SEED} --trials {TRIALS}`",
+        env!("CARGO_PKG_VERSION")
+    );
+    let report = std::fs::read_to_string(dir.path().join("merged/report.md")).unwrap();
+    assert_eq!(report.matches(&line).count(), 1, "{line} not in:\n{report}");
+    let html = std::fs::read_to_string(dir.path().join("merged/report.html")).unwrap();
+    assert!(html.contains(&format!(
+        "<code>sancsim run default.toml --seed {SEED} --trials {TRIALS}</code>"
+    )));
 }
 
 #[test]

@@ -25,6 +25,7 @@ fn precision_run_stops_when_every_interval_is_narrow_enough() {
             "{}",
             text(&o)
         );
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"), "{}", text(&o));
     }
     let s = summary(dir.path(), "a");
     let p = s.precision.clone().expect("precision recorded");
@@ -38,6 +39,8 @@ fn precision_run_stops_when_every_interval_is_narrow_enough() {
     // proportion near 0.5 with 10,000 trials is about 0.0098, so 0.01 needs
     // exactly one batch; the run must not have gone on.
     assert_eq!(s.trials, p.batch_trials);
+    // A run that met its target carries no warning.
+    assert!(!String::from_utf8_lossy(&std::fs::read(dir.path().join("a/report.md")).unwrap()).contains("Warning"));
     // Same bytes whatever the thread count.
     for file in ["summary.json", "quarters.csv", "milestones.csv"] {
         assert_eq!(
@@ -75,6 +78,51 @@ fn precision_run_reports_when_the_cap_is_reached_first() {
     assert!(!p.converged);
     assert_eq!(s.trials, 20_000);
     assert!(p.achieved_half_width > 0.001);
+    // The reports say so, with the achieved and target half-widths and the cap.
+    let warning = format!(
+        "precision target not reached: the widest 95% half-width is {:.4}, above the target of 0.001, \
+         after the cap of 20000 trials",
+        p.achieved_half_width
+    );
+    let md = std::fs::read_to_string(dir.path().join("o/report.md")).unwrap();
+    assert!(md.contains(&format!("**Warning:** {warning}")), "{md}");
+    let html = std::fs::read_to_string(dir.path().join("o/report.html")).unwrap();
+    assert!(html.contains(&format!("<strong>Warning:</strong> {warning}")), "{html}");
+    assert!(md.contains("`sancsim run default.toml --seed 20241202 --precision 0.001 --trials 20000`"));
+    // And so does stderr, as a warning, even with --quiet.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(&format!("warning: {}: {warning}", f.display())),
+        "{}",
+        text(&o)
+    );
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            f.to_str().unwrap(),
+            "--precision",
+            "0.001",
+            "--trials",
+            "20000",
+            "--out",
+            "q",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("warning:") && l.contains(&warning))
+            .count(),
+        1,
+        "{}",
+        text(&o)
+    );
+    assert_eq!(std::fs::read(dir.path().join("q/report.md")).unwrap(), md.into_bytes());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `report.html` opened in a real headless Chromium: the browser's own DOM
 //! holds the tables, the four inlined charts and every milestone, and its
-//! screenshot is a drawn page, not a blank one.
+//! screenshot is a drawn page, not a blank one. A batch's `index.html` too:
+//! its table and chart render, and every link opens a scenario's report.
 //!
 //! Skipped with a message where Chromium is not installed, except on CI
 //! (`CI=true`), where `.ci/run` installs it and its absence is a failure.
@@ -184,4 +185,90 @@ fn html_report_renders_in_a_real_browser() {
         share * 100.0
     );
     assert!(colours.len() >= 20, "screenshot has only {} colours", colours.len());
+}
+
+/// Percent-decodes a relative URL (the index percent-encodes folder names).
+fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn batch_index_renders_and_its_links_resolve_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = dir.path().join("scenarios");
+    std::fs::create_dir(&scenarios).unwrap();
+    // A space in a file name: its folder's link must be percent-encoded.
+    for (from, to) in [("default", "a_default.toml"), ("tight_controls", "b tight.toml")] {
+        std::fs::copy(repo().join(format!("scenarios/{from}.toml")), scenarios.join(to)).unwrap();
+    }
+    let o = run_in(
+        dir.path(),
+        &["batch", "scenarios", "--trials", "300", "--out", "out", "--quiet"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let index = dir.path().join("out/index.html");
+    assert!(index.is_file());
+
+    let Some(browser) = find_chromium() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI must have chromium: .ci/run installs it");
+        }
+        eprintln!("skipping: chromium not installed");
+        return;
+    };
+    let index = index.canonicalize().unwrap();
+    let work = dir.path();
+    let dom_path = work.join("index-dom.html");
+    let err = chromium(
+        &browser,
+        work,
+        &["--dump-dom".to_string()],
+        &format!("file://{}", index.display()),
+        &dom_path,
+    );
+    let dom = std::fs::read_to_string(&dom_path).unwrap();
+    assert!(
+        dom.contains("id=\"comparison\""),
+        "no comparison table in the DOM; stderr:\n{err}"
+    );
+    let figure = &dom[dom.find("<figure class=\"chart\"").expect("a chart figure")..];
+    let figure = &figure[..figure.find("</figure>").expect("figure is closed")];
+    assert!(
+        figure.contains("<svg") && figure.contains("<figcaption>"),
+        "{figure:.300}"
+    );
+    assert!(dom.contains(" pp<"), "no difference in the DOM");
+    for name in ["dsv3_class", "frontier_1e26"] {
+        assert!(dom.contains(name), "milestone {name} missing from the DOM");
+    }
+
+    // Every link points at a report beside the index, which opens.
+    let links: Vec<&str> = dom
+        .split("<a href=\"")
+        .skip(1)
+        .map(|l| &l[..l.find('"').unwrap()])
+        .collect();
+    assert_eq!(links, ["a_default/report.html", "b%20tight/report.html"]);
+    for link in links {
+        let target = index.parent().unwrap().join(url_decode(link));
+        assert!(target.is_file(), "{link}: no {}", target.display());
+        let url = format!("file://{}", index.parent().unwrap().display()) + "/" + link;
+        let out = work.join("linked-dom.html");
+        chromium(&browser, work, &["--dump-dom".to_string()], &url, &out);
+        let linked = std::fs::read_to_string(&out).unwrap();
+        assert!(linked.contains("id=\"milestones\""), "{link} did not open a report");
+    }
 }
