@@ -315,6 +315,8 @@ fn validate(inputs: &[PathBuf], ctx: &mut Ctx) -> Result<String, Error> {
     if errors.is_empty() {
         Ok(out)
     } else {
+        // The files that are valid are still listed.
+        ctx.stdout.push_str(&out);
         Err(Error::Usage(errors.join("\n")))
     }
 }
