@@ -11,11 +11,13 @@ use crate::charts;
 use crate::control::Control;
 use crate::error::Error;
 use crate::export;
+use crate::init::Template;
 use crate::model::{MAX_TRIALS, Model};
 use crate::output::{write_file, write_folder};
 use crate::partial::{Partial, Shard};
 use crate::report;
 use crate::results::{PrecisionOutcome, Summary};
+use crate::show::Format as ShowFormat;
 use crate::trials::{Aggregate, PRECISION_BATCH, run_to_precision, run_trials_controlled};
 
 /// Monte Carlo simulation of AI-chip supply under export controls: the
@@ -33,10 +35,15 @@ pub struct Cli {
 pub enum Command {
     /// Check scenario files and report every problem found.
     Validate {
-        /// Scenario files (TOML).
+        /// Scenario files (TOML), or folders whose `*.toml` files are all checked.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Write a commented starter scenario (never over an existing file).
+    Init(InitArgs),
+    /// Print a scenario as sancsim reads it: every value with its default,
+    /// each distribution's mean and P5/P50/P95, derived quantities, warnings.
+    Show(ShowArgs),
     /// Simulate a scenario; write results, charts and reports into one folder.
     Run(RunArgs),
     /// Run every scenario of folders or lists of files, and compare them.
@@ -65,6 +72,30 @@ pub enum Command {
         #[arg(long)]
         threads: usize,
     },
+}
+
+/// Options of `sancsim init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The scenario file to create.
+    pub file: PathBuf,
+    /// The shipped scenario to start from.
+    #[arg(long, value_enum, default_value_t = Template::Seed)]
+    pub template: Template,
+}
+
+/// Options of `sancsim show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// `text`: an aligned listing by section; `json`: one JSON document.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+    /// Override a value of the scenario by its key path before showing it,
+    /// exactly as `run --set` does (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<String>,
 }
 
 /// Options of `sancsim bench`.
@@ -236,6 +267,8 @@ pub fn execute(cli: Cli, control: &Control, console: Console) -> Outcome {
 fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
     let out = match cli.command {
         Command::Validate { files } => validate(&files, ctx)?,
+        Command::Init(args) => init(&args)?,
+        Command::Show(args) => show(&args, ctx)?,
         Command::Run(args) => run(&args, ctx)?,
         Command::Batch(args) => batch(&args, ctx)?,
         Command::Check { file, sim } => check(&file, &sim, ctx)?,
@@ -291,10 +324,11 @@ impl Ctx<'_> {
     }
 }
 
-fn validate(files: &[PathBuf], ctx: &mut Ctx) -> Result<String, Error> {
+fn validate(inputs: &[PathBuf], ctx: &mut Ctx) -> Result<String, Error> {
+    let files = scenario_files(inputs)?;
     let mut out = String::new();
     let mut errors = Vec::new();
-    for f in files {
+    for f in &files {
         match ctx.load(f, &[]) {
             Ok((m, _)) => out.push_str(&format!(
                 "{}: ok (chip types: {}, supply lines: {}, shocks: {}, milestones: {}, {} quarters from {})\n",
@@ -313,8 +347,29 @@ fn validate(files: &[PathBuf], ctx: &mut Ctx) -> Result<String, Error> {
     if errors.is_empty() {
         Ok(out)
     } else {
+        // The files that are valid are still listed.
+        ctx.stdout.push_str(&out);
         Err(Error::Usage(errors.join("\n")))
     }
+}
+
+fn init(args: &InitArgs) -> Result<String, Error> {
+    crate::init::write_new(&args.file, args.template)?;
+    let f = args.file.display();
+    Ok(format!(
+        "wrote {f} (template {}, from {}); next: sancsim show {f}, then sancsim run {f}\n",
+        args.template.name(),
+        args.template.shipped_file()
+    ))
+}
+
+fn show(args: &ShowArgs, ctx: &mut Ctx) -> Result<String, Error> {
+    let (model, _) = ctx.load(&args.file, &args.set)?;
+    let shown = crate::show::Shown::new(&model, &args.file.display().to_string());
+    Ok(match args.format {
+        ShowFormat::Text => crate::show::text(&shown),
+        ShowFormat::Json => crate::show::json(&shown),
+    })
 }
 
 fn bench(args: &BenchArgs) -> Result<String, Error> {

@@ -7,10 +7,17 @@
 //! lower tail when the interval lies at or above the mean; triangular by its
 //! inverse CDF. The `{ p5, p95 }` shorthand fits a lognormal when both bounds
 //! are positive, otherwise a normal (as Squiggle's `a to b` does).
+//!
+//! [`Dist::quantile`] inverts each CDF exactly where a closed form exists
+//! (uniform, triangular; normal and lognormal through the normal quantile,
+//! a truncated normal on its truncated interval as it is drawn) and solves
+//! `I_x(α, β) = p` for beta and PERT ([`crate::special::beta_quantile`]).
 
 use rand::Rng;
 use rand_distr::{Distribution, Gamma, StandardNormal};
 use statrs::distribution::{ContinuousCDF, Normal as StatNormal};
+
+use crate::special::{Tail, beta_quantile};
 
 /// z-score of the 95th percentile of the standard normal distribution.
 pub const Z95: f64 = 1.644_853_626_951_472_2;
@@ -339,6 +346,91 @@ impl Dist {
         }
     }
 
+    /// The `p`-quantile, `0 < p < 1`: the value below which a draw falls
+    /// with probability `p` (for `p <= 0` or `p >= 1`, the support's end).
+    /// Normal-based quantiles use statrs' `inverse_cdf` (as sampling does);
+    /// beta and PERT solve `I_x(α, β) = p` to a few ulps.
+    pub fn quantile(&self, p: f64) -> f64 {
+        let (lo, hi) = self.support();
+        if p.is_nan() || p <= 0.0 {
+            return lo;
+        }
+        if p >= 1.0 {
+            return hi;
+        }
+        match *self {
+            Dist::Fixed(v) => v,
+            Dist::Uniform { low, high } => low + (high - low) * p,
+            Dist::Normal { mean, sd, min, max } => {
+                let z = if min.is_infinite() && max.is_infinite() {
+                    standard_normal().inverse_cdf(p)
+                } else {
+                    // The same map from a uniform to a draw as `sample`.
+                    let t = self.truncation();
+                    if t.mirrored {
+                        -standard_normal().inverse_cdf(t.hi - (t.hi - t.lo) * p)
+                    } else {
+                        standard_normal().inverse_cdf(t.lo + (t.hi - t.lo) * p)
+                    }
+                };
+                (mean + sd * z).clamp(min, max)
+            }
+            Dist::LogNormal { mu, sigma } => (mu + sigma * standard_normal().inverse_cdf(p)).exp(),
+            Dist::Beta { alpha, beta, .. } => beta_quantile_unit(alpha, beta, p),
+            Dist::Triangular { min, mode, max } => {
+                let c = (mode - min) / (max - min);
+                if p < c {
+                    min + ((max - min) * (mode - min) * p).sqrt()
+                } else {
+                    max - ((max - min) * (max - mode) * (1.0 - p)).sqrt()
+                }
+            }
+            Dist::Pert {
+                min, max, alpha, beta, ..
+            } => min + (max - min) * beta_quantile_unit(alpha, beta, p),
+        }
+    }
+
+    /// The mean of a draw clamped to `[lo, hi]`, as the engine uses it
+    /// (section 3 of docs/MODEL.md): [`Dist::mean`] when the support lies
+    /// inside, otherwise in closed form for the unbounded normal
+    /// (`a·Φ(α) + b·(1 − Φ(β)) + μ(Φ(β) − Φ(α)) + σ(φ(α) − φ(β))`) and
+    /// lognormal (partial expectation `e^{μ+σ²/2}(Φ(β − σ) − Φ(α − σ))`,
+    /// with `α`, `β` the standardised log bounds).
+    pub fn clamped_mean(&self, lo: f64, hi: f64) -> f64 {
+        let (s_lo, s_hi) = self.support();
+        if s_lo >= lo && s_hi <= hi {
+            return self.mean();
+        }
+        let n = standard_normal();
+        match *self {
+            Dist::Normal { mean, sd, min, max } if min.is_infinite() && max.is_infinite() => {
+                let (a, b) = ((lo - mean) / sd, (hi - mean) / sd);
+                let (fa, fb) = (n.cdf(a), n.cdf(b));
+                let lower = if lo.is_finite() { lo * fa } else { 0.0 };
+                let upper = if hi.is_finite() { hi * (1.0 - fb) } else { 0.0 };
+                lower + upper + mean * (fb - fa) + sd * (pdf(a) - pdf(b))
+            }
+            Dist::LogNormal { mu, sigma } => {
+                let std = |x: f64| {
+                    if x > 0.0 {
+                        (x.ln() - mu) / sigma
+                    } else {
+                        f64::NEG_INFINITY
+                    }
+                };
+                let (a, b) = (std(lo), std(hi));
+                let (fa, fb) = (n.cdf(a), n.cdf(b));
+                let lower = if lo > 0.0 { lo * fa } else { 0.0 };
+                let upper = if hi.is_finite() { hi * (1.0 - fb) } else { 0.0 };
+                lower + upper + (mu + sigma * sigma / 2.0).exp() * (n.cdf(b - sigma) - n.cdf(a - sigma))
+            }
+            // Bounded distributions outside [lo, hi] are refused by
+            // validation; clamp the mean as the nearest answer.
+            _ => self.mean().clamp(lo, hi),
+        }
+    }
+
     /// Analytic variance.
     pub fn variance(&self) -> f64 {
         match *self {
@@ -426,6 +518,37 @@ fn check_min_mode_max(name: &str, min: f64, mode: f64, max: f64) -> Result<(), S
     }
     Ok(())
 }
+
+/// The `p`-quantile of Beta(a, b) on [0, 1], `0 < p < 1`: the lower tail
+/// is solved for the lower half, the upper tail for the upper half, so the
+/// tail that is solved for keeps its relative precision.
+///
+/// Far in a tail the series `I_x(a, b) = x^a / (a·B(a, b)) · (1 + a(1−b)x/(a+1)
+/// + O(x²))` (DLMF 8.17.7) is inverted instead: where its leading term puts
+/// the root below [`SERIES_BELOW`], the two terms are exact to about 1e-16
+/// relative, while the incomplete beta function cannot be evaluated there
+/// (`1 − x` rounds to 1). `Beta(0.01, 0.01)` has its P5 at 1e-100.
+fn beta_quantile_unit(a: f64, b: f64, p: f64) -> f64 {
+    let mean = a / (a + b);
+    let ln_b = statrs::function::beta::ln_beta(a, b);
+    // The root `t` of `I_t(s, r) = q` in the tail near 0, by the series.
+    let series = |s: f64, r: f64, q: f64| {
+        let t0 = ((q.ln() + s.ln() + ln_b) / s).exp();
+        (t0 < SERIES_BELOW).then(|| t0 / (1.0 + s * (1.0 - r) / (s + 1.0) * t0).powf(1.0 / s))
+    };
+    if p <= 0.5 {
+        series(a, b, p).unwrap_or_else(|| beta_quantile(a, b, p, Tail::Lower, (0.0, 1.0), mean))
+    } else {
+        let q = 1.0 - p;
+        match series(b, a, q) {
+            Some(t) => 1.0 - t,
+            None => beta_quantile(a, b, q, Tail::Upper, (0.0, 1.0), mean),
+        }
+    }
+}
+
+/// Where [`beta_quantile_unit`] uses the tail series instead of solving.
+const SERIES_BELOW: f64 = 1e-8;
 
 fn beta_variance(a: f64, b: f64) -> f64 {
     a * b / ((a + b).powi(2) * (a + b + 1.0))
@@ -614,6 +737,153 @@ mod tests {
         let below = (0..n).filter(|_| d.sample(&mut rng) < 0.25).count() as f64 / n as f64;
         // Binomial sd of the share is sqrt(0.05*0.95/1e5) = 0.0007; 0.004 is > 5 sd.
         assert!((below - 0.05).abs() < 0.004, "share below p5 = {below}");
+    }
+
+    /// Reference quantiles from SciPy 1.17, e.g.
+    /// `python3 -c "from scipy.stats import beta; print(beta.ppf(0.5, 2, 3))"`
+    /// (PERT(min, mode, max) is `min + (max−min)·beta.ppf(p, α, β)` with
+    /// `α = 1 + 4(mode−min)/(max−min)`, `β = 1 + 4(max−mode)/(max−min)`;
+    /// the truncated normal is `truncnorm.ppf(p, (lo−μ)/σ, (hi−μ)/σ, loc=μ, scale=σ)`,
+    /// the triangular `triang.ppf(p, (mode−min)/(max−min), loc=min, scale=max−min)`).
+    #[test]
+    fn quantiles_agree_with_scipy() {
+        let q = |spec: DistSpec, p: f64| Dist::new_checked(&spec).unwrap().quantile(p);
+        let close = |got: f64, want: f64, what: &str| {
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1e-300),
+                "{what}: {got} vs {want}"
+            )
+        };
+        close(
+            q(DistSpec::Beta(2.0, 3.0), 0.5),
+            0.385_727_568_132_389_5,
+            "beta(2,3) P50",
+        );
+        close(
+            q(DistSpec::Beta(2.0, 3.0), 0.05),
+            0.097_611_462_886_414_34,
+            "beta(2,3) P5",
+        );
+        close(
+            q(DistSpec::Beta(2.0, 3.0), 0.95),
+            0.751_395_374_269_818_1,
+            "beta(2,3) P95",
+        );
+        close(
+            q(DistSpec::Beta(3.5, 6.5), 0.5),
+            0.339_646_389_355_081_07,
+            "beta(3.5,6.5) P50",
+        );
+        close(q(DistSpec::Beta(0.5, 0.5), 0.5), 0.5, "beta(0.5,0.5) P50");
+        close(
+            q(DistSpec::Beta(0.01, 0.01), 0.05),
+            9.839_180_614_936_029e-101,
+            "beta(0.01,0.01) P5",
+        );
+        // The goodput and MFU of scenarios/default.toml.
+        close(
+            q(DistSpec::Pert(0.6, 0.9, 0.97), 0.5),
+            0.870_598_984_700_517_3,
+            "PERT(0.6,0.9,0.97) P50",
+        );
+        close(
+            q(DistSpec::Pert(0.6, 0.9, 0.97), 0.05),
+            0.743_122_251_770_318,
+            "PERT P5",
+        );
+        close(
+            q(DistSpec::Pert(0.6, 0.9, 0.97), 0.95),
+            0.949_483_471_392_713_6,
+            "PERT P95",
+        );
+        close(
+            q(DistSpec::Pert(0.2, 0.33, 0.62), 0.5),
+            0.350_396_760_028_027_67,
+            "PERT(0.2,0.33,0.62) P50",
+        );
+        // statrs' normal quantile is good to about 1e-11 here.
+        let normal = q(DistSpec::Normal(0.3, 0.2, Some(0.0), Some(1.0)), 0.5);
+        assert!(
+            (normal - 0.316_707_181_321_419_2).abs() < 1e-10,
+            "truncated normal P50: {normal}"
+        );
+        close(
+            q(DistSpec::Triangular(0.5, 1.0, 2.0), 0.5),
+            1.133_974_596_215_561_2,
+            "triangular P50",
+        );
+        close(q(DistSpec::Uniform(2.0, 5.0), 0.25), 2.75, "uniform P25");
+        // A 90% interval returns its own bounds.
+        for lognormal in [None, Some(false)] {
+            let d = DistSpec::Interval90 {
+                p5: 0.25,
+                p95: 0.5,
+                lognormal,
+            };
+            assert!((q(d.clone(), 0.05) - 0.25).abs() < 1e-10, "interval P5");
+            assert!((q(d, 0.95) - 0.5).abs() < 1e-10, "interval P95");
+        }
+        close(q(DistSpec::LogNormal(0.5, 0.4), 0.5), 0.5_f64.exp(), "lognormal P50");
+        close(q(DistSpec::Fixed(7.0), 0.3), 7.0, "fixed");
+    }
+
+    #[test]
+    fn quantiles_split_the_draws_as_stated() {
+        // Every shape: the share of draws below P5, P50 and P95 is 5%, 50%
+        // and 95% within 5 binomial standard errors (n = 100,000).
+        for spec in [
+            DistSpec::Beta(0.3, 0.05),
+            DistSpec::Beta(2.0, 5.0),
+            DistSpec::Pert(0.5, 1.0, 2.0),
+            DistSpec::Triangular(0.0, 0.0, 1.0),
+            DistSpec::Normal(1.0, 1.0, Some(1.5), None),
+            DistSpec::Normal(0.0, 1.0, Some(7.0), Some(7.3)),
+            DistSpec::LogNormal(0.5, 0.4),
+        ] {
+            let d = Dist::new_checked(&spec).unwrap();
+            let mut rng = stream(3, 0, 4);
+            let n = 100_000;
+            let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
+            for p in [0.05, 0.5, 0.95] {
+                // At most p below it, at least p at or below it (draws of
+                // Beta(0.3, 0.05) round to 1.0, its P95 in doubles).
+                let x = d.quantile(p);
+                let below = xs.iter().filter(|&&v| v < x).count() as f64 / n as f64;
+                let at_most = xs.iter().filter(|&&v| v <= x).count() as f64 / n as f64;
+                let se = (p * (1.0 - p) / n as f64).sqrt();
+                assert!(
+                    below < p + 5.0 * se && at_most > p - 5.0 * se,
+                    "{spec:?} P{}: {below} below, {at_most} at or below",
+                    p * 100.0
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn clamped_means_match_clamped_draws() {
+        for (spec, lo, hi) in [
+            (DistSpec::Normal(0.9, 0.2, None, None), 0.0, 1.0),
+            (DistSpec::Normal(-0.5, 1.0, None, None), -1.0, 100.0),
+            (DistSpec::LogNormal(-0.5, 0.8), 0.0, 1.0),
+            (DistSpec::LogNormal(0.0, 0.5), 0.5, 2.0),
+        ] {
+            let d = Dist::new_checked(&spec).unwrap();
+            let mut rng = stream(9, 0, 1);
+            let n = 200_000;
+            let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng).clamp(lo, hi)).collect();
+            let mean = xs.iter().sum::<f64>() / n as f64;
+            let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+            let want = d.clamped_mean(lo, hi);
+            assert!(
+                (mean - want).abs() < 5.0 * sd / (n as f64).sqrt(),
+                "{spec:?}: {mean} vs {want}"
+            );
+            assert!((want - d.mean()).abs() > 1e-3, "{spec:?} is not clamped enough to test");
+        }
+        // Inside the range, the plain mean.
+        let d = Dist::new_checked(&DistSpec::Beta(2.0, 3.0)).unwrap();
+        assert_eq!(d.clamped_mean(0.0, 1.0), 0.4);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Integration tests: the built `sancsim` binary on real files in temporary
 //! folders. One module per topic.
 
+mod authoring;
 mod batch;
 mod ci_use;
 mod cluster;

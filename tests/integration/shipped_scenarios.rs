@@ -16,14 +16,60 @@ fn shipped() -> Vec<std::path::PathBuf> {
 fn all_shipped_scenarios_validate() {
     let files = shipped();
     assert!(
-        files.len() >= 5,
-        "expected default, minimal and three variants, found {files:?}"
+        files.len() >= 7,
+        "expected default, minimal, current, foreign_mix and three variants, found {files:?}"
     );
     let dir = tempfile::tempdir().unwrap();
     for f in files {
         let o = run_in(dir.path(), &["validate", f.to_str().unwrap()]);
         assert!(o.status.success(), "{}: {}", f.display(), text(&o));
+        // No warnings either: a shipped scenario is an example to copy.
+        assert!(o.stderr.is_empty(), "{}: {}", f.display(), text(&o));
     }
+}
+
+#[test]
+fn all_shipped_scenarios_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in shipped() {
+        let stem = f.file_stem().unwrap().to_str().unwrap().to_string();
+        let o = run_in(
+            dir.path(),
+            &["run", f.to_str().unwrap(), "--trials", "200", "--out", &stem, "--quiet"],
+        );
+        assert!(o.status.success(), "{}: {}", f.display(), text(&o));
+        let s = crate::common::read_summary(&dir.path().join(&stem));
+        assert_eq!(s.trials, 200, "{}", f.display());
+    }
+}
+
+#[test]
+fn the_new_scenarios_are_sourced_and_mix_foreign_chips() {
+    // current.toml and foreign_mix.toml cite FACTS.md's sources (or say
+    // ASSUMPTION) on every figure that is not a plain count or date.
+    for name in ["current.toml", "foreign_mix.toml"] {
+        let text = std::fs::read_to_string(repo().join("scenarios").join(name)).unwrap();
+        let model = sancsim::model::Model::from_text(&text, name).unwrap();
+        for u in &model.uncertain {
+            if u.dist.is_fixed() {
+                continue;
+            }
+            let a = model.assumptions.iter().find(|a| a.key == u.key).unwrap();
+            assert!(a.source.is_some(), "{name}: {} has no source", a.key);
+        }
+    }
+    let text = std::fs::read_to_string(repo().join("scenarios/foreign_mix.toml")).unwrap();
+    let model = sancsim::model::Model::from_text(&text, "foreign_mix.toml").unwrap();
+    assert!(model.chips.iter().any(|c| !c.domestic) && model.chips.iter().any(|c| c.domestic));
+    assert!(model.training.allow_foreign_chips);
+    let only: Vec<bool> = model.milestones.iter().map(|m| m.domestic_only).collect();
+    assert!(only.contains(&true) && only.contains(&false), "{only:?}");
+    let text = std::fs::read_to_string(repo().join("scenarios/current.toml")).unwrap();
+    let model = sancsim::model::Model::from_text(&text, "current.toml").unwrap();
+    let chips: Vec<&str> = model.chips.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(chips, ["ascend_910b", "ascend_910c"]);
+    assert!(model.milestones.iter().any(|m| m.target_flop == 1e25));
+    assert!(model.milestones.iter().any(|m| m.target_flop >= 2e25));
 }
 
 #[test]
