@@ -25,6 +25,7 @@ pub mod report;
 pub mod results;
 pub mod rng;
 pub mod scenario;
+pub mod schema;
 pub mod special;
 pub mod stats;
 pub mod trials;

@@ -14,4 +14,5 @@ mod report_browser;
 mod report_contents;
 mod scale;
 mod scenario_errors;
+mod schema;
 mod shipped_scenarios;
