@@ -60,6 +60,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Measure trials per second, draws per trial and peak memory.
     Bench(BenchArgs),
+    /// Print the JSON Schema of scenario files (for editors: docs/scenario.schema.json is a copy).
+    Schema,
     /// One measurement of `bench`, in this process (used by `bench`).
     #[command(hide = true)]
     BenchWorker {
@@ -105,7 +107,7 @@ pub struct BenchArgs {
     #[arg(default_value = "scenarios/default.toml")]
     pub file: PathBuf,
     /// Trials per measurement.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, value_parser = count)]
     pub trials: u64,
     /// Thread counts to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
@@ -122,11 +124,12 @@ pub struct BenchArgs {
 /// Options shared by `run` and `batch`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimArgs {
-    /// Number of trials (default: each scenario's `trials`).
-    #[arg(long)]
+    /// Number of trials (default: each scenario's `trials`); 1e6 and
+    /// 1_000_000 are fine.
+    #[arg(long, value_parser = count)]
     pub trials: Option<u64>,
     /// Seed of all random streams (default: each scenario's `seed`).
-    #[arg(long)]
+    #[arg(long, value_parser = count)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
@@ -207,6 +210,24 @@ pub struct BatchArgs {
     pub sim: SimArgs,
 }
 
+/// A count on the command line, as in a scenario file: `1000000`,
+/// `1_000_000` or a float that is exactly whole, `1e6`.
+pub fn count(text: &str) -> Result<u64, String> {
+    let digits = text.replace('_', "");
+    let well_placed = !text.starts_with('_') && !text.ends_with('_') && !text.contains("__");
+    if let (true, Ok(n)) = (well_placed, digits.parse::<u64>()) {
+        return Ok(n);
+    }
+    match digits.parse::<f64>() {
+        Ok(v) if well_placed && !digits.starts_with('+') && v.is_finite() => {
+            crate::scenario::count_from_float(v, u64::MAX)
+        }
+        _ => Err(format!(
+            "`{text}` is not a whole number >= 0; write a count as 25000, 25_000 or 2.5e4"
+        )),
+    }
+}
+
 /// Most trial-quarters (trials × horizon) a run may have without
 /// `--allow-large-run`.
 pub const MAX_TRIAL_QUARTERS: u64 = 1_000_000_000;
@@ -274,6 +295,7 @@ fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
         Command::Check { file, sim } => check(&file, &sim, ctx)?,
         Command::Merge(args) => merge(&args, ctx)?,
         Command::Bench(args) => bench(&args)?,
+        Command::Schema => crate::schema::json(),
         Command::BenchWorker { file, trials, threads } => {
             let (model, _) = load(&file, &[])?;
             let r = crate::bench::measure(&model, trials, threads)?;
@@ -903,4 +925,23 @@ fn write_index(
     write_file(&dir.join("index.html"), &report::index_html(&index, &chart))?;
     write_file(&dir.join("index.md"), &report::index_markdown(&index, &chart))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_take_underscores_and_whole_floats() {
+        assert_eq!(count("1000000"), Ok(1_000_000));
+        assert_eq!(count("1_000_000"), Ok(1_000_000));
+        assert_eq!(count("1e6"), Ok(1_000_000));
+        assert_eq!(count("2.5e4"), Ok(25_000));
+        assert_eq!(count("1e3"), Ok(1000));
+        assert_eq!(count("18446744073709551615"), Ok(u64::MAX));
+        for bad in ["1.5", "1e30", "-1", "_1", "1_", "1__0", "abc", "inf", "NaN", "", "+1e3"] {
+            let e = count(bad).unwrap_err();
+            assert!(e.contains(&format!("`{bad}`")) || e.contains("too large"), "{bad}: {e}");
+        }
+    }
 }

@@ -27,6 +27,7 @@ pub mod report;
 pub mod results;
 pub mod rng;
 pub mod scenario;
+pub mod schema;
 pub mod show;
 pub mod special;
 pub mod stats;

@@ -6,30 +6,20 @@
 //! its file, line, column and key path, instead of stopping at the first.
 
 mod assumptions;
+pub mod limits;
+
+pub use limits::{
+    Bounds, DEFAULT_HORIZON_QUARTERS, DEFAULT_TRIALS, MAX_CHIPS, MAX_HORIZON_QUARTERS, MAX_TOTAL_CHIPS, MAX_TRIALS,
+};
 
 use indexmap::IndexMap;
 
+use self::limits::*;
 use crate::dist::{Dist, DistSpec};
 use crate::error::{Error, KeyPath, ScenarioError, closest};
 use crate::quarter::{Calendar, Quarter};
 use crate::rng::key_hash;
 use crate::scenario::{self, RawDistTable, RawNumber, RawPolicy, RawScenario};
-
-/// Largest number of trials one run may ask for.
-pub const MAX_TRIALS: u64 = 100_000_000;
-/// Largest horizon, in quarters (50 years).
-pub const MAX_HORIZON_QUARTERS: u32 = 200;
-/// Largest number of chips in any single count (orders, fleet, cluster sizes).
-pub const MAX_CHIPS: u64 = 1_000_000_000_000;
-/// Largest total of chips a scenario may involve: every chip ordered by all
-/// supply lines within the horizon plus the starting fleet, 2^53, so that
-/// every count the engine keeps (pools, deliveries, backlogs, installed
-/// chips) is exact both as a `u64` and as an `f64`.
-pub const MAX_TOTAL_CHIPS: u64 = 1 << 53;
-/// Default number of trials when the scenario gives none.
-pub const DEFAULT_TRIALS: u64 = 10_000;
-/// Default horizon when the scenario gives none.
-pub const DEFAULT_HORIZON_QUARTERS: u32 = 16;
 
 /// Index of a chip type in [`Model::chips`].
 pub type ChipId = usize;
@@ -367,7 +357,7 @@ impl Ctx<'_> {
     }
 
     /// A number that must be fixed (no distribution), within `[min, max]`.
-    fn fixed(&mut self, path: KeyPath, raw: &RawNumber, min: f64, max: f64) -> Option<f64> {
+    fn fixed(&mut self, path: KeyPath, raw: &RawNumber, bounds: Bounds) -> Option<f64> {
         let (spec, per, source) = self.spec(&path, raw)?;
         let value = match spec {
             DistSpec::Fixed(v) => v,
@@ -379,11 +369,8 @@ impl Ctx<'_> {
         if per.is_some() {
             self.error(path.key("per"), "a fixed number has no `per`");
         }
-        if !(value.is_finite() && value >= min && value <= max) {
-            self.error(
-                path,
-                format!("must be a number in {}, got {value}", range_text(min, max)),
-            );
+        if !bounds.contains(value) {
+            self.error(path, format!("must be a number in {}, got {value}", range_text(bounds)));
             return None;
         }
         self.assumptions.push(Assumption {
@@ -396,7 +383,8 @@ impl Ctx<'_> {
     }
 
     /// An uncertain number with valid range `[min, max]`.
-    fn uncertain(&mut self, path: KeyPath, raw: &RawNumber, min: f64, max: f64) -> Option<UncertainId> {
+    fn uncertain(&mut self, path: KeyPath, raw: &RawNumber, bounds: Bounds) -> Option<UncertainId> {
+        let Bounds { min, max, .. } = bounds;
         let (spec, per, source) = self.spec(&path, raw)?;
         let dist = match Dist::new_checked(&spec) {
             Ok(d) => d,
@@ -407,7 +395,7 @@ impl Ctx<'_> {
         };
         let (lo, hi) = dist.support();
         let ok = if dist.is_fixed() {
-            lo >= min && hi <= max
+            bounds.contains(lo)
         } else {
             let below = lo.is_finite() && lo < min;
             let above = hi.is_finite() && hi > max;
@@ -420,7 +408,7 @@ impl Ctx<'_> {
             } else {
                 format!("[{lo}, {hi}]")
             };
-            self.error(path, format!("must lie in {}, got {shown}", range_text(min, max)));
+            self.error(path, format!("must lie in {}, got {shown}", range_text(bounds)));
             return None;
         }
         let per = per.unwrap_or(Per::Trial);
@@ -480,9 +468,10 @@ impl Ctx<'_> {
     }
 }
 
-fn range_text(min: f64, max: f64) -> String {
-    if min == f64::MIN_POSITIVE {
-        return format!("(0, {}]", format_number(max));
+fn range_text(bounds: Bounds) -> String {
+    let Bounds { min, max, .. } = bounds;
+    if bounds.min_exclusive {
+        return format!("({}, {}]", format_number(min), format_number(max));
     }
     match (min.is_finite(), max.is_finite()) {
         (true, true) => format!("[{}, {}]", format_number(min), format_number(max)),
@@ -779,15 +768,15 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
     let mut chips = Vec::new();
     for (name, c) in &raw.chips {
         let p = root.key("chips").key(name);
-        let peak = ctx.fixed(p.key("peak_flops"), &c.peak_flops, f64::MIN_POSITIVE, 1e20);
+        let peak = ctx.fixed(p.key("peak_flops"), &c.peak_flops, PEAK_FLOPS);
         let afr = c
             .annual_failure_rate
             .as_ref()
-            .and_then(|r| ctx.uncertain(p.key("annual_failure_rate"), r, 0.0, 1.0));
+            .and_then(|r| ctx.uncertain(p.key("annual_failure_rate"), r, FRACTION));
         chips.push(Chip {
             name: name.clone(),
             peak_flops: peak.unwrap_or(1.0),
-            domestic: c.domestic.unwrap_or(true),
+            domestic: c.domestic.unwrap_or(DEFAULT_DOMESTIC),
             annual_failure_rate: afr,
             failure_stream: key_hash(&format!("{p}.failures")),
         });
@@ -875,12 +864,16 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             );
         }
         let fill = match &s.fill_rate {
-            Some(r) => ctx.uncertain(p.key("fill_rate"), r, 0.0, 1.0),
-            None => ctx.uncertain(p.key("fill_rate"), &RawNumber::Plain(1.0), 0.0, 1.0),
+            Some(r) => ctx.uncertain(p.key("fill_rate"), r, FRACTION),
+            None => ctx.uncertain(p.key("fill_rate"), &RawNumber::Plain(DEFAULT_FILL_RATE), FRACTION),
         };
         let lead = match &s.lead_time_quarters {
-            Some(r) => ctx.uncertain(p.key("lead_time_quarters"), r, 0.0, 400.0),
-            None => ctx.uncertain(p.key("lead_time_quarters"), &RawNumber::Plain(0.0), 0.0, 400.0),
+            Some(r) => ctx.uncertain(p.key("lead_time_quarters"), r, DELAY_QUARTERS),
+            None => ctx.uncertain(
+                p.key("lead_time_quarters"),
+                &RawNumber::Plain(DEFAULT_LEAD_TIME_QUARTERS),
+                DELAY_QUARTERS,
+            ),
         };
         supply.push(SupplyLine {
             name: name.clone(),
@@ -888,7 +881,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             orders,
             fill_rate: fill.unwrap_or(0),
             lead_time_quarters: lead.unwrap_or(0),
-            backlog: s.backlog.unwrap_or(false),
+            backlog: s.backlog.unwrap_or(DEFAULT_BACKLOG),
             delivery_stream: key_hash(&format!("{p}.delivery")),
         });
     }
@@ -904,8 +897,8 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 }
                 let q = ctx.quarter_index(p.key("at"), at, &cal, "shock quarter");
                 let prob = match &s.probability {
-                    Some(r) => ctx.fixed(p.key("probability"), r, 0.0, 1.0),
-                    None => Some(1.0),
+                    Some(r) => ctx.fixed(p.key("probability"), r, FRACTION),
+                    None => Some(DEFAULT_SHOCK_PROBABILITY),
                 };
                 match (q, prob) {
                     (Some(quarter), Some(probability)) => Some(Trigger::At { quarter, probability }),
@@ -919,7 +912,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                         "`probability` goes with `at`; a hazard shock uses `hazard_per_quarter` alone",
                     );
                 }
-                let hazard = ctx.fixed(p.key("hazard_per_quarter"), h, 0.0, 1.0);
+                let hazard = ctx.fixed(p.key("hazard_per_quarter"), h, FRACTION);
                 let from = match &s.from {
                     Some(f) => ctx.quarter_index(p.key("from"), f, &cal, "`from`"),
                     None => Some(0),
@@ -957,7 +950,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         let duration = s
             .duration_quarters
             .as_ref()
-            .and_then(|r| ctx.uncertain(p.key("duration_quarters"), r, 0.0, 400.0));
+            .and_then(|r| ctx.uncertain(p.key("duration_quarters"), r, DELAY_QUARTERS));
         ctx.used_once(&p.key("duration_quarters"), duration, "when the shock starts");
         if s.effects.is_empty() {
             ctx.error(p.key("effects"), "a shock needs at least one entry in `effects`");
@@ -972,12 +965,12 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             let mult = e
                 .fill_rate_multiplier
                 .as_ref()
-                .and_then(|r| ctx.uncertain(ep.key("fill_rate_multiplier"), r, 0.0, 1e6));
+                .and_then(|r| ctx.uncertain(ep.key("fill_rate_multiplier"), r, FILL_RATE_MULTIPLIER));
             let add = e
                 .add_lead_time_quarters
                 .as_ref()
-                .and_then(|r| ctx.uncertain(ep.key("add_lead_time_quarters"), r, 0.0, 400.0));
-            let stop = e.stop.unwrap_or(false);
+                .and_then(|r| ctx.uncertain(ep.key("add_lead_time_quarters"), r, DELAY_QUARTERS));
+            let stop = e.stop.unwrap_or(DEFAULT_STOP);
             if !stop && e.fill_rate_multiplier.is_none() && e.add_lead_time_quarters.is_none() {
                 ctx.error(
                     ep.clone(),
@@ -1050,17 +1043,12 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         if unit.is_none() {
             ctx.error(p.key("unit_chip"), undefined("chips", &inf.unit_chip, &raw.chips));
         }
-        let initial = ctx.uncertain(
-            p.key("initial_demand_chips"),
-            &inf.initial_demand_chips,
-            0.0,
-            MAX_CHIPS as f64,
-        );
+        let initial = ctx.uncertain(p.key("initial_demand_chips"), &inf.initial_demand_chips, DEMAND_CHIPS);
         ctx.used_once(&p.key("initial_demand_chips"), initial, "in the first quarter");
         let growth = inf
             .growth_per_quarter
             .as_ref()
-            .and_then(|g| ctx.uncertain(p.key("growth_per_quarter"), g, -1.0, 100.0));
+            .and_then(|g| ctx.uncertain(p.key("growth_per_quarter"), g, GROWTH_PER_QUARTER));
         Some(Inference {
             unit_chip: unit?,
             initial_demand_chips: initial?,
@@ -1081,7 +1069,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                     Some(Policy::InferenceFirst)
                 }
                 RawPolicy::FixedShare => match &a.training_share {
-                    Some(s) => ctx.fixed(p.key("training_share"), s, 0.0, 1.0).map(Policy::FixedShare),
+                    Some(s) => ctx.fixed(p.key("training_share"), s, FRACTION).map(Policy::FixedShare),
                     None => {
                         ctx.error(
                             p.key("policy"),
@@ -1112,19 +1100,25 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         None => Some(0),
     };
     let min_cluster = ctx
-        .chips(tp.key("min_cluster_chips"), t.min_cluster_chips.unwrap_or(1))
+        .chips(
+            tp.key("min_cluster_chips"),
+            t.min_cluster_chips.unwrap_or(DEFAULT_MIN_CLUSTER_CHIPS),
+        )
         .max(1);
-    let max_cluster = ctx.chips(tp.key("max_cluster_chips"), t.max_cluster_chips.unwrap_or(MAX_CHIPS));
+    let max_cluster = ctx.chips(
+        tp.key("max_cluster_chips"),
+        t.max_cluster_chips.unwrap_or(DEFAULT_MAX_CLUSTER_CHIPS),
+    );
     if max_cluster < min_cluster {
         ctx.error(
             tp.key("max_cluster_chips"),
             format!("must be at least min_cluster_chips ({min_cluster}), got {max_cluster}"),
         );
     }
-    let mfu = ctx.uncertain(tp.key("mfu"), &t.mfu, 0.0, 1.0);
+    let mfu = ctx.uncertain(tp.key("mfu"), &t.mfu, FRACTION);
     let goodput = match &t.goodput {
-        Some(g) => ctx.uncertain(tp.key("goodput"), g, 0.0, 1.0),
-        None => ctx.uncertain(tp.key("goodput"), &RawNumber::Plain(1.0), 0.0, 1.0),
+        Some(g) => ctx.uncertain(tp.key("goodput"), g, FRACTION),
+        None => ctx.uncertain(tp.key("goodput"), &RawNumber::Plain(DEFAULT_GOODPUT), FRACTION),
     };
 
     // Milestones.
@@ -1137,14 +1131,14 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
     let mut milestones = Vec::new();
     for (name, m) in &raw.milestones {
         let p = root.key("milestones").key(name);
-        let target = ctx.fixed(p.key("target_flop"), &m.target_flop, f64::MIN_POSITIVE, 1e40);
+        let target = ctx.fixed(p.key("target_flop"), &m.target_flop, TARGET_FLOP);
         let deadline = ctx.quarter_index(p.key("deadline"), &m.deadline, &cal, "deadline");
         if let (Some(target_flop), Some(deadline)) = (target, deadline) {
             milestones.push(Milestone {
                 name: name.clone(),
                 target_flop,
                 deadline,
-                domestic_only: m.domestic_only.unwrap_or(true),
+                domestic_only: m.domestic_only.unwrap_or(DEFAULT_DOMESTIC_ONLY),
             });
         }
     }
@@ -1166,7 +1160,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             ("max_probability", e.max_probability),
         ] {
             if let Some(v) = v {
-                if !(0.0..=1.0).contains(&v) {
+                if !FRACTION.contains(v) {
                     ctx.error(p.key(key), format!("must be a probability in [0, 1], got {v}"));
                     ok = false;
                 }
@@ -1204,14 +1198,14 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         max_cluster_chips: max_cluster,
         mfu: mfu?,
         goodput: goodput?,
-        allow_foreign_chips: t.allow_foreign_chips.unwrap_or(false),
+        allow_foreign_chips: t.allow_foreign_chips.unwrap_or(DEFAULT_ALLOW_FOREIGN_CHIPS),
     };
     let mut model = Model {
         name: raw.scenario.name.clone(),
         description: raw.scenario.description.clone().unwrap_or_default(),
         calendar: cal,
         trials,
-        seed: raw.scenario.seed.unwrap_or(1),
+        seed: raw.scenario.seed.unwrap_or(DEFAULT_SEED),
         chips,
         supply,
         shocks,

@@ -12,6 +12,11 @@ pub const SECONDS_PER_DAY: u64 = 86_400;
 /// stated in quarters (lead times, shock durations) into clock time.
 pub const SECONDS_PER_MEAN_QUARTER: f64 = 91.3125 * 86_400.0;
 
+/// The quarters [`Quarter::parse`] accepts, as a regular expression (for
+/// the JSON Schema of scenario files): a year 1900 to 2200, `Q` or `q`, and
+/// 1 to 4.
+pub const QUARTER_PATTERN: &str = "^(19[0-9]{2}|2[01][0-9]{2}|2200)[Qq][1-4]$";
+
 /// A calendar quarter, such as 2024Q3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Quarter {

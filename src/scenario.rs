@@ -6,183 +6,351 @@
 use std::fmt;
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::error::{Error, KeyPath, ScenarioError, Seg, closest};
+use crate::model::limits::*;
+use crate::quarter::QUARTER_PATTERN;
+use crate::schema::{FixedNumber, bounds};
 
 /// A whole scenario file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(
+    rename = "Scenario",
+    title = "sancsim scenario",
+    description = "A sancsim scenario file: chips, their supply under export controls, shocks, demand, one training run and the milestones whose probability sancsim reports (docs/MODEL.md)."
+)]
 pub struct RawScenario {
+    /// The scenario's name, start and run settings.
     pub scenario: RawMeta,
+    /// Chip types, one table `[chips.<name>]` each; at least one.
     #[serde(default)]
     pub chips: IndexMap<String, RawChip>,
+    /// Supply lines, one table `[supply.<name>]` each: one buyer's orders of one chip type.
     #[serde(default)]
     pub supply: IndexMap<String, RawSupply>,
+    /// Shocks (export controls and other disruptions), one table `[shocks.<name>]` each.
     #[serde(default)]
     pub shocks: IndexMap<String, RawShock>,
+    /// Chips already installed when the scenario starts, one table `[fleet.<chip>]` per chip type (none: no chips installed).
     #[serde(default)]
     pub fleet: IndexMap<String, RawFleet>,
+    /// Inference demand, which has first claim on new chips under the `inference_first` policy (none: no demand).
     pub inference: Option<RawInference>,
+    /// How each quarter's new chips are split between inference and training (default: `inference_first`).
     pub allocation: Option<RawAllocation>,
+    /// The one large training run.
     pub training: RawTraining,
+    /// Training-compute milestones, one table `[milestones.<name>]` each; at least one.
     #[serde(default)]
     pub milestones: IndexMap<String, RawMilestone>,
+    /// Bounds on milestone probabilities that `sancsim check` tests, one `[[expect]]` table each.
     #[serde(default)]
     pub expect: Vec<RawExpect>,
 }
 
-/// `[scenario]`.
-#[derive(Debug, Deserialize)]
+/// `[scenario]`: the scenario's name, first quarter, horizon and run settings.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(rename = "Meta")]
 pub struct RawMeta {
+    /// Identifier used in outputs.
     pub name: String,
+    /// What the scenario asks, in a sentence or two; shown in the reports.
     pub description: Option<String>,
+    /// First simulated quarter, as "YYYYQn" (e.g. "2024Q1").
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
     pub start: String,
+    /// Number of quarters simulated, from `start` on.
+    #[serde(default, deserialize_with = "opt_count_u32")]
+    #[schemars(range(min = 1, max = MAX_HORIZON_QUARTERS), extend("default" = DEFAULT_HORIZON_QUARTERS))]
     pub horizon_quarters: Option<u32>,
+    /// Number of Monte Carlo trials (`--trials` overrides it). A whole number: 10000, 10_000 or 1e4.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(min = 1, max = MAX_TRIALS), extend("default" = DEFAULT_TRIALS))]
     pub trials: Option<u64>,
+    /// Seed of all random streams (`--seed` overrides it): the same seed gives the same results.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(max = u64::MAX), extend("default" = DEFAULT_SEED))]
     pub seed: Option<u64>,
 }
 
-/// `[chips.<name>]`.
-#[derive(Debug, Deserialize)]
+/// `[chips.<name>]`: a chip type.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(rename = "Chip")]
 pub struct RawChip {
+    /// Peak dense BF16 throughput per chip, in FLOP/s (e.g. 3.2e14); a fixed number.
+    #[schemars(with = "FixedNumber", transform = bounds(PEAK_FLOPS))]
     pub peak_flops: RawNumber,
+    /// Made domestically: its FLOP count toward `domestic_only` milestones.
+    #[schemars(extend("default" = DEFAULT_DOMESTIC))]
     pub domestic: Option<bool>,
+    /// Fraction of installed chips failing per year (absent: no failures); may be uncertain.
+    #[schemars(transform = bounds(FRACTION))]
     pub annual_failure_rate: Option<RawNumber>,
+    /// Notes on the chip; not used by the model.
     pub description: Option<String>,
 }
 
-/// `[supply.<name>]`.
-#[derive(Debug, Deserialize)]
+/// `[supply.<name>]`: a supply line, one buyer's orders of one chip type.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(rename = "Supply")]
 pub struct RawSupply {
+    /// The chip type ordered: the name of a `[chips.<name>]` table.
     pub chip: String,
+    /// The orders, each `{ quarter, chips }` or `{ from, to, chips }` (chips each quarter).
     pub orders: Vec<RawOrder>,
+    /// Fraction of each quarter's order that is filled, 0 to 1; may be uncertain.
+    #[schemars(transform = bounds(FRACTION), extend("default" = DEFAULT_FILL_RATE))]
     pub fill_rate: Option<RawNumber>,
+    /// Time from order to arrival, in quarters; may be uncertain.
+    #[schemars(transform = bounds(DELAY_QUARTERS), extend("default" = DEFAULT_LEAD_TIME_QUARTERS))]
     pub lead_time_quarters: Option<RawNumber>,
+    /// Unfilled chips carry over to the next quarter's order.
+    #[schemars(extend("default" = DEFAULT_BACKLOG))]
     pub backlog: Option<bool>,
+    /// Notes on the supply line; not used by the model.
     pub description: Option<String>,
 }
 
 /// One entry of `orders`: `{ quarter = "2024Q1", chips = 25000 }` or
 /// `{ from = "2024Q1", to = "2024Q4", chips = 25000 }` (chips each quarter).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(
+    rename = "Order",
+    extend("oneOf" = [
+        { "required": ["quarter"], "properties": { "from": false, "to": false } },
+        { "required": ["from", "to"], "properties": { "quarter": false } }
+    ])
+)]
 pub struct RawOrder {
+    /// The quarter the chips are ordered in, "YYYYQn" (or give `from` and `to`).
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
     pub quarter: Option<String>,
+    /// First quarter of a run of equal orders, "YYYYQn" (with `to`).
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
     pub from: Option<String>,
+    /// Last quarter of a run of equal orders, "YYYYQn", not before `from`.
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
     pub to: Option<String>,
+    /// Chips ordered (each quarter, with `from` and `to`). A whole number: 25000, 25_000 or 2.5e4.
+    #[serde(deserialize_with = "count_u64")]
+    #[schemars(range(max = MAX_CHIPS))]
     pub chips: u64,
+    /// Where the figure comes from; echoed in the outputs.
     pub source: Option<String>,
 }
 
-/// `[shocks.<name>]`.
-#[derive(Debug, Deserialize)]
+/// `[shocks.<name>]`: a shock that, while active, changes supply lines.
+/// It starts at a quarter (`at`, with `probability`) or at a risk each
+/// quarter (`hazard_per_quarter`, with `from` and `until`).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(
+    rename = "Shock",
+    extend("oneOf" = [
+        { "required": ["at"], "properties": { "hazard_per_quarter": false, "from": false, "until": false } },
+        { "required": ["hazard_per_quarter"], "properties": { "at": false, "probability": false } }
+    ])
+)]
 pub struct RawShock {
+    /// What the shock is; not used by the model.
     pub description: Option<String>,
+    /// The quarter the shock may start in, "YYYYQn", inside the horizon (or give `hazard_per_quarter`).
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
     pub at: Option<String>,
+    /// Probability that the shock happens at `at`; a fixed number.
+    #[schemars(
+        with = "Option<FixedNumber>",
+        transform = bounds(FRACTION),
+        extend("default" = DEFAULT_SHOCK_PROBABILITY)
+    )]
     pub probability: Option<RawNumber>,
+    /// Probability per quarter that the shock starts, from `from` to `until`, until it has happened once; a fixed number.
+    #[schemars(with = "Option<FixedNumber>", transform = bounds(FRACTION))]
     pub hazard_per_quarter: Option<RawNumber>,
+    /// First quarter at risk, "YYYYQn" (default: the first quarter).
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
     pub from: Option<String>,
+    /// Last quarter at risk, "YYYYQn" (default: the last quarter).
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
     pub until: Option<String>,
+    /// How long the shock lasts, in quarters, rounded to whole quarters (absent: permanent); may be uncertain, drawn once per trial.
+    #[schemars(transform = bounds(DELAY_QUARTERS))]
     pub duration_quarters: Option<RawNumber>,
+    /// What the shock does to supply lines; at least one entry.
     #[serde(default)]
     pub effects: Vec<RawEffect>,
 }
 
-/// One entry of a shock's `effects`.
-#[derive(Debug, Deserialize)]
+/// One entry of a shock's `effects`: what it does to one supply line while
+/// active. It needs `fill_rate_multiplier`, `add_lead_time_quarters` or
+/// `stop = true`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(
+    rename = "Effect",
+    extend("anyOf" = [
+        { "required": ["fill_rate_multiplier"] },
+        { "required": ["add_lead_time_quarters"] },
+        { "required": ["stop"], "properties": { "stop": { "const": true } } }
+    ])
+)]
 pub struct RawEffect {
+    /// The supply line affected: the name of a `[supply.<name>]` table.
     pub supply: String,
+    /// Multiplies the line's fill rate (the result is capped at 1); may be uncertain.
+    #[schemars(transform = bounds(FILL_RATE_MULTIPLIER))]
     pub fill_rate_multiplier: Option<RawNumber>,
+    /// Quarters added to the line's lead time; may be uncertain.
+    #[schemars(transform = bounds(DELAY_QUARTERS))]
     pub add_lead_time_quarters: Option<RawNumber>,
+    /// No orders of the line are filled while the shock is active.
+    #[schemars(extend("default" = DEFAULT_STOP))]
     pub stop: Option<bool>,
 }
 
-/// `[fleet.<chip>]`: chips already installed when the scenario starts.
-#[derive(Debug, Deserialize)]
+/// `[fleet.<chip>]`: chips of a type already installed when the scenario
+/// starts (the key names a `[chips.<name>]` table).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(rename = "Fleet")]
 pub struct RawFleet {
+    /// Chips serving inference at the start. A whole number: 10000, 10_000 or 1e4.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(max = MAX_CHIPS), extend("default" = 0))]
     pub inference: Option<u64>,
+    /// Chips in the training pool at the start. A whole number: 10000, 10_000 or 1e4.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(max = MAX_CHIPS), extend("default" = 0))]
     pub training: Option<u64>,
+    /// Where the figures come from; echoed in the outputs.
     pub source: Option<String>,
 }
 
-/// `[inference]`.
-#[derive(Debug, Deserialize)]
+/// `[inference]`: demand for chips to serve users.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(rename = "Inference")]
 pub struct RawInference {
+    /// Demand is counted in chips of this type: the name of a `[chips.<name>]` table.
     pub unit_chip: String,
+    /// Demand in the first quarter, in `unit_chip` chips; may be uncertain, drawn once per trial.
+    #[schemars(transform = bounds(DEMAND_CHIPS))]
     pub initial_demand_chips: RawNumber,
+    /// Growth of demand from one quarter to the next, as a fraction (0.1 is 10%; absent: no growth); may be uncertain.
+    #[schemars(transform = bounds(GROWTH_PER_QUARTER))]
     pub growth_per_quarter: Option<RawNumber>,
 }
 
-/// `[allocation]`.
-#[derive(Debug, Deserialize)]
+/// `[allocation]`: how each quarter's new chips are split between
+/// inference and training.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(
+    rename = "Allocation",
+    extend("oneOf" = [
+        { "properties": { "policy": { "const": "inference_first" }, "training_share": false, "reserve_chips": false } },
+        { "properties": { "policy": { "const": "fixed_share" } }, "required": ["training_share"] },
+        { "properties": { "policy": { "const": "training_reserve" } }, "required": ["reserve_chips"] }
+    ])
+)]
 pub struct RawAllocation {
+    /// The allocation policy.
     pub policy: RawPolicy,
+    /// With `fixed_share`: fraction of each chip type's new chips that goes to training, 0 to 1; a fixed number.
+    #[schemars(with = "Option<FixedNumber>", transform = bounds(FRACTION))]
     pub training_share: Option<RawNumber>,
+    /// With `training_reserve`: training is filled up to this many chips first. A whole number: 12288 or 1.2288e4.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(max = MAX_CHIPS))]
     pub reserve_chips: Option<u64>,
 }
 
 /// `allocation.policy`.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-#[allow(missing_docs)]
+#[schemars(rename = "Policy")]
 pub enum RawPolicy {
+    /// Inference demand first, the rest to training.
     InferenceFirst,
+    /// A fixed share (`training_share`) of each chip type's new chips to training.
     FixedShare,
+    /// Training filled up to `reserve_chips` first, the rest to inference.
     TrainingReserve,
 }
 
-/// `[training]`.
-#[derive(Debug, Deserialize)]
+/// `[training]`: the one large training run.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(rename = "Training")]
 pub struct RawTraining {
+    /// Earliest quarter the run may start in, "YYYYQn", inside the horizon (default: the first quarter).
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
     pub earliest_start: Option<String>,
+    /// Chips the training pool needs before the run starts (0 is taken as 1). A whole number: 4096 or 4.096e3.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(max = MAX_CHIPS), extend("default" = DEFAULT_MIN_CLUSTER_CHIPS))]
     pub min_cluster_chips: Option<u64>,
+    /// Most chips the run can span; at least `min_cluster_chips`. A whole number: 12288 or 1.2288e4.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(max = MAX_CHIPS), extend("default" = DEFAULT_MAX_CLUSTER_CHIPS))]
     pub max_cluster_chips: Option<u64>,
+    /// Model FLOP utilisation: the fraction of peak FLOP/s achieved, 0 to 1; may be uncertain.
+    #[schemars(transform = bounds(FRACTION))]
     pub mfu: RawNumber,
+    /// Share of time doing useful work after interruptions, 0 to 1; may be uncertain.
+    #[schemars(transform = bounds(FRACTION), extend("default" = DEFAULT_GOODPUT))]
     pub goodput: Option<RawNumber>,
+    /// Foreign chips in the training pool may join the run.
+    #[schemars(extend("default" = DEFAULT_ALLOW_FOREIGN_CHIPS))]
     pub allow_foreign_chips: Option<bool>,
 }
 
-/// `[milestones.<name>]`.
-#[derive(Debug, Deserialize)]
+/// `[milestones.<name>]`: a training-compute milestone, whose probability
+/// sancsim reports.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(rename = "Milestone")]
 pub struct RawMilestone {
+    /// Cumulative training compute to reach, in FLOP (e.g. 2.1e25); a fixed number.
+    #[schemars(with = "FixedNumber", transform = bounds(TARGET_FLOP))]
     pub target_flop: RawNumber,
+    /// Reach the target by the end of this quarter, "YYYYQn", inside the horizon.
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
     pub deadline: String,
+    /// Count only the FLOP of domestic chips.
+    #[schemars(extend("default" = DEFAULT_DOMESTIC_ONLY))]
     pub domestic_only: Option<bool>,
+    /// What the milestone stands for; not used by the model.
     pub description: Option<String>,
 }
 
-/// `[[expect]]`: a bound a CI job checks with `sancsim check`.
-#[derive(Debug, Deserialize)]
+/// `[[expect]]`: a bound on a milestone's probability that `sancsim check`
+/// tests (it fails only when the whole 95% interval lies outside). Give
+/// `min_probability`, `max_probability` or both.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[schemars(
+    rename = "Expect",
+    extend("anyOf" = [{ "required": ["min_probability"] }, { "required": ["max_probability"] }])
+)]
 pub struct RawExpect {
+    /// The milestone: the name of a `[milestones.<name>]` table.
     pub milestone: String,
+    /// The probability should be at least this, 0 to 1.
+    #[schemars(range(min = FRACTION.min, max = FRACTION.max))]
     pub min_probability: Option<f64>,
+    /// The probability should be at most this, 0 to 1; at least `min_probability`.
+    #[schemars(range(min = FRACTION.min, max = FRACTION.max))]
     pub max_probability: Option<f64>,
+    /// Why the bound holds; not used by the model.
     pub description: Option<String>,
 }
 
@@ -244,6 +412,74 @@ impl<'de> Deserialize<'de> for RawNumber {
         }
         deserializer.deserialize_any(NumberVisitor)
     }
+}
+
+/// A count (trials, chips, quarters) written as a float, such as `1e6`:
+/// the whole number it is, or why it is not one. `max` is the largest
+/// value the key's type holds; the key's own range is checked later.
+pub fn count_from_float(v: f64, max: u64) -> Result<u64, String> {
+    let shown = crate::model::format_number(v);
+    if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0) {
+        return Err(format!(
+            "`{shown}` is not a whole number >= 0; write a count as 25000, 25_000 or 2.5e4"
+        ));
+    }
+    // 2^64 is `u64::MAX as f64` rounded up: it and anything above is too
+    // large for every count; below it, whole floats convert exactly.
+    if v >= 18_446_744_073_709_551_616.0 || v > max as f64 {
+        return Err(format!("`{shown}` is too large for a count here (at most {max})"));
+    }
+    Ok(v as u64)
+}
+
+/// Deserializes a count: an integer (`1000000`, `1_000_000`) or a float
+/// that is exactly a whole number (`1e6`), at most `max`.
+struct CountVisitor {
+    max: u64,
+}
+
+impl<'de> Visitor<'de> for CountVisitor {
+    type Value = u64;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a whole number >= 0 such as 25000, 25_000 or 2.5e4")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+        if v > self.max {
+            return Err(E::custom(format!(
+                "`{v}` is too large for a count here (at most {})",
+                self.max
+            )));
+        }
+        Ok(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom(format!(
+                "`{v}` is negative; write a count as a whole number >= 0 such as 25000, 25_000 or 2.5e4"
+            ))),
+        }
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
+        count_from_float(v, self.max).map_err(E::custom)
+    }
+}
+
+fn count_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    d.deserialize_any(CountVisitor { max: u64::MAX })
+}
+
+fn opt_count_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    count_u64(d).map(Some)
+}
+
+fn opt_count_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let n = d.deserialize_any(CountVisitor {
+        max: u64::from(u32::MAX),
+    })?;
+    u32::try_from(n)
+        .map(Some)
+        .map_err(|_| de::Error::custom(format!("`{n}` is too large for a count here (at most {})", u32::MAX)))
 }
 
 /// Parses a scenario file's text. `file` names the file in error messages.

@@ -16,4 +16,5 @@ mod report_browser;
 mod report_contents;
 mod scale;
 mod scenario_errors;
+mod schema;
 mod shipped_scenarios;

@@ -263,7 +263,42 @@ fn float_where_an_integer_chip_count_is_expected() {
         &found,
         "supply.line.orders[0].chips",
         line_of(&s, "1000.5"),
-        &["invalid type", "floating point", "1000.5"],
+        &["`1000.5` is not a whole number >= 0", "2.5e4"],
+    );
+}
+
+#[test]
+fn whole_float_counts_are_accepted_and_others_named() {
+    let s = edit("chips = 1000 }", "chips = 1e3 }").replace("trials = 200", "trials = 2.5e2");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "f.toml", &s);
+    let o = run_in(dir.path(), &["validate", "f.toml"]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let s = edit("trials = 200", "trials = 1e30");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "scenario.trials",
+        line_of(&s, "1e30"),
+        &["`1e30` is too large for a count here"],
+    );
+    let s = edit("horizon_quarters = 8", "horizon_quarters = 5e9");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "scenario.horizon_quarters",
+        line_of(&s, "5e9"),
+        &["`5e9` is too large", "4294967295"],
+    );
+    // Whole but beyond the key's own range: the range is named.
+    let s = edit("trials = 200", "trials = 2e8");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "scenario.trials",
+        line_of(&s, "2e8"),
+        &["between 1 and 100000000"],
     );
 }
 

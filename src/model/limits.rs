@@ -1,0 +1,102 @@
+//! The limits and defaults of every number in a scenario file, in one
+//! place: validation ([`super::build`]) checks against them and the JSON
+//! Schema ([`crate::schema`]) states them, so the two cannot disagree.
+
+/// Largest number of trials one run may ask for.
+pub const MAX_TRIALS: u64 = 100_000_000;
+/// Largest horizon, in quarters (50 years).
+pub const MAX_HORIZON_QUARTERS: u32 = 200;
+/// Largest number of chips in any single count (orders, fleet, cluster sizes).
+pub const MAX_CHIPS: u64 = 1_000_000_000_000;
+/// Largest total of chips a scenario may involve: every chip ordered by all
+/// supply lines within the horizon plus the starting fleet, 2^53, so that
+/// every count the engine keeps (pools, deliveries, backlogs, installed
+/// chips) is exact both as a `u64` and as an `f64`.
+pub const MAX_TOTAL_CHIPS: u64 = 1 << 53;
+/// Default number of trials when the scenario gives none.
+pub const DEFAULT_TRIALS: u64 = 10_000;
+/// Default horizon when the scenario gives none.
+pub const DEFAULT_HORIZON_QUARTERS: u32 = 16;
+/// Default seed when the scenario gives none.
+pub const DEFAULT_SEED: u64 = 1;
+/// Default `training.min_cluster_chips` (0 is also taken as 1).
+pub const DEFAULT_MIN_CLUSTER_CHIPS: u64 = 1;
+/// Default `training.max_cluster_chips`: no limit below [`MAX_CHIPS`].
+pub const DEFAULT_MAX_CLUSTER_CHIPS: u64 = MAX_CHIPS;
+/// Default `supply.*.fill_rate`: every order filled.
+pub const DEFAULT_FILL_RATE: f64 = 1.0;
+/// Default `supply.*.lead_time_quarters`: chips arrive when ordered.
+pub const DEFAULT_LEAD_TIME_QUARTERS: f64 = 0.0;
+/// Default `training.goodput`: no time lost to interruptions.
+pub const DEFAULT_GOODPUT: f64 = 1.0;
+/// Default `shocks.*.probability` of a shock with `at`: it happens.
+pub const DEFAULT_SHOCK_PROBABILITY: f64 = 1.0;
+/// Default `chips.*.domestic`: made domestically.
+pub const DEFAULT_DOMESTIC: bool = true;
+/// Default `supply.*.backlog`: unfilled chips are lost.
+pub const DEFAULT_BACKLOG: bool = false;
+/// Default `shocks.*.effects[*].stop`: orders are still filled.
+pub const DEFAULT_STOP: bool = false;
+/// Default `training.allow_foreign_chips`: domestic chips only.
+pub const DEFAULT_ALLOW_FOREIGN_CHIPS: bool = false;
+/// Default `milestones.*.domestic_only`: count domestic chips' FLOP only.
+pub const DEFAULT_DOMESTIC_ONLY: bool = true;
+
+/// The valid values of a number: `[min, max]`, or `(min, max]` when
+/// `min_exclusive`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    /// Smallest valid value (excluded when `min_exclusive`).
+    pub min: f64,
+    /// Largest valid value.
+    pub max: f64,
+    /// `min` itself is not valid.
+    pub min_exclusive: bool,
+}
+
+impl Bounds {
+    /// `[min, max]`.
+    pub const fn closed(min: f64, max: f64) -> Bounds {
+        Bounds {
+            min,
+            max,
+            min_exclusive: false,
+        }
+    }
+
+    /// `(0, max]`.
+    pub const fn positive(max: f64) -> Bounds {
+        Bounds {
+            min: 0.0,
+            max,
+            min_exclusive: true,
+        }
+    }
+
+    /// Whether `v` is a valid value (never NaN).
+    pub fn contains(&self, v: f64) -> bool {
+        let above = if self.min_exclusive {
+            v > self.min
+        } else {
+            v >= self.min
+        };
+        above && v <= self.max
+    }
+}
+
+/// A fraction or probability: fill rates, failure rates, shock
+/// probabilities and hazards, `training_share`, `mfu`, `goodput`, and the
+/// probabilities of `[[expect]]`.
+pub const FRACTION: Bounds = Bounds::closed(0.0, 1.0);
+/// A delay or duration in quarters: lead times and shock durations.
+pub const DELAY_QUARTERS: Bounds = Bounds::closed(0.0, 400.0);
+/// `chips.*.peak_flops`, FLOP/s per chip.
+pub const PEAK_FLOPS: Bounds = Bounds::positive(1e20);
+/// `milestones.*.target_flop`, FLOP.
+pub const TARGET_FLOP: Bounds = Bounds::positive(1e40);
+/// `shocks.*.effects[*].fill_rate_multiplier`.
+pub const FILL_RATE_MULTIPLIER: Bounds = Bounds::closed(0.0, 1e6);
+/// `inference.growth_per_quarter`, a fraction per quarter.
+pub const GROWTH_PER_QUARTER: Bounds = Bounds::closed(-1.0, 100.0);
+/// `inference.initial_demand_chips`.
+pub const DEMAND_CHIPS: Bounds = Bounds::closed(0.0, MAX_CHIPS as f64);
