@@ -9,6 +9,7 @@
 mod allocation;
 mod axis;
 mod batch;
+mod bitmap;
 mod deliveries;
 mod milestones;
 mod png;
@@ -117,7 +118,7 @@ fn render(
     stem: &'static str,
     title: String,
     svg: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), Failure>,
-    png: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), Failure>,
+    png: impl FnOnce(&DrawingArea<bitmap::PngBackend<'_>, Shift>) -> Result<(), Failure>,
 ) -> Result<Chart, ChartError> {
     let fail = |Failure(message)| ChartError {
         chart: stem.to_string(),
@@ -134,7 +135,9 @@ fn render(
 
     let mut pixels = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = bitmap::PngBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT))
+            .map_err(|m| fail(Failure(m)))?
+            .into_drawing_area();
         png(&root).map_err(fail)?;
         root.present().map_err(|e| fail(e.into()))?;
     }

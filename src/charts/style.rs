@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::Failure;
 
 /// The embedded font, so charts never depend on the fonts of the machine.
-const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub(super) const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 /// Family name every text style uses; the embedded font is registered under it.
 pub const FAMILY: &str = "sans-serif";
 
