@@ -54,6 +54,11 @@ pub struct Summary {
     /// Chips of domestic types ordered by the end of each quarter, cumulative
     /// (backlog re-orders not counted twice).
     pub ordered_domestic_cumulative: Vec<f64>,
+    /// The same orders weighed by peak throughput: Σ chips ordered × the
+    /// chip type's `peak_flops`, FLOP/s, cumulative. (Absent from older
+    /// summaries, where it is read as empty.)
+    #[serde(default)]
+    pub ordered_domestic_peak_flops_cumulative: Vec<f64>,
     /// Distribution of cumulative domestic training FLOP at the horizon
     /// (`training_flop_domestic_cumulative` at the end of the last quarter):
     /// trials per bin of a tenth of a decade, `[log10 of the bin's lower edge, trials]`.
@@ -290,6 +295,18 @@ impl Summary {
                 ordered
             })
             .collect();
+        let mut ordered_flops = 0.0;
+        let ordered_domestic_peak_flops_cumulative = (0..model.horizon() as usize)
+            .map(|q| {
+                ordered_flops += model
+                    .supply
+                    .iter()
+                    .filter(|l| model.chips[l.chip].domestic)
+                    .map(|l| l.orders[q] as f64 * model.chips[l.chip].peak_flops)
+                    .sum::<f64>();
+                ordered_flops
+            })
+            .collect();
         let last = agg.metric(model.horizon() - 1, Metric::TrainingFlopDomestic);
         let mut decades: Vec<(f64, u64)> = Vec::new();
         let mut trials_without_domestic_training_compute = 0;
@@ -329,6 +346,7 @@ impl Summary {
             inference_unit_chip: model.inference.as_ref().map(|i| model.chips[i.unit_chip].name.clone()),
             quarterly_by_chip,
             ordered_domestic_cumulative,
+            ordered_domestic_peak_flops_cumulative,
             training_flop_domestic_at_horizon: decades,
             // A corrupt partial result could count more runs than trials.
             trials_without_training: n.saturating_sub(agg.training_started),

@@ -1,25 +1,34 @@
 //! The short table printed after a run.
 
+use crate::report::{milestone_title, probability};
 use crate::results::Summary;
 
-/// Milestone probabilities as an aligned text table.
+/// Milestone probabilities as an aligned text table: the probability in
+/// percent with its 95% interval, as in the reports, and the milestone's
+/// description (where the scenario writes one) last, so long descriptions
+/// do not push the numbers apart.
 pub fn milestone_table(summary: &Summary) -> String {
     let mut rows = vec![[
         "milestone".to_string(),
         "target FLOP".to_string(),
         "deadline".to_string(),
-        "P(reached)".to_string(),
-        "95% CI".to_string(),
+        "P(reached) [95% CI]".to_string(),
         "median quarter".to_string(),
+        "description".to_string(),
     ]];
     for m in &summary.milestones {
+        let title = milestone_title(m);
         rows.push([
             m.name.clone(),
             format!("{:.2e}", m.target_flop),
             m.deadline.clone(),
-            format!("{:.3}", m.probability),
-            format!("[{:.3}, {:.3}]", m.ci95_low, m.ci95_high),
+            probability(m.probability, m.ci95_low, m.ci95_high),
             m.quarter_p50.clone().unwrap_or_else(|| "never".to_string()),
+            if title == m.name {
+                String::new()
+            } else {
+                title.replace('\n', " ")
+            },
         ]);
     }
     let widths: Vec<usize> = (0..6)
@@ -42,7 +51,7 @@ pub fn milestone_table(summary: &Summary) -> String {
 pub fn index_markdown(summaries: &[(String, Summary)], failed: &[String], chart: &crate::charts::Chart) -> Vec<u8> {
     let cell = |s: &str| s.replace('|', "\\|");
     let mut out = String::from(
-        "# Scenario comparison\n\nProbability of reaching each milestone by its deadline (95% interval).\n\n| milestone |",
+        "# Scenario comparison\n\nProbability of reaching each milestone by its deadline, in percent, with its 95% interval.\n\n| milestone |",
     );
     for (folder, s) in summaries {
         out.push_str(&format!(" [{}]({folder}/report.html) |", cell(&s.scenario)));
@@ -51,13 +60,20 @@ pub fn index_markdown(summaries: &[(String, Summary)], failed: &[String], chart:
     out.push_str(&"---|".repeat(summaries.len()));
     out.push('\n');
     for name in super::csv::milestone_names(summaries) {
-        out.push_str(&format!("| {} |", cell(&name)));
+        // The first description any scenario gives this milestone, and its id.
+        let title = summaries
+            .iter()
+            .flat_map(|(_, s)| &s.milestones)
+            .filter(|m| m.name == name)
+            .map(milestone_title)
+            .find(|t| *t != name);
+        match title {
+            Some(t) => out.push_str(&format!("| {} (`{}`) |", cell(&t.replace('\n', " ")), cell(&name))),
+            None => out.push_str(&format!("| {} |", cell(&name))),
+        }
         for (_, s) in summaries {
             match s.milestones.iter().find(|m| m.name == name) {
-                Some(m) => out.push_str(&format!(
-                    " {:.3} [{:.3}, {:.3}] |",
-                    m.probability, m.ci95_low, m.ci95_high
-                )),
+                Some(m) => out.push_str(&format!(" {} |", probability(m.probability, m.ci95_low, m.ci95_high))),
                 None => out.push_str(" — |"),
             }
         }
