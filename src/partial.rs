@@ -25,7 +25,7 @@ use crate::model::{MAX_TRIALS, Model};
 use crate::trials::Aggregate;
 
 /// Identifies the partial-result format. Version 2 added the checksum.
-pub const FORMAT: &str = "sancsim-partial/2";
+pub const FORMAT: &str = "sancsim-partial/3";
 /// What every version of [`FORMAT`] starts with.
 const FORMAT_FAMILY: &str = "sancsim-partial/";
 /// File name of a partial result inside a shard's output folder.

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Metric;
+use crate::engine::{ChipMetric, Metric};
+use crate::error::KeyPath;
 use crate::model::{Assumption, Model};
 use crate::stats::{clopper_pearson, round_significant};
 use crate::trials::Aggregate;
@@ -38,9 +39,26 @@ pub struct Summary {
     pub milestones: Vec<MilestoneResult>,
     /// Percentiles of each metric at the end of each quarter.
     pub quarterly: Vec<QuarterRow>,
+    /// The chip types, in file order. (Absent from summaries of older
+    /// versions, where it is read as empty, as are the two fields below.)
+    #[serde(default)]
+    pub chip_types: Vec<ChipType>,
+    /// The chip type inference demand is counted in (`inference.unit_chip`),
+    /// if the scenario has inference demand.
+    #[serde(default)]
+    pub inference_unit_chip: Option<String>,
+    /// Percentiles of each chip type's metrics at the end of each quarter:
+    /// per quarter, per chip type in file order, per metric.
+    #[serde(default)]
+    pub quarterly_by_chip: Vec<ChipQuarterRow>,
     /// Chips of domestic types ordered by the end of each quarter, cumulative
     /// (backlog re-orders not counted twice).
     pub ordered_domestic_cumulative: Vec<f64>,
+    /// The same orders weighed by peak throughput: Σ chips ordered × the
+    /// chip type's `peak_flops`, FLOP/s, cumulative. (Absent from older
+    /// summaries, where it is read as empty.)
+    #[serde(default)]
+    pub ordered_domestic_peak_flops_cumulative: Vec<f64>,
     /// Distribution of cumulative domestic training FLOP at the horizon
     /// (`training_flop_domestic_cumulative` at the end of the last quarter):
     /// trials per bin of a tenth of a decade, `[log10 of the bin's lower edge, trials]`.
@@ -86,11 +104,47 @@ pub struct PrecisionOutcome {
     pub max_trials: u64,
 }
 
+/// A chip type, as the charts need it to weigh types against each other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChipType {
+    /// Chip type id (the `[chips.<name>]` key).
+    pub name: String,
+    /// Peak dense BF16 throughput per chip, FLOP/s.
+    pub peak_flops: f64,
+    /// Made domestically.
+    pub domestic: bool,
+}
+
+/// Percentiles of one metric of one chip type at the end of one quarter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChipQuarterRow {
+    /// Quarter label.
+    pub quarter: String,
+    /// Chip type id.
+    pub chip: String,
+    /// Metric name: `delivered_chips_cumulative`, `inference_chips` or
+    /// `training_chips` (chips of this type; see docs/MODEL.md).
+    pub metric: String,
+    /// 5th percentile.
+    pub p5: f64,
+    /// 25th percentile.
+    pub p25: f64,
+    /// Median.
+    pub p50: f64,
+    /// 75th percentile.
+    pub p75: f64,
+    /// 95th percentile.
+    pub p95: f64,
+}
+
 /// Results for one milestone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MilestoneResult {
     /// Milestone name.
     pub name: String,
+    /// The milestone's `description` from the scenario, if written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Training compute target, FLOP.
     pub target_flop: f64,
     /// Deadline quarter (reached by its end).
@@ -172,8 +226,18 @@ impl Summary {
                         cum as f64 / n as f64
                     })
                     .collect();
+                let description_key = KeyPath::root()
+                    .key("milestones")
+                    .key(&m.name)
+                    .key("description")
+                    .to_string();
                 MilestoneResult {
                     name: m.name.clone(),
+                    description: model
+                        .assumptions
+                        .iter()
+                        .find(|a| a.key == description_key)
+                        .map(|a| a.value.clone()),
                     target_flop: m.target_flop,
                     deadline: label(m.deadline as usize),
                     domestic_only: m.domestic_only,
@@ -205,6 +269,25 @@ impl Summary {
                 });
             }
         }
+        let mut quarterly_by_chip = Vec::new();
+        for q in 0..model.horizon() {
+            for (c, chip) in model.chips.iter().enumerate() {
+                for k in ChipMetric::ALL {
+                    let h = agg.chip_metric(q, c, k);
+                    let p = |x: f64| round_significant(h.quantile(x).unwrap_or(0.0), QUANTILE_DIGITS);
+                    quarterly_by_chip.push(ChipQuarterRow {
+                        quarter: label(q as usize),
+                        chip: chip.name.clone(),
+                        metric: k.name().to_string(),
+                        p5: p(PERCENTILES[0]),
+                        p25: p(PERCENTILES[1]),
+                        p50: p(PERCENTILES[2]),
+                        p75: p(PERCENTILES[3]),
+                        p95: p(PERCENTILES[4]),
+                    });
+                }
+            }
+        }
         let mut ordered = 0.0;
         let ordered_domestic_cumulative = (0..model.horizon() as usize)
             .map(|q| {
@@ -215,6 +298,18 @@ impl Summary {
                     .map(|l| l.orders[q] as f64)
                     .sum::<f64>();
                 ordered
+            })
+            .collect();
+        let mut ordered_flops = 0.0;
+        let ordered_domestic_peak_flops_cumulative = (0..model.horizon() as usize)
+            .map(|q| {
+                ordered_flops += model
+                    .supply
+                    .iter()
+                    .filter(|l| model.chips[l.chip].domestic)
+                    .map(|l| l.orders[q] as f64 * model.chips[l.chip].peak_flops)
+                    .sum::<f64>();
+                ordered_flops
             })
             .collect();
         let last = agg.metric(model.horizon() - 1, Metric::TrainingFlopDomestic);
@@ -244,7 +339,19 @@ impl Summary {
             quarters: (0..model.horizon() as usize).map(label).collect(),
             milestones,
             quarterly,
+            chip_types: model
+                .chips
+                .iter()
+                .map(|c| ChipType {
+                    name: c.name.clone(),
+                    peak_flops: c.peak_flops,
+                    domestic: c.domestic,
+                })
+                .collect(),
+            inference_unit_chip: model.inference.as_ref().map(|i| model.chips[i.unit_chip].name.clone()),
+            quarterly_by_chip,
             ordered_domestic_cumulative,
+            ordered_domestic_peak_flops_cumulative,
             training_flop_domestic_at_horizon: decades,
             // A corrupt partial result could count more runs than trials.
             trials_without_training: n.saturating_sub(agg.training_started),
@@ -338,6 +445,41 @@ domestic_only = false
         assert!(s.trials_without_domestic_training_compute < s.trials);
         let binned: u64 = s.training_flop_domestic_at_horizon.iter().map(|b| b.1).sum();
         assert_eq!(binned + s.trials_without_domestic_training_compute, s.trials);
+    }
+
+    #[test]
+    fn chip_types_descriptions_and_per_type_rows_are_reported() {
+        let model = model();
+        let agg = run_trials(&model, 3, 0..200, Some(1)).unwrap();
+        let s = Summary::new(&model, &agg, 3, "h");
+        assert_eq!(s.chip_types.len(), 2);
+        assert_eq!(
+            (s.chip_types[1].name.as_str(), s.chip_types[1].domestic),
+            ("imp", false)
+        );
+        assert_eq!(s.chip_types[0].peak_flops, 1e14);
+        assert_eq!(s.inference_unit_chip, None);
+        assert_eq!(s.quarterly_by_chip.len(), 8 * 2 * ChipMetric::COUNT);
+        let row = &s.quarterly_by_chip[2 * ChipMetric::COUNT + 1];
+        assert_eq!(
+            (row.quarter.as_str(), row.chip.as_str(), row.metric.as_str()),
+            ("2024Q2", "dom", "inference_chips")
+        );
+        assert_eq!(s.milestones[0].description, None);
+        let described = MIXED.replace(
+            "[milestones.m]\n",
+            "[milestones.m]\ndescription = \"GPT-4 class, | and more\"\n",
+        );
+        let model = Model::from_text(&described, "d.toml").unwrap();
+        let s = Summary::new(&model, &run_trials(&model, 3, 0..10, Some(1)).unwrap(), 3, "h");
+        assert_eq!(s.milestones[0].description.as_deref(), Some("GPT-4 class, | and more"));
+        // Older summaries, without the new fields, still read.
+        let mut json: serde_json::Value = serde_json::to_value(&s).unwrap();
+        for key in ["chip_types", "inference_unit_chip", "quarterly_by_chip"] {
+            json.as_object_mut().unwrap().remove(key);
+        }
+        let old: Summary = serde_json::from_value(json).unwrap();
+        assert!(old.chip_types.is_empty() && old.quarterly_by_chip.is_empty());
     }
 
     #[test]

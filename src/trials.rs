@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::engine::{Metric, TrialOutcome, Workspace, simulate_trial};
+use crate::engine::{ChipMetric, Metric, TrialOutcome, Workspace, simulate_trial};
 use crate::error::Error;
 use crate::model::Model;
 use crate::stats::LogHistogram;
@@ -39,6 +39,15 @@ pub struct Aggregate {
     pub horizon: u32,
     /// `metrics[q * Metric::COUNT + m]`: distribution of metric `m` at the end of quarter `q`.
     pub metrics: Vec<LogHistogram>,
+    /// Chip types of the model.
+    #[serde(default)]
+    pub chip_types: usize,
+    /// `chip_metrics[(q * chip_types + c) * ChipMetric::COUNT + k]`:
+    /// distribution of metric `k` of chip type `c` at the end of quarter `q`
+    /// (absent from partial results of older versions, which then do not
+    /// have the shape of the model's aggregate).
+    #[serde(default)]
+    pub chip_metrics: Vec<LogHistogram>,
     /// `reached_in_quarter[k][q]`: trials in which milestone `k` was first reached in quarter `q`.
     pub reached_in_quarter: Vec<Vec<u64>>,
     /// Trials in which the training run started within the horizon.
@@ -57,6 +66,8 @@ impl Aggregate {
             trials: 0,
             horizon: h,
             metrics: vec![LogHistogram::new(); h as usize * Metric::COUNT],
+            chip_types: model.chips.len(),
+            chip_metrics: vec![LogHistogram::new(); h as usize * model.chips.len() * ChipMetric::COUNT],
             reached_in_quarter: vec![vec![0; h as usize]; model.milestones.len()],
             training_started: 0,
             events: 0,
@@ -76,7 +87,8 @@ impl Aggregate {
         self.training_started += buffer.started;
         self.events += buffer.events;
         self.draws += buffer.draws;
-        for (h, hist) in self.metrics.iter_mut().enumerate() {
+        // Histograms in the buffer's order: the metrics, then the chips'.
+        for (h, hist) in self.metrics.iter_mut().chain(&mut self.chip_metrics).enumerate() {
             for &v in &buffer.values[h * BLOCK as usize..h * BLOCK as usize + n] {
                 hist.add(v);
             }
@@ -96,6 +108,8 @@ impl Aggregate {
             && other.training_started <= other.trials
             && self.horizon == other.horizon
             && self.metrics.len() == other.metrics.len()
+            && self.chip_types == other.chip_types
+            && self.chip_metrics.len() == other.chip_metrics.len()
             && self.reached_in_quarter.len() == other.reached_in_quarter.len()
             && self
                 .reached_in_quarter
@@ -119,6 +133,9 @@ impl Aggregate {
         for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {
             a.merge(b).map_err(|_| MergeError::Overflow("metrics"))?;
         }
+        for (a, b) in self.chip_metrics.iter_mut().zip(&other.chip_metrics) {
+            a.merge(b).map_err(|_| MergeError::Overflow("chip_metrics"))?;
+        }
         for (a, b) in self.reached_in_quarter.iter_mut().zip(&other.reached_in_quarter) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x = add(*x, *y, "reached_in_quarter")?;
@@ -128,7 +145,8 @@ impl Aggregate {
     }
 
     /// Checks an aggregate read from a file against the invariants every
-    /// aggregate of trials keeps: `horizon × Metric::COUNT` histograms, each
+    /// aggregate of trials keeps: `horizon × Metric::COUNT` histograms and
+    /// `horizon × chip_types × ChipMetric::COUNT` per chip type, each
     /// holding exactly one value per trial within the valid bucket range;
     /// one row of `horizon` counts per milestone, whose sum (trials that
     /// reached it within the horizon) is at most the trials. The error
@@ -145,6 +163,18 @@ impl Aggregate {
         for (i, hist) in self.metrics.iter().enumerate() {
             hist.check(self.trials)
                 .map_err(|e| format!("aggregate.metrics[{i}]: {e}"))?;
+        }
+        let per_chip = h.saturating_mul(self.chip_types).saturating_mul(ChipMetric::COUNT);
+        if self.chip_metrics.len() != per_chip {
+            return Err(format!(
+                "aggregate: {} histograms (chip_metrics) where a horizon of {h} quarters and {} chip types have {per_chip}",
+                self.chip_metrics.len(),
+                self.chip_types
+            ));
+        }
+        for (i, hist) in self.chip_metrics.iter().enumerate() {
+            hist.check(self.trials)
+                .map_err(|e| format!("aggregate.chip_metrics[{i}]: {e}"))?;
         }
         for (k, row) in self.reached_in_quarter.iter().enumerate() {
             if row.len() != h {
@@ -171,12 +201,19 @@ impl Aggregate {
         let idx = Metric::ALL.iter().position(|x| *x == m).unwrap_or(0);
         &self.metrics[q as usize * Metric::COUNT + idx]
     }
+
+    /// Distribution of metric `k` of chip type `c` at the end of quarter `q`.
+    pub fn chip_metric(&self, q: u32, c: usize, k: ChipMetric) -> &LogHistogram {
+        let idx = ChipMetric::ALL.iter().position(|x| *x == k).unwrap_or(0);
+        &self.chip_metrics[(q as usize * self.chip_types + c) * ChipMetric::COUNT + idx]
+    }
 }
 
 /// The outcomes of up to [`BLOCK`] trials, laid out histogram by histogram.
 #[derive(Debug, Clone)]
 pub struct BlockBuffer {
-    /// `values[h * BLOCK + i]`: value for histogram `h` of the block's trial `i`.
+    /// `values[h * BLOCK + i]`: value for histogram `h` of the block's trial
+    /// `i`, the metrics' histograms first, then the chip types'.
     values: Vec<f64>,
     reached: Vec<Vec<u64>>,
     started: u64,
@@ -190,7 +227,7 @@ impl BlockBuffer {
     pub fn new(model: &Model) -> BlockBuffer {
         let h = model.horizon() as usize;
         BlockBuffer {
-            values: vec![0.0; h * Metric::COUNT * BLOCK as usize],
+            values: vec![0.0; h * (Metric::COUNT + model.chips.len() * ChipMetric::COUNT) * BLOCK as usize],
             reached: vec![vec![0; h]; model.milestones.len()],
             started: 0,
             events: 0,
@@ -206,6 +243,10 @@ impl BlockBuffer {
             for (m, &v) in row.iter().enumerate() {
                 self.values[(q * Metric::COUNT + m) * BLOCK as usize + i] = v;
             }
+        }
+        let first = outcome.metrics.len() * Metric::COUNT;
+        for (h, &v) in outcome.chip_metrics.iter().enumerate() {
+            self.values[(first + h) * BLOCK as usize + i] = v;
         }
         for (k, r) in outcome.reached.iter().enumerate() {
             if let Some(q) = r {
@@ -393,8 +434,65 @@ mod tests {
         let mut rows = agg.clone();
         rows.reached_in_quarter[0].pop();
         assert!(rows.check().is_err());
-        let mut horizon = agg;
+        let mut horizon = agg.clone();
         horizon.horizon = u32::MAX;
         assert!(horizon.check().unwrap_err().contains("histograms"));
+        let mut chips = agg.clone();
+        chips.chip_metrics.pop();
+        assert!(
+            chips.check().unwrap_err().contains("(chip_metrics)"),
+            "{:?}",
+            chips.check()
+        );
+        let mut types = agg.clone();
+        types.chip_types += 1;
+        assert!(types.check().unwrap_err().contains("(chip_metrics)"));
+        let mut count = agg.clone();
+        count.chip_metrics[5].add(1.0);
+        let err = count.check().unwrap_err();
+        assert!(err.starts_with("aggregate.chip_metrics[5]:"), "{err}");
+        let mut old = agg;
+        (old.chip_types, old.chip_metrics) = (0, Vec::new());
+        assert!(!old.same_shape(&Aggregate::new(&model)));
+    }
+
+    #[test]
+    fn chip_types_add_up_to_the_totals_in_every_trial() {
+        let model = Model::from_text(include_str!("../scenarios/successor_910c.toml"), "s.toml").unwrap();
+        assert!(model.chips.len() >= 2);
+        let n = model.chips.len();
+        let mut ws = Workspace::new(&model);
+        let mut delivered_some = false;
+        for trial in 0..40 {
+            simulate_trial(&model, 5, trial, &mut ws);
+            for (q, row) in ws.outcome.metrics.iter().enumerate() {
+                let cells = &ws.outcome.chip_metrics[q * n * ChipMetric::COUNT..][..n * ChipMetric::COUNT];
+                let sum = |k: usize, domestic_only: bool| -> f64 {
+                    (0..n)
+                        .filter(|&c| !domestic_only || model.chips[c].domestic)
+                        .map(|c| cells[c * ChipMetric::COUNT + k])
+                        .sum()
+                };
+                let flops: f64 = (0..n)
+                    .filter(|&c| model.chips[c].domestic)
+                    .map(|c| cells[c * ChipMetric::COUNT] * model.chips[c].peak_flops)
+                    .sum();
+                assert_eq!(sum(0, true), row[0], "trial {trial}, quarter {q}");
+                assert_eq!(sum(1, false), row[1]);
+                assert_eq!(sum(2, false), row[2]);
+                assert_eq!(flops, row[6]);
+                delivered_some |= (0..n).all(|c| cells[c * ChipMetric::COUNT] > 0.0);
+            }
+        }
+        assert!(delivered_some, "no quarter with deliveries of every chip type");
+        // And the aggregate of the per-type histograms merges exactly.
+        let whole = run_trials(&model, 5, 0..700, Some(1)).unwrap();
+        let parts = run_trials(&model, 5, 0..300, Some(2))
+            .unwrap()
+            .merge(run_trials(&model, 5, 300..700, Some(1)).unwrap())
+            .unwrap();
+        assert_eq!(parts, whole);
+        assert_eq!(whole.check(), Ok(()));
+        assert_eq!(whole.chip_metric(3, 1, ChipMetric::Training).count(), 700);
     }
 }

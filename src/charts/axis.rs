@@ -93,6 +93,84 @@ impl ValueFormatter<f64> for LabelAxis {
     }
 }
 
+/// Training compute on a log axis: positions are `log10(FLOP)`, tick
+/// labels are FLOP written `1e25`, `3e25` (only `1eN` when the axis spans
+/// more than four decades), and one position may carry a word instead (the
+/// bar of trials with no compute, which has no place on a log axis).
+#[derive(Debug, Clone)]
+pub struct FlopAxis {
+    lo: f64,
+    hi: f64,
+    /// Position and label of the bar outside the log scale.
+    none: Option<(f64, String)>,
+}
+
+impl FlopAxis {
+    /// An axis from `10^lo` to `10^hi` FLOP, with `none` at its position.
+    pub fn new(lo: f64, hi: f64, none: Option<(f64, String)>) -> FlopAxis {
+        FlopAxis { lo, hi, none }
+    }
+
+    /// Tick positions of the log scale, in `log10(FLOP)`, and their labels.
+    pub fn ticks(&self) -> Vec<(f64, String)> {
+        let mantissas: &[f64] = if self.hi - self.lo > 4.0 { &[1.0] } else { &[1.0, 3.0] };
+        let first = self.none.as_ref().map_or(self.lo, |(x, _)| self.lo.max(x + 0.45));
+        let mut ticks = Vec::new();
+        if !(first.is_finite() && self.hi.is_finite()) || self.hi - first > 400.0 {
+            return ticks;
+        }
+        for e in first.floor() as i32..=self.hi.ceil() as i32 {
+            for &m in mantissas {
+                let x = m.log10() + f64::from(e);
+                if x >= first && x <= self.hi {
+                    ticks.push((x, format!("{m}e{e}")));
+                }
+            }
+        }
+        ticks
+    }
+}
+
+impl Ranged for FlopAxis {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let span = self.hi - self.lo;
+        let length = limit.1 - limit.0;
+        if span <= 0.0 || length == 0 || !v.is_finite() {
+            return limit.0;
+        }
+        limit.0 + (f64::from(length) * (v - self.lo) / span + 1e-3).floor() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.max_num_points() == 0 {
+            return Vec::new();
+        }
+        let none = self.none.iter().map(|(x, _)| *x);
+        none.chain(self.ticks().into_iter().map(|t| t.0)).collect()
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+impl ValueFormatter<f64> for FlopAxis {
+    fn format_ext(&self, value: &f64) -> String {
+        if let Some((x, label)) = &self.none {
+            if (value - x).abs() < 1e-9 {
+                return label.clone();
+            }
+        }
+        self.ticks()
+            .into_iter()
+            .find(|t| (t.0 - value).abs() < 1e-9)
+            .map_or_else(String::new, |t| t.1)
+    }
+}
+
 /// Points of a per-quarter series: `(quarter index, value)`. A single quarter
 /// becomes a short flat segment so lines and bands stay visible.
 pub fn series(values: &[f64]) -> Vec<(f64, f64)> {
@@ -149,6 +227,20 @@ mod tests {
         assert_eq!(axis.format_ext(&2.5), "");
         assert_eq!(axis.format_ext(&7.0), "");
         assert_eq!(axis.format_ext(&-1.0), "");
+    }
+
+    #[test]
+    fn flop_ticks_are_written_in_flop() {
+        let axis = FlopAxis::new(24.25, 26.75, Some((24.3, "no run".into())));
+        let labels: Vec<String> = axis.ticks().into_iter().map(|t| t.1).collect();
+        assert_eq!(labels, ["1e25", "3e25", "1e26", "3e26"]);
+        assert_eq!(axis.format_ext(&24.3), "no run");
+        assert_eq!(axis.format_ext(&(3f64.log10() + 25.0)), "3e25");
+        assert_eq!(axis.key_points(10usize).len(), 5);
+        let wide = FlopAxis::new(18.0, 27.0, None);
+        assert_eq!(wide.ticks().len(), 10);
+        assert_eq!(wide.format_ext(&20.0), "1e20");
+        assert!(FlopAxis::new(f64::NAN, 3.0, None).ticks().is_empty());
     }
 
     #[test]

@@ -63,9 +63,9 @@ pub fn draw<DB: DrawingBackend>(
         .x_label_area_size(style::X_LABEL_AREA)
         .y_label_area_size(style::Y_LABEL_AREA)
         .build_cartesian_2d(LabelAxis::categories(&labels), 0.0..1.0)?;
-    styled_mesh(&mut chart.configure_mesh(), "milestone", "probability by deadline")
+    styled_mesh(&mut chart.configure_mesh(), "milestone", "probability by deadline, %")
         .disable_x_mesh()
-        .y_label_formatter(&|v| format!("{v:.1}"))
+        .y_label_formatter(&|v| style::percent_tick(*v))
         .draw()?;
     if names.is_empty() {
         style::centred_note(&chart.plotting_area().strip_coord_spec(), "no milestones to compare")?;

@@ -9,6 +9,7 @@
 mod allocation;
 mod axis;
 mod batch;
+mod bitmap;
 mod deliveries;
 mod milestones;
 mod png;
@@ -117,7 +118,7 @@ fn render(
     stem: &'static str,
     title: String,
     svg: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), Failure>,
-    png: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), Failure>,
+    png: impl FnOnce(&DrawingArea<bitmap::PngBackend<'_>, Shift>) -> Result<(), Failure>,
 ) -> Result<Chart, ChartError> {
     let fail = |Failure(message)| ChartError {
         chart: stem.to_string(),
@@ -134,7 +135,9 @@ fn render(
 
     let mut pixels = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = bitmap::PngBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT))
+            .map_err(|m| fail(Failure(m)))?
+            .into_drawing_area();
         png(&root).map_err(fail)?;
         root.present().map_err(|e| fail(e.into()))?;
     }
@@ -173,6 +176,57 @@ impl Fan {
         }
         fan
     }
+}
+
+/// The chip type charts count chips in: the inference demand's unit chip,
+/// else the first domestic type, else the first type. Other types count as
+/// many of it as their peak FLOP/s is worth (one 910C ≈ 2.4 910Bs).
+#[derive(Debug, Clone)]
+struct Unit {
+    /// Chip type id.
+    name: String,
+    /// Its peak FLOP/s.
+    peak_flops: f64,
+}
+
+impl Unit {
+    fn of(s: &Summary) -> Option<Unit> {
+        let by_name = |n: &String| s.chip_types.iter().find(|c| &c.name == n);
+        let chip = s
+            .inference_unit_chip
+            .as_ref()
+            .and_then(by_name)
+            .or_else(|| s.chip_types.iter().find(|c| c.domestic))
+            .or_else(|| s.chip_types.first())?;
+        (chip.peak_flops.is_finite() && chip.peak_flops > 0.0).then(|| Unit {
+            name: chip.name.clone(),
+            peak_flops: chip.peak_flops,
+        })
+    }
+
+    /// How many unit chips one chip of `peak_flops` is worth.
+    fn worth(&self, peak_flops: f64) -> f64 {
+        axis::finite(peak_flops / self.peak_flops)
+    }
+
+    /// The y axis description: `ascend_910b-equivalents (320 TFLOP/s each)`.
+    fn axis(&self) -> String {
+        format!("{}-equivalents ({:.0} TFLOP/s each)", self.name, self.peak_flops / 1e12)
+    }
+}
+
+/// Median per quarter of a per-chip-type metric, in unit chips.
+fn chip_median(s: &Summary, chip: &crate::results::ChipType, metric: &str, unit: &Unit) -> Vec<f64> {
+    let worth = unit.worth(chip.peak_flops);
+    s.quarters
+        .iter()
+        .map(|q| {
+            s.quarterly_by_chip
+                .iter()
+                .find(|r| &r.quarter == q && r.chip == chip.name && r.metric == metric)
+                .map_or(0.0, |r| axis::finite(r.p50) * worth)
+        })
+        .collect()
 }
 
 /// 95% Clopper–Pearson interval of a share observed over `trials`.
@@ -260,6 +314,11 @@ mod tests {
         (reader.info().width, reader.info().height)
     }
 
+    /// Whether the SVG has a text element reading exactly `text`.
+    fn has_text(svg: &str, text: &str) -> bool {
+        svg.contains(&format!(">\n{text}\n</text>"))
+    }
+
     fn check(chart: &Chart) {
         assert!(chart.svg.starts_with("<svg"), "{}: {}", chart.stem, &chart.svg[..40]);
         assert!(chart.svg.contains(r#"width="960" height="540""#), "{}", chart.stem);
@@ -285,9 +344,18 @@ mod tests {
         assert!(charts[1].svg.contains(&s.milestones[0].name));
         assert!(charts[0].svg.contains(&s.quarters[0]));
         assert!(charts[2].title.contains(&format!(
-            "{} trials with no domestic training compute not shown, {} of them with no training run",
+            "({} trials with none, {} of them with no training run)",
             s.trials_without_domestic_training_compute, s.trials_without_training
         )));
+        // Probabilities in percent with their interval, descriptions in the
+        // legend, FLOP on the compute axis, the trials without a run as a bar.
+        let m = &s.milestones[0];
+        let shown = style::probability(m.probability, m.ci95_low, m.ci95_high);
+        assert!(charts[1].svg.contains(&shown), "{shown}");
+        assert!(has_text(&charts[1].svg, "100%") && has_text(&charts[1].svg, "40%"));
+        assert!(charts[1].svg.contains("DeepSeek-V3-class"));
+        assert!(has_text(&charts[2].svg, "no run") && has_text(&charts[2].svg, "1e25"));
+        assert!(charts[0].svg.contains("ascend_910b-equivalents (320 TFLOP/s each)"));
     }
 
     #[test]
@@ -302,15 +370,17 @@ mod tests {
         assert!(
             charts[2]
                 .title
-                .contains("(50 trials with no domestic training compute not shown, 0 of them with no training run)"),
+                .contains("(50 trials with none, 0 of them with no training run)"),
             "{}",
             charts[2].title
         );
         assert!(
             charts[2]
                 .svg
-                .contains("not shown: 50 with no domestic training compute (0 with no training run)")
+                .contains("grey bar: 50 with no domestic training compute (0 with no training run)")
         );
+        // They trained, on foreign chips: their bar is not called "no run".
+        assert!(has_text(&charts[2].svg, "none") && !has_text(&charts[2].svg, "no run"));
         // The subtitle fits the page.
         let subtitle = training_flop::subtitle(&default_summary());
         style::ensure_font().unwrap();
@@ -321,6 +391,53 @@ mod tests {
             .unwrap()
             .0;
         assert!(width + 2 * (style::MARGIN + 4) <= WIDTH, "{width} px: {subtitle}");
+    }
+
+    #[test]
+    fn several_chip_types_are_stacked_in_unit_chips() {
+        let s = summary_of(include_str!("../../scenarios/successor_910c.toml"), 300);
+        let charts = check_all(&s);
+        for chart in [&charts[0], &charts[3]] {
+            assert!(
+                chart.svg.contains("ascend_910b-equivalents (320 TFLOP/s each)"),
+                "{}",
+                chart.stem
+            );
+        }
+        assert!(charts[0].svg.contains("ascend_910c, median"));
+        assert!(charts[3].svg.contains("training: ascend_910c") && charts[3].svg.contains("inference: ascend_910b"));
+        // The stack's unit: a 910C counts 780/320 = 2.4375 910Bs.
+        let unit = Unit::of(&s).unwrap();
+        assert_eq!(unit.worth(7.8e14), 2.4375);
+        // Without chip types (a summary of an older version) the charts fall back to chips.
+        let mut old = s.clone();
+        old.chip_types.clear();
+        old.quarterly_by_chip.clear();
+        let charts = check_all(&old);
+        assert!(has_text(&charts[0].svg, "chips"));
+    }
+
+    #[test]
+    fn milestones_sharing_a_deadline_are_drawn_apart() {
+        // Two milestones with one deadline: their deadline lines are two
+        // columns of different dash patterns, and their labels two rows.
+        let mut s = default_summary();
+        s.milestones.truncate(2);
+        let deadline = s.milestones[0].deadline.clone();
+        s.milestones[1].deadline = deadline;
+        let charts = check_all(&s);
+        let label_y = |name: &str| {
+            let at = charts[1].svg.find(&format!(">\n{name}\n</text>")).unwrap();
+            let open = charts[1].svg[..at].rfind("<text").unwrap();
+            let tag = &charts[1].svg[open..at];
+            let y = tag.split("y=\"").nth(1).unwrap();
+            y[..y.find('"').unwrap()].parse::<i32>().unwrap()
+        };
+        let (a, b) = (label_y(&s.milestones[0].name), label_y(&s.milestones[1].name));
+        assert!((a - b).abs() >= 14, "labels at {a} and {b}");
+        assert_ne!(style::dash_pattern(0), style::dash_pattern(1));
+        assert_ne!(style::marker(0), style::marker(1));
+        assert_ne!(style::side_by_side(0, 2), style::side_by_side(1, 2));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::Failure;
 
 /// The embedded font, so charts never depend on the fonts of the machine.
-const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub(super) const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 /// Family name every text style uses; the embedded font is registered under it.
 pub const FAMILY: &str = "sans-serif";
 
@@ -156,8 +156,10 @@ pub enum Swatch {
     Fill(RGBColor, f64),
     /// An error bar.
     Whisker(RGBColor),
-    /// A round marker.
-    Dot(RGBColor),
+    /// A solid line with a marker on it.
+    LineMarker(RGBColor, Marker),
+    /// A marker alone.
+    Marker(RGBColor, Marker),
 }
 
 /// One row of a legend.
@@ -215,8 +217,13 @@ pub fn legend<DB: DrawingBackend>(
     }
     for e in entries {
         draw_swatch(panel, e.swatch, x0, y)?;
-        let label = fit(panel, &e.label, &style, avail)?;
-        panel.draw_text(&label, &style, (label_x, y))?;
+        let lines = wrap(panel, &e.label, &style, avail)?;
+        for (i, line) in lines.iter().enumerate() {
+            if i > 0 {
+                y += ROW_HEIGHT - 6;
+            }
+            panel.draw_text(line, &style, (label_x, y))?;
+        }
         y += ROW_HEIGHT;
         if let Some(detail) = &e.detail {
             let muted = text(NOTE_SIZE, MUTED).pos(Pos::new(HPos::Left, VPos::Center));
@@ -259,40 +266,71 @@ fn draw_swatch<DB: DrawingBackend>(
             panel.draw(&PathElement::new(vec![(m - 5, y - 8), (m + 5, y - 8)], s))?;
             panel.draw(&PathElement::new(vec![(m - 5, y + 8), (m + 5, y + 8)], s))?;
         }
-        Swatch::Dot(c) => {
-            panel.draw(&Circle::new((x + SWATCH_WIDTH / 2, y), MARKER_RADIUS, c.filled()))?;
-            panel.draw(&Circle::new(
-                (x + SWATCH_WIDTH / 2, y),
-                MARKER_RADIUS,
-                BACKGROUND.stroke_width(1),
-            ))?;
+        Swatch::LineMarker(c, m) => {
+            panel.draw(&PathElement::new(vec![(x, y), (x1, y)], c.stroke_width(LINE_WIDTH)))?;
+            draw_marker(panel, (x + SWATCH_WIDTH / 2, y), m, c)?;
         }
+        Swatch::Marker(c, m) => draw_marker(panel, (x + SWATCH_WIDTH / 2, y), m, c)?,
     }
     Ok(())
 }
 
-/// A vertical dashed line at pixel column `x` of `root`, from `top` to
-/// `bottom`. Lines that share a column take turns: line `turn` of `turns`
-/// draws every `turns`-th dash, so coincident lines show all their colours.
-pub fn vertical_dashes<DB: DrawingBackend>(
+/// A vertical line at pixel column `x` of `root`, from `top` to `bottom`,
+/// dashed as `(dash, gap)` says.
+pub fn vertical_pattern<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     x: i32,
     top: i32,
     bottom: i32,
     colour: RGBColor,
-    turn: usize,
-    turns: usize,
+    (dash, gap): (i32, i32),
 ) -> Result<(), Failure> {
-    let period = (DASH + DASH_GAP) * turns.max(1) as i32;
-    let mut y = top + (DASH + DASH_GAP) * turn as i32;
+    let mut y = top;
     while y < bottom {
         root.draw(&PathElement::new(
-            vec![(x, y), (x, (y + DASH).min(bottom))],
+            vec![(x, y), (x, (y + dash).min(bottom))],
             colour.stroke_width(THIN_WIDTH),
         ))?;
-        y += period;
+        y += dash + gap;
     }
     Ok(())
+}
+
+/// Pixel offset of line `turn` of `turns` lines that share a column, so
+/// each shows beside the others: 0 for one line, ±2 px for two, …
+pub fn side_by_side(turn: usize, turns: usize) -> i32 {
+    const STEP: i32 = 4;
+    (2 * turn as i32 - (turns.max(1) as i32 - 1)) * STEP / 2
+}
+
+/// `label` on at most two lines of at most `avail` pixels: broken at the
+/// last space that lets the first line fit, the second line cut with an
+/// ellipsis if need be.
+pub fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    label: &str,
+    style: &TextStyle,
+    avail: u32,
+) -> Result<Vec<String>, Failure> {
+    let width = |s: &str| -> Result<u32, Failure> { Ok(area.estimate_text_size(s, style)?.0) };
+    if width(label)? <= avail {
+        return Ok(vec![label.to_string()]);
+    }
+    let mut split = None;
+    for (i, _) in label.match_indices(' ') {
+        if width(&label[..i])? <= avail {
+            split = Some(i);
+        } else {
+            break;
+        }
+    }
+    Ok(match split {
+        Some(i) => vec![
+            label[..i].to_string(),
+            fit(area, label[i + 1..].trim_start(), style, avail)?,
+        ],
+        None => vec![fit(area, label, style, avail)?],
+    })
 }
 
 /// `label`, cut with an ellipsis so it is at most `avail` pixels wide.
@@ -378,17 +416,91 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// A probability as a percentage: 0%, <1%, 56%, >99%, 100%.
+/// A probability in percent, one decimal, as the reports write it.
 pub fn percent(p: f64) -> String {
-    if !p.is_finite() {
-        "n/a".to_string()
-    } else if p > 0.0 && p < 0.01 {
-        "<1%".to_string()
-    } else if p > 0.99 && p < 1.0 {
-        ">99%".to_string()
-    } else {
-        format!("{:.0}%", p * 100.0)
-    }
+    crate::report::percent(p)
+}
+
+/// A probability with its 95% interval: `56.5% [55.5, 57.5]`.
+pub fn probability(p: f64, low: f64, high: f64) -> String {
+    crate::report::probability(p, low, high)
+}
+
+/// A tick label of a probability axis: `0%`, `20%`, `100%`.
+pub fn percent_tick(v: f64) -> String {
+    format!("{:.0}%", v * 100.0)
+}
+
+/// Chip type `k`'s shade of `base`: the base colour for the first type,
+/// then alternately darker and lighter, so stacked types stay apart.
+pub fn shade(base: RGBColor, k: usize) -> RGBColor {
+    let f = match k % 4 {
+        0 => return base,
+        1 => 0.62,
+        2 => 1.45,
+        _ => 0.4,
+    };
+    let c = |v: u8| {
+        let v = f64::from(v);
+        let out = if f < 1.0 { v * f } else { 255.0 - (255.0 - v) / f };
+        out.round().clamp(0.0, 255.0) as u8
+    };
+    RGBColor(c(base.0), c(base.1), c(base.2))
+}
+
+/// Marker shapes, one per milestone (`k % 4`), so lines of the same
+/// deadline or of similar colours stay apart, also in grey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// A disc.
+    Circle,
+    /// A square.
+    Square,
+    /// A triangle, point up.
+    Triangle,
+    /// A diamond.
+    Diamond,
+}
+
+/// The marker of milestone `k`.
+pub fn marker(k: usize) -> Marker {
+    [Marker::Circle, Marker::Square, Marker::Triangle, Marker::Diamond][k % 4]
+}
+
+/// Dash and gap lengths, pixels, of milestone `k`'s deadline line.
+pub fn dash_pattern(k: usize) -> (i32, i32) {
+    [(DASH, DASH_GAP), (3, 3), (12, 4), (2, 6)][k % 4]
+}
+
+/// Draws `marker` filled in `colour`, ringed in the background colour,
+/// centred at pixel `(x, y)` of `area`.
+pub fn draw_marker<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    marker: Marker,
+    colour: RGBColor,
+) -> Result<(), Failure> {
+    let r = MARKER_RADIUS;
+    let points: Vec<(i32, i32)> = match marker {
+        Marker::Circle => {
+            area.draw(&Circle::new((x, y), r, colour.filled()))?;
+            area.draw(&Circle::new((x, y), r, BACKGROUND.stroke_width(1)))?;
+            return Ok(());
+        }
+        Marker::Square => vec![
+            (x - r + 1, y - r + 1),
+            (x + r - 1, y - r + 1),
+            (x + r - 1, y + r - 1),
+            (x - r + 1, y + r - 1),
+        ],
+        Marker::Triangle => vec![(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)],
+        Marker::Diamond => vec![(x, y - r - 1), (x + r + 1, y), (x, y + r + 1), (x - r - 1, y)],
+    };
+    area.draw(&Polygon::new(points.clone(), colour.filled()))?;
+    let mut ring = points;
+    ring.push(ring[0]);
+    area.draw(&PathElement::new(ring, BACKGROUND.stroke_width(1)))?;
+    Ok(())
 }
 
 /// The common subtitle: scenario, trials and seed.
@@ -412,10 +524,12 @@ mod tests {
         assert_eq!(thousands(10_000), "10,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(percent(0.0), "0%");
-        assert_eq!(percent(0.004), "<1%");
-        assert_eq!(percent(0.5565), "56%");
-        assert_eq!(percent(0.995), ">99%");
+        assert_eq!(percent(0.0004), "<0.1%");
+        assert_eq!(percent(0.5652), "56.5%");
         assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent_tick(0.6000000000000001), "60%");
+        assert_eq!(shade(TRAINING, 0), TRAINING);
+        assert_ne!(shade(TRAINING, 1), shade(TRAINING, 2));
     }
 
     /// The cut as it was computed before the galloping search: every prefix

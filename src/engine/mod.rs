@@ -34,20 +34,24 @@ pub enum Metric {
     TrainingFlop,
     /// Training compute since the start from domestic chips, FLOP.
     TrainingFlopDomestic,
+    /// Peak throughput of the domestic chips delivered since the start,
+    /// cumulative, FLOP/s (chips of each type × its `peak_flops`).
+    DeliveredDomesticPeakFlops,
 }
 
 impl Metric {
     /// All metrics, in output order.
-    pub const ALL: [Metric; 6] = [
+    pub const ALL: [Metric; 7] = [
         Metric::DeliveredDomestic,
         Metric::InferenceChips,
         Metric::TrainingChips,
         Metric::InferenceShortfall,
         Metric::TrainingFlop,
         Metric::TrainingFlopDomestic,
+        Metric::DeliveredDomesticPeakFlops,
     ];
     /// Number of metrics.
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 7;
 
     /// Column name in outputs.
     pub fn name(self) -> &'static str {
@@ -58,6 +62,36 @@ impl Metric {
             Metric::InferenceShortfall => "inference_shortfall_chips",
             Metric::TrainingFlop => "training_flop_cumulative",
             Metric::TrainingFlopDomestic => "training_flop_domestic_cumulative",
+            Metric::DeliveredDomesticPeakFlops => "delivered_domestic_peak_flops_cumulative",
+        }
+    }
+}
+
+/// The per-quarter quantities a trial records for each chip type, in
+/// output order: whole chips, so the counts of all types add up to the
+/// totals of [`Metric`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChipMetric {
+    /// Chips of this type delivered since the start, cumulative (domestic or not).
+    Delivered,
+    /// Chips of this type serving inference.
+    Inference,
+    /// Chips of this type allocated to the training run.
+    Training,
+}
+
+impl ChipMetric {
+    /// All per-chip-type metrics, in output order.
+    pub const ALL: [ChipMetric; 3] = [ChipMetric::Delivered, ChipMetric::Inference, ChipMetric::Training];
+    /// Number of per-chip-type metrics.
+    pub const COUNT: usize = 3;
+
+    /// Metric name in outputs (the chip type is given beside it).
+    pub fn name(self) -> &'static str {
+        match self {
+            ChipMetric::Delivered => "delivered_chips_cumulative",
+            ChipMetric::Inference => "inference_chips",
+            ChipMetric::Training => "training_chips",
         }
     }
 }
@@ -67,6 +101,10 @@ impl Metric {
 pub struct TrialOutcome {
     /// `metrics[q][m]`: metric `m` at the end of quarter `q`.
     pub metrics: Vec<[f64; Metric::COUNT]>,
+    /// `chip_metrics[(q * chip_types + c) * ChipMetric::COUNT + k]`: metric
+    /// `k` of chip type `c` at the end of quarter `q` (whole chips, exact as
+    /// `f64` within the chip limits of docs/MODEL.md section 7).
+    pub chip_metrics: Vec<f64>,
     /// Quarter index in which each milestone was reached, if within the horizon.
     pub reached: Vec<Option<u32>>,
     /// Whether the training run started within the horizon.
@@ -91,6 +129,8 @@ pub struct Workspace {
     pool: Vec<u64>,
     inference: Vec<u64>,
     training: Vec<u64>,
+    /// Chips delivered since the start, per chip type.
+    delivered: Vec<u64>,
     shock_active: Vec<bool>,
     /// Some chip type has a failure rate (so quarters have a failures event).
     has_failures: bool,
@@ -120,11 +160,13 @@ impl Workspace {
             pool: vec![0; model.chips.len()],
             inference: vec![0; model.chips.len()],
             training: vec![0; model.chips.len()],
+            delivered: vec![0; model.chips.len()],
             shock_active: vec![false; model.shocks.len()],
             has_failures: model.chips.iter().any(|c| c.annual_failure_rate.is_some()),
             failure_p: vec![(f64::NAN, 0.0); model.chips.len()],
             outcome: TrialOutcome {
                 metrics: vec![[0.0; Metric::COUNT]; h],
+                chip_metrics: vec![0.0; h * model.chips.len() * ChipMetric::COUNT],
                 reached: vec![None; model.milestones.len()],
                 started: false,
                 events: 0,
@@ -202,6 +244,7 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
     ws.queue.clear();
     ws.backlog.fill(0);
     ws.pool.fill(0);
+    ws.delivered.fill(0);
     ws.inference.copy_from_slice(&model.fleet_inference);
     ws.training.copy_from_slice(&model.fleet_training);
     ws.shock_active.fill(false);
@@ -287,6 +330,7 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
             Event::ShipmentArrival { line, chips } => {
                 let chip = model.supply[line].chip;
                 ws.pool[chip] += chips;
+                ws.delivered[chip] += chips;
                 if model.chips[chip].domestic {
                     st.delivered_domestic += chips;
                 }
@@ -344,7 +388,23 @@ fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
         shortfall,
         st.flop_total,
         st.flop_domestic,
+        delivered_domestic_flops(model, ws),
     ];
+    let n = model.chips.len();
+    let row = &mut ws.outcome.chip_metrics[quarter as usize * n * ChipMetric::COUNT..][..n * ChipMetric::COUNT];
+    for (c, cell) in row.chunks_exact_mut(ChipMetric::COUNT).enumerate() {
+        cell.copy_from_slice(&[ws.delivered[c] as f64, ws.inference[c] as f64, ws.training[c] as f64]);
+    }
+}
+
+/// Peak FLOP/s of all domestic chips delivered so far, summed in file order.
+fn delivered_domestic_flops(model: &Model, ws: &Workspace) -> f64 {
+    ws.delivered
+        .iter()
+        .zip(&model.chips)
+        .filter(|(_, c)| c.domestic)
+        .map(|(&n, c)| n as f64 * c.peak_flops)
+        .sum()
 }
 
 fn fail_chips(model: &Model, ws: &mut Workspace, quarter: u32) {

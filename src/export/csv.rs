@@ -48,12 +48,19 @@ pub fn milestones_csv(summary: &Summary) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// One row per quarter and metric (long format), percentiles across trials.
+/// One row per quarter and metric (long format), percentiles across trials;
+/// then one row per quarter, chip type and per-type metric, the metric
+/// written `metric[chip]` (`training_chips[ascend_910c]`).
 pub fn quarters_csv(summary: &Summary) -> Vec<u8> {
     let mut out = String::from("quarter,metric,p5,p25,p50,p75,p95\n");
     for r in &summary.quarterly {
         let row = [r.p5, r.p25, r.p50, r.p75, r.p95].map(number).join(",");
         out.push_str(&format!("{},{},{row}\n", r.quarter, r.metric));
+    }
+    for r in &summary.quarterly_by_chip {
+        let row = [r.p5, r.p25, r.p50, r.p75, r.p95].map(number).join(",");
+        let metric = field(&format!("{}[{}]", r.metric, r.chip));
+        out.push_str(&format!("{},{metric},{row}\n", r.quarter));
     }
     out.into_bytes()
 }

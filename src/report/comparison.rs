@@ -72,7 +72,8 @@ pub(super) struct Cell {
 
 /// One milestone.
 pub(super) struct Row {
-    /// Milestone name.
+    /// The milestone's description and id (`GPT-4 class (gpt4_class)`), or
+    /// its id alone.
     pub name: String,
     /// `2.10e25 FLOP by 2026Q4` (from the reference, else the first
     /// scenario that has it).
@@ -166,8 +167,10 @@ pub(super) fn table<'a>(index: &BatchIndex<'a>) -> Table<'a> {
                     })
                 })
                 .collect();
+            // The milestone's description where the scenario writes one, with its id.
+            let title = base.as_ref().map(super::milestone_title).unwrap_or(&name).replace('\n', " ");
             Row {
-                name,
+                name: if title == name { name } else { format!("{title} ({name})") },
                 definition: row_definition,
                 cells,
             }

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, precision_warning,
-    produced_by, run_command, run_facts, scientific, training_note,
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, milestone_title,
+    precision_warning, produced_by, run_command, run_facts, scientific, training_note,
 };
 use crate::charts::Chart;
 use crate::results::Summary;
@@ -64,6 +64,7 @@ tbody tr:nth-child(even) { background: var(--stripe); }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num { white-space: nowrap; }
 #milestones td:first-child { font-weight: 600; overflow-wrap: break-word; }
+#milestones td:first-child code.id { font-weight: 400; font-size: 0.85em; color: var(--muted); }
 #milestones thead th.single { max-width: 7.5em; }
 #milestones td.prob { font-weight: 600; color: var(--accent); }
 #assumptions td:first-child {
@@ -240,8 +241,8 @@ fn milestones(h: &mut String, summary: &Summary) {
     h.push_str("<th scope=\"colgroup\" colspan=\"3\" class=\"group\">Quarter reached</th>");
     single(h, 9);
     h.push_str("</tr>\n<tr>");
-    for label in ["Probability", "95% CI", "P10", "P50", "P90"] {
-        let class = if matches!(label, "Probability" | "95% CI") {
+    for label in ["Probability", "95% CI, %", "P10", "P50", "P90"] {
+        let class = if matches!(label, "Probability" | "95% CI, %") {
             " class=\"num\""
         } else {
             ""
@@ -253,6 +254,14 @@ fn milestones(h: &mut String, summary: &Summary) {
         let mut cells = milestone_cells(m).map(|c| escape(&c));
         let (mantissa, exponent) = scientific(m.target_flop);
         cells[1] = format!("{} × 10<sup>{}</sup>", escape(&mantissa), escape(&exponent));
+        // The description where written, with the id under it.
+        if milestone_title(m) != m.name {
+            cells[0] = format!(
+                "{}<br><code class=\"id\">{}</code>",
+                escape(milestone_title(m)),
+                escape(&m.name)
+            );
+        }
         h.push_str("<tr>");
         for (i, (cell, numeric)) in cells.iter().zip(MILESTONE_NUMERIC).enumerate() {
             let class = match (i, numeric) {

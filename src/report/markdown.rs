@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, precision_warning,
-    produced_by, run_command, run_facts, scientific, training_note,
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, milestone_title,
+    precision_warning, produced_by, run_command, run_facts, scientific, training_note,
 };
 use crate::charts::Chart;
 use crate::results::Summary;
@@ -116,6 +116,10 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
         let mut cells = milestone_cells(ms).map(|c| escape(&c));
         let (mantissa, exponent) = scientific(ms.target_flop);
         cells[1] = escape(&format!("{mantissa}e{exponent}"));
+        // The description where written, with the id beside it.
+        if milestone_title(ms) != ms.name {
+            cells[0] = format!("{} ({})", escape(milestone_title(ms)), code(&ms.name));
+        }
         row(&mut m, &cells);
     }
     let _ = writeln!(m, "\n{}\n", escape(MILESTONE_NOTE));

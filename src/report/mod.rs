@@ -124,7 +124,7 @@ const MILESTONE_COLUMNS: [&str; 10] = [
     "Deadline",
     "Domestic only",
     "Probability by deadline",
-    "95% CI",
+    "95% CI, %",
     "P10 quarter",
     "P50 quarter",
     "P90 quarter",
@@ -136,7 +136,7 @@ const MILESTONE_NUMERIC: [bool; 10] = [false, true, false, false, true, true, fa
 
 /// What the milestone table's columns mean, printed under it.
 const MILESTONE_NOTE: &str = "Probability (by deadline): share of trials whose training compute reaches the \
-target by the end of the deadline quarter, with its 95% Clopper–Pearson interval. P10, P50, P90: the quarters \
+target by the end of the deadline quarter, with its 95% Clopper–Pearson interval in percent. P10, P50, P90: the quarters \
 by which 10%, 50% and 90% of the trials that reach the target within the horizon have reached it. \
 Never within horizon: share of trials that have not reached it by the last simulated quarter.";
 
@@ -168,19 +168,49 @@ fn assumption_source(a: &Assumption) -> &str {
 /// A share in `[0, 1]` as a percentage with one decimal; shares too close to
 /// 0 or 1 to show are written `<0.1%` and `>99.9%` rather than rounded to a
 /// certainty the run does not support.
-fn percent(p: f64) -> String {
-    let pct = p * 100.0;
-    if p <= 0.0 {
-        "0%".to_string()
-    } else if p >= 1.0 {
-        "100%".to_string()
-    } else if pct < 0.05 {
-        "<0.1%".to_string()
-    } else if pct >= 99.95 {
-        ">99.9%".to_string()
-    } else {
-        format!("{pct:.1}%")
+pub(crate) fn percent(p: f64) -> String {
+    if p.is_nan() {
+        return "n/a".to_string();
     }
+    format!("{}%", percent_number(p))
+}
+
+/// [`percent`] without the sign: `56.5`, `0`, `<0.1`, `>99.9`, `100`.
+fn percent_number(p: f64) -> String {
+    let pct = p * 100.0;
+    if p.is_nan() {
+        "n/a".to_string()
+    } else if p <= 0.0 {
+        "0".to_string()
+    } else if p >= 1.0 {
+        "100".to_string()
+    } else if pct < 0.05 {
+        "<0.1".to_string()
+    } else if pct >= 99.95 {
+        ">99.9".to_string()
+    } else {
+        format!("{pct:.1}")
+    }
+}
+
+/// A 95% interval in percent, in brackets: `[55.5, 57.5]`.
+pub(crate) fn interval(low: f64, high: f64) -> String {
+    format!("[{}, {}]", percent_number(low), percent_number(high))
+}
+
+/// A probability with its 95% interval, as every table and chart writes
+/// it: `56.5% [55.5, 57.5]`.
+pub(crate) fn probability(p: f64, low: f64, high: f64) -> String {
+    format!("{} {}", percent(p), interval(low, high))
+}
+
+/// What a milestone is called for people: its description where the
+/// scenario writes one, else its id.
+pub(crate) fn milestone_title(m: &MilestoneResult) -> &str {
+    m.description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or(&m.name)
 }
 
 /// Mantissa and exponent of `v` in scientific notation, three significant
@@ -207,7 +237,7 @@ fn milestone_cells(m: &MilestoneResult) -> [String; 10] {
         m.deadline.clone(),
         if m.domestic_only { "yes" } else { "no" }.to_string(),
         percent(m.probability),
-        format!("{} – {}", percent(m.ci95_low), percent(m.ci95_high)),
+        interval(m.ci95_low, m.ci95_high),
         quarter(&m.quarter_p10),
         quarter(&m.quarter_p50),
         quarter(&m.quarter_p90),
@@ -399,7 +429,7 @@ deadline = "2025Q2"
         assert!(m.contains("| Milestone | Target FLOP |"), "{m}");
         assert!(m.contains("| small | 1.00e20 | 2025Q2 | yes | 100% |"), "{m}");
         assert!(
-            m.contains("| huge | 3.30e30 | 2025Q2 | yes | 0% | 0% – 1.8% | never | never | never | 100% |"),
+            m.contains("| huge | 3.30e30 | 2025Q2 | yes | 0% | [0, 1.8] | never | never | never | 100% |"),
             "{m}"
         );
         assert!(m.contains("| Key | Value | Source |"));
@@ -435,6 +465,10 @@ deadline = "2025Q2"
         assert_eq!(percent(0.0001), "<0.1%");
         assert_eq!(percent(0.9999), ">99.9%");
         assert_eq!(percent(0.1234), "12.3%");
+        assert_eq!(percent(f64::NAN), "n/a");
+        assert_eq!(probability(0.5652, 0.5553, 0.5751), "56.5% [55.5, 57.5]");
+        assert_eq!(probability(0.0, 0.0, 0.018), "0% [0, 1.8]");
+        assert_eq!(probability(1.0, 0.99998, 1.0), "100% [>99.9, 100]");
         assert_eq!(scientific(3.3e24), ("3.30".to_string(), "24".to_string()));
     }
 

@@ -49,7 +49,7 @@ fn a_run_on_foreign_chips_is_a_run_without_domestic_compute() {
     }
     let svg = read(&out, "training_flop.svg");
     assert!(
-        svg.contains("not shown: 100 with no domestic training compute (0 with no training run)"),
+        svg.contains("grey bar: 100 with no domestic training compute (0 with no training run)"),
         "{svg}"
     );
 }
