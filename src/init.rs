@@ -64,6 +64,27 @@ impl Template {
     }
 }
 
+/// The shipped scenarios' first line: the schema for editors, relative to
+/// `scenarios/` in the repository.
+const SHIPPED_DIRECTIVE: &str = "#:schema ../docs/scenario.schema.json\n";
+
+/// What replaces [`SHIPPED_DIRECTIVE`] in a starter file, whose folder has
+/// no `../docs/`: how to get the schema next to it.
+const STARTER_DIRECTIVE: &str = "# Editor completion: run `sancsim schema > scenario.schema.json` in this\n\
+# file's folder and make the next line `#:schema scenario.schema.json`.\n";
+
+impl Template {
+    /// The starter file's text: the shipped scenario, with the schema
+    /// directive (whose relative path holds only inside the repository)
+    /// replaced by how to get the schema.
+    pub fn starter(self) -> String {
+        match self.text().strip_prefix(SHIPPED_DIRECTIVE) {
+            Some(rest) => format!("{STARTER_DIRECTIVE}{rest}"),
+            None => self.text().to_string(),
+        }
+    }
+}
+
 /// Writes `template` as the new file `path`; never replaces an existing
 /// file (exit 2), and creates the file in one step so that two `init`s
 /// racing for one name cannot both write it.
@@ -78,7 +99,7 @@ pub fn write_new(path: &Path, template: Template) -> Result<(), Error> {
         }
         Err(e) => return Err(Error::io(path, e)),
     };
-    file.write_all(template.text().as_bytes())
+    file.write_all(template.starter().as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::io(path, e))
 }
@@ -103,6 +124,17 @@ mod tests {
         for t in Template::ALL {
             let shipped = std::fs::read_to_string(root.join(t.shipped_file())).unwrap();
             assert_eq!(t.text(), shipped, "{}", t.name());
+        }
+    }
+
+    #[test]
+    fn starters_point_to_the_schema_command_not_a_repository_path() {
+        for t in Template::ALL {
+            assert!(t.text().starts_with(SHIPPED_DIRECTIVE), "{}", t.name());
+            let starter = t.starter();
+            assert!(!starter.contains("../docs/"), "{}", t.name());
+            assert!(starter.starts_with(STARTER_DIRECTIVE), "{}", t.name());
+            Model::from_text(&starter, t.shipped_file()).unwrap();
         }
     }
 

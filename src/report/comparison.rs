@@ -168,9 +168,17 @@ pub(super) fn table<'a>(index: &BatchIndex<'a>) -> Table<'a> {
                 })
                 .collect();
             // The milestone's description where the scenario writes one, with its id.
-            let title = base.as_ref().map(super::milestone_title).unwrap_or(&name).replace('\n', " ");
+            let title = base
+                .as_ref()
+                .map(super::milestone_title)
+                .unwrap_or(&name)
+                .replace('\n', " ");
             Row {
-                name: if title == name { name } else { format!("{title} ({name})") },
+                name: if title == name {
+                    name
+                } else {
+                    format!("{title} ({name})")
+                },
                 definition: row_definition,
                 cells,
             }
