@@ -90,6 +90,9 @@ fi
 # sbatch --wait prints the id at submission and returns when the job ends;
 # read the id from its output while it waits.
 idfile="$OUT/logs/merge-job-id"
+# Created before the waiter starts, so the loop below never reads a file
+# that the background redirection has not made yet.
+: >"$idfile"
 stdbuf -oL sbatch --parsable --wait "${merge_args[@]}" >"$idfile" &
 waiter=$!
 while [ "$(wc -l <"$idfile")" -lt 1 ] && kill -0 "$waiter" 2>/dev/null; do sleep 0.1; done

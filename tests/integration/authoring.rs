@@ -10,6 +10,19 @@ const TEMPLATES: [(&str, &str); 4] = [
     ("foreign-mix", "foreign_mix.toml"),
 ];
 
+/// The starter `init` writes from a shipped scenario: the same text, except
+/// that the first line (the `#:schema` path, which holds only inside the
+/// repository) becomes two comment lines on how to get the schema.
+fn starter_of(shipped: &str) -> String {
+    let text = std::fs::read_to_string(repo().join("scenarios").join(shipped)).unwrap();
+    let (directive, rest) = text.split_once('\n').unwrap();
+    assert_eq!(directive, "#:schema ../docs/scenario.schema.json");
+    format!(
+        "# Editor completion: run `sancsim schema > scenario.schema.json` in this\n\
+         # file's folder and make the next line `#:schema scenario.schema.json`.\n{rest}"
+    )
+}
+
 #[test]
 fn init_writes_each_template_which_validates_and_runs() {
     let dir = tempfile::tempdir().unwrap();
@@ -18,12 +31,8 @@ fn init_writes_each_template_which_validates_and_runs() {
         let o = run_in(dir.path(), &["init", "--template", name, &file]);
         assert!(o.status.success(), "{name}: {}", text(&o));
         assert!(String::from_utf8_lossy(&o.stdout).contains(&file), "{}", text(&o));
-        let written = std::fs::read(dir.path().join(&file)).unwrap();
-        assert_eq!(
-            written,
-            std::fs::read(repo().join("scenarios").join(shipped)).unwrap(),
-            "{name}"
-        );
+        let written = std::fs::read_to_string(dir.path().join(&file)).unwrap();
+        assert_eq!(written, starter_of(shipped), "{name}");
         let o = run_in(dir.path(), &["validate", &file]);
         assert!(o.status.success() && o.stderr.is_empty(), "{name}: {}", text(&o));
         let o = run_in(dir.path(), &["run", &file, "--trials", "50", "--out", name, "--quiet"]);
@@ -38,8 +47,8 @@ fn init_defaults_to_the_seed_scenario() {
     let o = run_in(dir.path(), &["init", "mine.toml"]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(
-        std::fs::read(dir.path().join("mine.toml")).unwrap(),
-        std::fs::read(repo().join("scenarios/default.toml")).unwrap()
+        std::fs::read_to_string(dir.path().join("mine.toml")).unwrap(),
+        starter_of("default.toml")
     );
 }
 

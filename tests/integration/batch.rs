@@ -187,5 +187,15 @@ fn batch_of_the_shipped_scenarios_succeeds() {
     let index = std::fs::read_to_string(dir.path().join("out/index.csv")).unwrap();
     assert!(index.lines().next().unwrap().contains("default:probability"));
     let html = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
-    assert!(html.contains("Reference: default, the first scenario"), "{html}");
+    // The reference is the first scenario in batch order: the folder's
+    // files sorted by name.
+    let mut stems: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().to_string())
+        .collect();
+    stems.sort();
+    let first = format!("Reference: {}, the first scenario", stems[0]);
+    assert!(html.contains(&first), "{first}\n{html}");
 }
