@@ -155,3 +155,25 @@ fn readme_example_is_the_current_output_of_the_default_scenario() {
         );
     }
 }
+
+/// The table README's quick start shows is what the first command prints.
+#[test]
+fn readme_quick_start_table_is_the_current_output() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let shown = readme
+        .split("The first command prints a table such as\n\n```\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("the quick start's table");
+    let dir = tempfile::tempdir().unwrap();
+    let f = repo().join("scenarios/default.toml");
+    let o = run_in(dir.path(), &["run", f.to_str().unwrap(), "--out", "out"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let table: String = stdout
+        .lines()
+        .filter(|l| !l.starts_with("results in "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(shown, table, "README's quick-start table is out of date");
+}
