@@ -199,6 +199,27 @@ fn folder_note(folder: &str, s: &Summary, separator: &str) -> String {
 }
 
 /// The sentence naming the reference, under the heading.
+/// The index's opening sentences (plain text, to be escaped by the
+/// renderer): what the table shows, for how many scenarios, against which
+/// reference.
+pub(super) fn intro(index: &BatchIndex) -> String {
+    format!(
+        "Probability of reaching each milestone by its deadline, {} scenario{}. {}",
+        index.done.len(),
+        if index.done.len() == 1 { "" } else { "s" },
+        reference_sentence(index)
+    )
+}
+
+/// The sancsim version that produced the batch's results.
+pub(super) fn version<'a>(index: &BatchIndex<'a>) -> &'a str {
+    index
+        .done
+        .first()
+        .map(|(_, s)| s.sancsim_version.as_str())
+        .unwrap_or("")
+}
+
 pub(super) fn reference_sentence(index: &BatchIndex) -> String {
     let name = |folder: &str, s: &Summary| match folder_note(folder, s, "") {
         f if f.is_empty() => s.scenario.clone(),

@@ -348,19 +348,8 @@ pub(super) fn render_index(index: &BatchIndex, chart: &Chart) -> String {
     let mut h = String::new();
     head(&mut h, "Scenario comparison — sancsim batch", INDEX_STYLE);
     h.push_str("<header>\n<p class=\"kicker\">sancsim batch</p>\n<h1>Scenario comparison</h1>\n");
-    let _ = writeln!(
-        h,
-        "<p class=\"description\">Probability of reaching each milestone by its deadline, {} scenario{}. {}</p>",
-        index.done.len(),
-        if index.done.len() == 1 { "" } else { "s" },
-        escape(&comparison::reference_sentence(index))
-    );
-    let version = index
-        .done
-        .first()
-        .map(|(_, s)| s.sancsim_version.as_str())
-        .unwrap_or("");
-    produced(&mut h, version, index.command);
+    let _ = writeln!(h, "<p class=\"description\">{}</p>", escape(&comparison::intro(index)));
+    produced(&mut h, comparison::version(index), index.command);
     if !index.failed.is_empty() {
         let _ = writeln!(
             h,

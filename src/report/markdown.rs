@@ -146,19 +146,8 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
 /// A batch's `index.md`.
 pub(super) fn render_index(index: &BatchIndex, chart: &Chart) -> String {
     let mut m = String::from("# Scenario comparison\n\n");
-    let _ = writeln!(
-        m,
-        "Probability of reaching each milestone by its deadline, {} scenario{}. {}\n",
-        index.done.len(),
-        if index.done.len() == 1 { "" } else { "s" },
-        escape(&comparison::reference_sentence(index))
-    );
-    let version = index
-        .done
-        .first()
-        .map(|(_, s)| s.sancsim_version.as_str())
-        .unwrap_or("");
-    let _ = writeln!(m, "{}\n", produced_line(version, index.command));
+    let _ = writeln!(m, "{}\n", escape(&comparison::intro(index)));
+    let _ = writeln!(m, "{}\n", produced_line(comparison::version(index), index.command));
 
     let table = comparison::table(index);
     let mut heads = vec!["Milestone".to_string()];
