@@ -288,7 +288,7 @@ pub fn execute(cli: Cli, control: &Control, console: Console) -> Outcome {
 fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
     let out = match cli.command {
         Command::Validate { files } => validate(&files, ctx)?,
-        Command::Init(args) => init(&args)?,
+        Command::Init(args) => init(&args, ctx)?,
         Command::Show(args) => show(&args, ctx)?,
         Command::Run(args) => run(&args, ctx)?,
         Command::Batch(args) => batch(&args, ctx)?,
@@ -320,7 +320,8 @@ pub struct ScenarioText {
 
 /// Reads and validates a scenario file with `--set` overrides `sets`
 /// applied ([`crate::overrides`]); returns the model and the text. The
-/// model's warnings (`model.warnings`) are printed on stderr.
+/// model's warnings are in `model.warnings` (`Ctx::load` queues them for
+/// standard error).
 pub fn load(path: &Path, sets: &[String]) -> Result<(Model, ScenarioText), Error> {
     let bytes =
         std::fs::read(path).map_err(|e| Error::Usage(format!("{}: cannot read scenario file: {e}", path.display())))?;
@@ -375,8 +376,9 @@ fn validate(inputs: &[PathBuf], ctx: &mut Ctx) -> Result<String, Error> {
     }
 }
 
-fn init(args: &InitArgs) -> Result<String, Error> {
-    crate::init::write_new(&args.file, args.template)?;
+fn init(args: &InitArgs, ctx: &Ctx) -> Result<String, Error> {
+    ctx.control
+        .writing(&args.file, |_| crate::init::write_new(&args.file, args.template))?;
     let f = args.file.display();
     Ok(format!(
         "wrote {f} (template {}, from {}); next: sancsim show {f}, then sancsim run {f}\n",
@@ -832,6 +834,8 @@ fn batch(args: &BatchArgs, ctx: &mut Ctx) -> Result<String, Error> {
     let mut out = String::new();
     for (file, folder) in files.iter().zip(&folders) {
         let result = ctx.load(file, &args.sim.set).and_then(|(model, text)| {
+            // Replacing the folder must never delete the scenario itself.
+            crate::output::check_not_inside(&args.out.join(folder), &[file])?;
             let (summary, files) = simulate(ctx, &model, &text.effective, &args.sim, &file_stem(file), folder)?;
             write_results(ctx, &args.out.join(folder), &files)?;
             Ok(summary)

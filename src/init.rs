@@ -99,9 +99,16 @@ pub fn write_new(path: &Path, template: Template) -> Result<(), Error> {
         }
         Err(e) => return Err(Error::io(path, e)),
     };
-    file.write_all(template.starter().as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(path, e))
+    let written = file
+        .write_all(template.starter().as_bytes())
+        .and_then(|()| file.sync_all());
+    if let Err(e) = written {
+        // A half-written starter (a full disk) would block the retry.
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

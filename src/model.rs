@@ -699,6 +699,15 @@ fn moments_spec(kind: &str, mean: f64, sd: f64) -> Result<DistSpec, (Option<&'st
             ));
         }
         let k = spread / (sd * sd) - 1.0;
+        if !(k.is_finite() && mean * k <= MAX_MOMENT_SHAPE && (1.0 - mean) * k <= MAX_MOMENT_SHAPE) {
+            return Err((
+                Some("sd"),
+                format!(
+                    "is too small for a beta with mean {mean} (alpha or beta would exceed {}): raise sd, or write a fixed value",
+                    format_number(MAX_MOMENT_SHAPE)
+                ),
+            ));
+        }
         return Ok(DistSpec::Beta(mean * k, (1.0 - mean) * k));
     }
     if !(mean.is_finite() && mean > 0.0) {
@@ -708,8 +717,22 @@ fn moments_spec(kind: &str, mean: f64, sd: f64) -> Result<DistSpec, (Option<&'st
         ));
     }
     let sigma2 = (sd / mean).powi(2).ln_1p();
+    if !(sigma2.is_finite() && sigma2 > 0.0) {
+        return Err((
+            Some("sd"),
+            format!(
+                "sd {sd} against mean {mean} gives a lognormal sigma of {}: sd/mean must lie between about 1e-150 and 1e150; raise sd, or write a fixed value",
+                sigma2.sqrt()
+            ),
+        ));
+    }
     Ok(DistSpec::LogNormal(mean.ln() - sigma2 / 2.0, sigma2.sqrt()))
 }
+
+/// Largest alpha or beta that `{ dist = "beta", mean, sd }` may give: far
+/// beyond any belief a scenario states (sd about 1e-6 of the mean), and
+/// where the beta sampler and quantiles are still exact.
+const MAX_MOMENT_SHAPE: f64 = 1e12;
 
 /// The largest sd allowed, shown to four significant digits rounded down,
 /// so that the number shown is itself allowed.
@@ -1283,6 +1306,19 @@ mod tests {
             panic!("accepted alpha with mean")
         };
         assert!(msg.contains("takes alpha, beta"), "{msg}");
+    }
+
+    #[test]
+    fn an_sd_too_small_for_its_form_is_named() {
+        // sd² underflows (beta: k infinite) or sd/mean² does (lognormal: sigma 0).
+        for (kind, mean, sd) in [("beta", 0.5, 1e-200), ("beta", 0.5, 1e-7), ("lognormal", 0.5, 1e-170)] {
+            let Err((Some("sd"), msg)) = table_spec(&table(kind, mean, sd)) else {
+                panic!("{kind} accepted sd {sd}")
+            };
+            assert!(msg.contains("raise sd"), "{msg}");
+        }
+        assert!(table_spec(&table("beta", 0.5, 1e-5)).is_ok());
+        assert!(table_spec(&table("lognormal", 0.5, 1e-100)).is_ok());
     }
 
     #[test]

@@ -300,8 +300,10 @@ mod tests {
             ("summary.json".into(), b"new".to_vec()),
             ("b.txt".into(), b"2".to_vec()),
         ];
-        // Interrupted after the first file, and (second case) just before the exchange.
-        for after in [1, 2] {
+        // `cancelled` is asked before each of the two files, before the
+        // marker and just before the exchange: interrupted after the first
+        // file, and (second case) at the last check, just before the exchange.
+        for after in [1, 3] {
             asked.set(0);
             let cancelled = || {
                 asked.set(asked.get() + 1);

@@ -190,6 +190,12 @@ fn set_in(node: Node<'_>, here: &KeyPath, rest: &[Seg], value: Value) -> Result<
                     }
                     Some(other) => *other = Item::Value(value),
                     None => {
+                        // A new chip type, supply line, shock or milestone
+                        // is not an override: a mistyped name would add one
+                        // silently instead of suggesting the existing one.
+                        if matches!(here.0.as_slice(), [Seg::Key(top)] if NAMED_TABLES.contains(&top.as_str())) {
+                            missing(table, here, k)?;
+                        }
                         table.insert(k, Item::Value(value));
                     }
                 }
@@ -518,6 +524,14 @@ deadline = "2024Q4"
         assert_eq!(a.lines[blank_after], Some(19));
         let err = set(&["supply.line.orders[2].chips=1"]).unwrap_err().to_string();
         assert!(err.contains("has 2 entries, [0] to [1]: no [2]"), "{err}");
+    }
+
+    #[test]
+    fn a_named_table_is_never_added_by_setting_it_whole() {
+        let text = "[chips.ascend]\npeak_flops = 1e14\n";
+        let sets = vec!["chips.ascnd={ peak_flops = 1e15 }".to_string()];
+        let err = effective_text(text, "s.toml", &sets).unwrap_err().to_string();
+        assert!(err.contains("did you mean `chips.ascend`"), "{err}");
     }
 
     #[test]

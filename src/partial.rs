@@ -178,6 +178,14 @@ fn check_one(file: &str, p: &Partial) -> Result<(), Error> {
             p.total_trials
         )));
     }
+    // The stem names the default output folder `outputs/<stem>`: a plain
+    // file name, never a path out of `outputs/`.
+    let stem = &p.scenario_stem;
+    if stem.is_empty() || stem == "." || stem == ".." || stem.contains(['/', '\\', '\0']) {
+        return Err(bad(format!(
+            "scenario_stem `{stem}` is not a file name (it names the output folder under outputs/)"
+        )));
+    }
     let expect = p.shard.trials(p.total_trials);
     if p.first_trial != expect.start || p.end_trial != expect.end || p.aggregate.trials != expect.end - expect.start {
         return Err(bad(format!(

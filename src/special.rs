@@ -149,6 +149,10 @@ pub struct BetaTails {
     pub density: f64,
 }
 
+/// Below this, a tail computed on the far side of the mean (see
+/// [`beta_tails`]) is taken to have failed to converge.
+const FAR_SIDE_FLOOR: f64 = 0.1;
+
 /// `I_x(a, b)`, `1 − I_x(a, b)` and the beta density at `x`, for `a, b > 0`
 /// and `0 <= x <= 1`; `y` must be `1 − x`. One tail comes from the continued
 /// fraction, the other is one minus it, so the computed tail is good to about
@@ -183,20 +187,28 @@ pub fn beta_tails(a: f64, b: f64, x: f64, y: f64) -> BetaTails {
     // grows (measured against mpmath for n ≤ 1e5). So for a ≤ 20 (and
     // x < 1/2) the fraction in x is kept above the mean too, and
     // symmetrically for b ≤ 20.
+    //
+    // On the far side the fraction computes the large tail (above about 0.3
+    // near the mean). Far beyond the mean it stops converging (Beta(3.9,
+    // 191) at x = 0.3 gave 0, not 1), so a far-side value below
+    // [`FAR_SIDE_FLOOR`] is dropped for the near side's, which is always
+    // good to about 1e-16 absolute.
     let (lower, upper) = if x < (a + 1.0) / (n + 2.0) {
-        if y < 0.5 && b <= SMALL_SHAPE {
-            let upper = mirrored();
-            (1.0 - upper, upper)
-        } else {
-            let lower = direct();
-            (lower, 1.0 - lower)
+        match (y < 0.5 && b <= SMALL_SHAPE).then(mirrored) {
+            Some(upper) if upper >= FAR_SIDE_FLOOR => (1.0 - upper, upper),
+            _ => {
+                let lower = direct();
+                (lower, 1.0 - lower)
+            }
         }
-    } else if x < 0.5 && a <= SMALL_SHAPE {
-        let lower = direct();
-        (lower, 1.0 - lower)
     } else {
-        let upper = mirrored();
-        (1.0 - upper, upper)
+        match (x < 0.5 && a <= SMALL_SHAPE).then(direct) {
+            Some(lower) if lower >= FAR_SIDE_FLOOR => (lower, 1.0 - lower),
+            _ => {
+                let upper = mirrored();
+                (1.0 - upper, upper)
+            }
+        }
     };
     BetaTails { lower, upper, density }
 }

@@ -199,3 +199,33 @@ fn batch_of_the_shipped_scenarios_succeeds() {
     let first = format!("Reference: {}, the first scenario", stems[0]);
     assert!(html.contains(&first), "{first}\n{html}");
 }
+
+/// A scenario kept inside the folder batch would replace is refused, not
+/// deleted with the old results.
+#[test]
+fn batch_never_replaces_a_folder_holding_its_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            "--quiet",
+            "--out",
+            "out/s",
+            &write(dir.path(), "s.toml", MINIMAL).display().to_string(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let inside = write(&dir.path().join("out/s"), "s.toml", MINIMAL);
+    let o = run_in(
+        dir.path(),
+        &["batch", inside.to_str().unwrap(), "--out", "out", "--quiet"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("holds the input"),
+        "{}",
+        text(&o)
+    );
+    assert!(inside.is_file(), "the scenario was deleted");
+}

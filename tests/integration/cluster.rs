@@ -428,7 +428,7 @@ fn assert_merge_refused(dir: &Path, case: &str, parts: &[&str], file: &str, expe
 /// recomputed after the edit (so that only the invariants can catch it).
 type Tamper = (&'static str, &'static str, fn(&mut serde_json::Value), &'static str);
 
-const TAMPERINGS: [Tamper; 8] = [
+const TAMPERINGS: [Tamper; 9] = [
     (
         // Was: probability 3.78 and never_within_horizon 6.1e13, exit 0.
         "reached",
@@ -482,6 +482,13 @@ const TAMPERINGS: [Tamper; 8] = [
             p["aggregate"]["metrics"].as_array_mut().unwrap().pop();
         },
         "histograms",
+    ),
+    (
+        // The stem names the default output folder: never a path out of outputs/.
+        "stem-path",
+        "a2",
+        |p| p["scenario_stem"] = "../../elsewhere".into(),
+        "scenario_stem",
     ),
     (
         // Was: a panic on subtraction overflow (debug) or a wrap.
