@@ -80,7 +80,8 @@ impl Control {
     /// the writing phase. `write` gets a function that tells whether an
     /// interrupt has arrived, to check between files and before the folder is
     /// put in place. Refuses to start once interrupted; on success `dest` is
-    /// recorded as complete.
+    /// recorded as complete, and if an interrupt arrived meanwhile the result
+    /// is still [`Error::Interrupted`], so the command stops there.
     pub fn writing<T>(
         &self,
         dest: &Path,
@@ -97,7 +98,13 @@ impl Control {
         if result.is_ok() {
             state.written.push(dest.to_path_buf());
         }
-        result
+        // An interrupt that came while `dest` was being put in place, too
+        // late to stop it, still ends the command here: `dest` is complete
+        // and listed as kept.
+        match result {
+            Ok(_) if self.is_cancelled() => Err(Error::Interrupted),
+            other => other,
+        }
     }
 
     /// Result folders completed so far.
@@ -136,6 +143,17 @@ mod tests {
             c.writing(Path::new("out/b"), |_| Ok(())),
             Err(Error::Interrupted)
         ));
+    }
+
+    #[test]
+    fn an_interrupt_too_late_to_stop_a_write_keeps_the_folder_and_stops_the_command() {
+        let c = Control::new();
+        let r = c.writing(Path::new("out/a"), |_| {
+            c.interrupt(|_| panic!("stop must not run while a folder is being written"));
+            Ok(())
+        });
+        assert!(matches!(r, Err(Error::Interrupted)));
+        assert_eq!(c.written(), vec![PathBuf::from("out/a")]);
     }
 
     #[test]
