@@ -87,8 +87,20 @@ impl Aggregate {
         self.training_started += buffer.started;
         self.events += buffer.events;
         self.draws += buffer.draws;
-        // Histograms in the buffer's order: the metrics, then the chips'.
-        for (h, hist) in self.metrics.iter_mut().chain(&mut self.chip_metrics).enumerate() {
+        // Histograms in the buffer's order: the metrics, then the chips'
+        // (unless they mirror the totals, see [`chips_mirror_totals`]).
+        let recorded = if buffer.chips_recorded {
+            self.metrics.len() + self.chip_metrics.len()
+        } else {
+            self.metrics.len()
+        };
+        for (h, hist) in self
+            .metrics
+            .iter_mut()
+            .chain(&mut self.chip_metrics)
+            .take(recorded)
+            .enumerate()
+        {
             for &v in &buffer.values[h * BLOCK as usize..h * BLOCK as usize + n] {
                 hist.add(v);
             }
@@ -202,12 +214,44 @@ impl Aggregate {
         &self.metrics[q as usize * Metric::COUNT + idx]
     }
 
+    /// Fills the per-chip-type histograms from the totals where they mirror
+    /// them ([`chips_mirror_totals`]): they were not recorded trial by
+    /// trial, and the copies are exactly what recording would have given.
+    fn fill_mirrored_chip_metrics(&mut self, model: &Model) {
+        if !chips_mirror_totals(model) {
+            return;
+        }
+        for q in 0..self.horizon {
+            for (k, m) in MIRRORED {
+                let total = self.metric(q, m).clone();
+                let idx = ChipMetric::ALL.iter().position(|x| *x == k).unwrap_or(0);
+                self.chip_metrics[q as usize * ChipMetric::COUNT + idx] = total;
+            }
+        }
+    }
+
     /// Distribution of metric `k` of chip type `c` at the end of quarter `q`.
     pub fn chip_metric(&self, q: u32, c: usize, k: ChipMetric) -> &LogHistogram {
         let idx = ChipMetric::ALL.iter().position(|x| *x == k).unwrap_or(0);
         &self.chip_metrics[(q as usize * self.chip_types + c) * ChipMetric::COUNT + idx]
     }
 }
+
+/// Whether the per-chip-type histograms repeat the totals, value for value
+/// in every trial: one chip type, domestic (its deliveries are the domestic
+/// deliveries; its chips in inference and training are all of them). They
+/// are then copied from the totals after the trials instead of recorded
+/// trial by trial, which saves three histogram updates per quarter.
+fn chips_mirror_totals(model: &Model) -> bool {
+    model.chips.len() == 1 && model.chips[0].domestic
+}
+
+/// Each per-chip-type metric and the total it equals for one domestic type.
+const MIRRORED: [(ChipMetric, Metric); 3] = [
+    (ChipMetric::Delivered, Metric::DeliveredDomestic),
+    (ChipMetric::Inference, Metric::InferenceChips),
+    (ChipMetric::Training, Metric::TrainingChips),
+];
 
 /// The outcomes of up to [`BLOCK`] trials, laid out histogram by histogram.
 #[derive(Debug, Clone)]
@@ -220,14 +264,24 @@ pub struct BlockBuffer {
     events: u64,
     draws: u64,
     len: usize,
+    /// Whether the chip types' values are kept (not when they mirror the
+    /// totals, see [`chips_mirror_totals`]).
+    chips_recorded: bool,
 }
 
 impl BlockBuffer {
     /// An empty buffer for `model`.
     pub fn new(model: &Model) -> BlockBuffer {
         let h = model.horizon() as usize;
+        let chips_recorded = !chips_mirror_totals(model);
+        let per_chip = if chips_recorded {
+            model.chips.len() * ChipMetric::COUNT
+        } else {
+            0
+        };
         BlockBuffer {
-            values: vec![0.0; h * (Metric::COUNT + model.chips.len() * ChipMetric::COUNT) * BLOCK as usize],
+            chips_recorded,
+            values: vec![0.0; h * (Metric::COUNT + per_chip) * BLOCK as usize],
             reached: vec![vec![0; h]; model.milestones.len()],
             started: 0,
             events: 0,
@@ -244,9 +298,11 @@ impl BlockBuffer {
                 self.values[(q * Metric::COUNT + m) * BLOCK as usize + i] = v;
             }
         }
-        let first = outcome.metrics.len() * Metric::COUNT;
-        for (h, &v) in outcome.chip_metrics.iter().enumerate() {
-            self.values[(first + h) * BLOCK as usize + i] = v;
+        if self.chips_recorded {
+            let first = outcome.metrics.len() * Metric::COUNT;
+            for (h, &v) in outcome.chip_metrics.iter().enumerate() {
+                self.values[(first + h) * BLOCK as usize + i] = v;
+            }
         }
         for (k, r) in outcome.reached.iter().enumerate() {
             if let Some(q) = r {
@@ -379,7 +435,9 @@ pub fn run_trials_controlled(
     if cancel.load(Ordering::Relaxed) {
         return Err(Error::Interrupted);
     }
-    aggregate.map_err(run_error)
+    let mut aggregate = aggregate.map_err(run_error)?;
+    aggregate.fill_mirrored_chip_metrics(model);
+    Ok(aggregate)
 }
 
 /// A merge that failed while running trials: counts are bounded by the
@@ -454,6 +512,34 @@ mod tests {
         let mut old = agg;
         (old.chip_types, old.chip_metrics) = (0, Vec::new());
         assert!(!old.same_shape(&Aggregate::new(&model)));
+    }
+
+    /// With one domestic chip type the per-type histograms are copied from
+    /// the totals; the engine's per-trial values (still computed) must be
+    /// the totals' exactly, or the copy would differ from recording.
+    #[test]
+    fn one_domestic_chip_type_mirrors_the_totals_exactly() {
+        let model = Model::from_text(include_str!("../scenarios/default.toml"), "d.toml").unwrap();
+        assert!(chips_mirror_totals(&model));
+        let mut ws = Workspace::new(&model);
+        for trial in 0..200 {
+            simulate_trial(&model, 9, trial, &mut ws);
+            for (q, row) in ws.outcome.metrics.iter().enumerate() {
+                for (k, m) in MIRRORED {
+                    let ki = ChipMetric::ALL.iter().position(|x| *x == k).unwrap();
+                    let mi = Metric::ALL.iter().position(|x| *x == m).unwrap();
+                    let per_type = ws.outcome.chip_metrics[q * ChipMetric::COUNT + ki];
+                    assert_eq!(per_type.to_bits(), row[mi].to_bits(), "trial {trial} q{q} {k:?}");
+                }
+            }
+        }
+        let agg = run_trials(&model, 9, 0..700, Some(2)).unwrap();
+        agg.check().unwrap();
+        for q in 0..model.horizon() {
+            for (k, m) in MIRRORED {
+                assert_eq!(agg.chip_metric(q, 0, k), agg.metric(q, m));
+            }
+        }
     }
 
     #[test]
