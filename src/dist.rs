@@ -308,15 +308,7 @@ impl Dist {
                 gamma_a,
                 gamma_b,
             } => beta_sample(*alpha, *beta, gamma_a, gamma_b, rng),
-            Dist::Triangular { min, mode, max } => {
-                let u = unit_open(rng);
-                let c = (mode - min) / (max - min);
-                if u < c {
-                    min + ((max - min) * (mode - min) * u).sqrt()
-                } else {
-                    max - ((max - min) * (max - mode) * (1.0 - u)).sqrt()
-                }
-            }
+            Dist::Triangular { min, mode, max } => triangular_inverse(*min, *mode, *max, unit_open(rng)),
             Dist::Pert {
                 min,
                 max,
@@ -377,14 +369,7 @@ impl Dist {
             }
             Dist::LogNormal { mu, sigma } => (mu + sigma * standard_normal().inverse_cdf(p)).exp(),
             Dist::Beta { alpha, beta, .. } => beta_quantile_unit(alpha, beta, p),
-            Dist::Triangular { min, mode, max } => {
-                let c = (mode - min) / (max - min);
-                if p < c {
-                    min + ((max - min) * (mode - min) * p).sqrt()
-                } else {
-                    max - ((max - min) * (max - mode) * (1.0 - p)).sqrt()
-                }
-            }
+            Dist::Triangular { min, mode, max } => triangular_inverse(min, mode, max, p),
             Dist::Pert {
                 min, max, alpha, beta, ..
             } => min + (max - min) * beta_quantile_unit(alpha, beta, p),
@@ -571,6 +556,17 @@ fn beta_quantile_unit(a: f64, b: f64, p: f64) -> f64 {
 
 /// Where [`beta_quantile_unit`] uses the tail series instead of solving.
 const SERIES_BELOW: f64 = 1e-8;
+
+/// The triangular distribution's inverse CDF at `u`: a draw from a uniform
+/// `u`, or the `u`-quantile.
+fn triangular_inverse(min: f64, mode: f64, max: f64, u: f64) -> f64 {
+    let c = (mode - min) / (max - min);
+    if u < c {
+        min + ((max - min) * (mode - min) * u).sqrt()
+    } else {
+        max - ((max - min) * (max - mode) * (1.0 - u)).sqrt()
+    }
+}
 
 fn beta_variance(a: f64, b: f64) -> f64 {
     a * b / ((a + b).powi(2) * (a + b + 1.0))

@@ -190,6 +190,12 @@ pub struct QuarterRow {
     pub p95: f64,
 }
 
+/// The reported [`PERCENTILES`] of a per-quarter histogram, rounded to
+/// the digits the sketch carries.
+fn percentiles(h: &crate::stats::LogHistogram) -> [f64; 5] {
+    PERCENTILES.map(|x| round_significant(h.quantile(x).unwrap_or(0.0), QUANTILE_DIGITS))
+}
+
 /// Nearest-rank quantile of a quarter-index distribution given as counts.
 fn quarter_quantile(counts: &[u64], p: f64) -> Option<usize> {
     let total: u64 = counts.iter().sum();
@@ -256,16 +262,15 @@ impl Summary {
         let mut quarterly = Vec::new();
         for q in 0..model.horizon() {
             for m in Metric::ALL {
-                let h = agg.metric(q, m);
-                let p = |x: f64| round_significant(h.quantile(x).unwrap_or(0.0), QUANTILE_DIGITS);
+                let [p5, p25, p50, p75, p95] = percentiles(agg.metric(q, m));
                 quarterly.push(QuarterRow {
                     quarter: label(q as usize),
                     metric: m.name().to_string(),
-                    p5: p(PERCENTILES[0]),
-                    p25: p(PERCENTILES[1]),
-                    p50: p(PERCENTILES[2]),
-                    p75: p(PERCENTILES[3]),
-                    p95: p(PERCENTILES[4]),
+                    p5,
+                    p25,
+                    p50,
+                    p75,
+                    p95,
                 });
             }
         }
@@ -273,17 +278,16 @@ impl Summary {
         for q in 0..model.horizon() {
             for (c, chip) in model.chips.iter().enumerate() {
                 for k in ChipMetric::ALL {
-                    let h = agg.chip_metric(q, c, k);
-                    let p = |x: f64| round_significant(h.quantile(x).unwrap_or(0.0), QUANTILE_DIGITS);
+                    let [p5, p25, p50, p75, p95] = percentiles(agg.chip_metric(q, c, k));
                     quarterly_by_chip.push(ChipQuarterRow {
                         quarter: label(q as usize),
                         chip: chip.name.clone(),
                         metric: k.name().to_string(),
-                        p5: p(PERCENTILES[0]),
-                        p25: p(PERCENTILES[1]),
-                        p50: p(PERCENTILES[2]),
-                        p75: p(PERCENTILES[3]),
-                        p95: p(PERCENTILES[4]),
+                        p5,
+                        p25,
+                        p50,
+                        p75,
+                        p95,
                     });
                 }
             }

@@ -60,19 +60,25 @@ impl LabelAxis {
     }
 }
 
+/// The pixel of `v` on an axis from `lo` to `hi` drawn over `limit`
+/// (the start pixel for an empty axis or a value that is not finite).
+fn linear_pixel(lo: f64, hi: f64, v: f64, limit: (i32, i32)) -> i32 {
+    let span = hi - lo;
+    let length = limit.1 - limit.0;
+    if span <= 0.0 || length == 0 || !v.is_finite() {
+        return limit.0;
+    }
+    let t = (v - lo) / span;
+    // `as` saturates, so values far outside the range cannot overflow.
+    limit.0 + (f64::from(length) * t + 1e-3).floor() as i32
+}
+
 impl Ranged for LabelAxis {
     type FormatOption = NoDefaultFormatting;
     type ValueType = f64;
 
     fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let span = self.hi - self.lo;
-        let length = limit.1 - limit.0;
-        if span <= 0.0 || length == 0 || !v.is_finite() {
-            return limit.0;
-        }
-        let t = (v - self.lo) / span;
-        // `as` saturates, so values far outside the range cannot overflow.
-        limit.0 + (f64::from(length) * t + 1e-3).floor() as i32
+        linear_pixel(self.lo, self.hi, *v, limit)
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
@@ -136,12 +142,7 @@ impl Ranged for FlopAxis {
     type ValueType = f64;
 
     fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let span = self.hi - self.lo;
-        let length = limit.1 - limit.0;
-        if span <= 0.0 || length == 0 || !v.is_finite() {
-            return limit.0;
-        }
-        limit.0 + (f64::from(length) * (v - self.lo) / span + 1e-3).floor() as i32
+        linear_pixel(self.lo, self.hi, *v, limit)
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {

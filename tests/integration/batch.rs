@@ -189,14 +189,9 @@ fn batch_of_the_shipped_scenarios_succeeds() {
     let html = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
     // The reference is the first scenario in batch order: the folder's
     // files sorted by name.
-    let mut stems: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .map(|p| p.file_stem().unwrap().to_string_lossy().to_string())
-        .collect();
-    stems.sort();
-    let first = format!("Reference: {}, the first scenario", stems[0]);
+    let shipped = crate::common::shipped_scenarios();
+    let first = shipped[0].file_stem().unwrap().to_string_lossy();
+    let first = format!("Reference: {first}, the first scenario");
     assert!(html.contains(&first), "{first}\n{html}");
 }
 

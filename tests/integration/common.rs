@@ -47,6 +47,18 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The shipped scenarios (`scenarios/*.toml`), sorted by name: the order
+/// in which `batch scenarios/` runs them.
+pub fn shipped_scenarios() -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(repo().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// stdout and stderr as text, for assertion messages.
 pub fn text(o: &Output) -> String {
     format!(

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::common::{MINIMAL, repo, run_in, text};
+use crate::common::{MINIMAL, repo, run_in, shipped_scenarios, text};
 
 const DIRECTIVE: &str = "#:schema ../docs/scenario.schema.json";
 
@@ -36,16 +36,6 @@ fn parser_accepts(toml_text: &str) -> bool {
     sancsim::model::Model::from_text(toml_text, "t.toml").is_ok()
 }
 
-fn shipped() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(repo().join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn committed_schema_is_the_current_output_of_sancsim_schema() {
     let dir = tempfile::tempdir().unwrap();
@@ -70,7 +60,7 @@ fn committed_value_checked() -> Value {
 #[test]
 fn every_shipped_scenario_names_the_schema_and_passes_it() {
     let v = validator();
-    let files = shipped();
+    let files = shipped_scenarios();
     assert!(files.len() >= 5, "{files:?}");
     for f in files {
         let t = std::fs::read_to_string(&f).unwrap();

@@ -1,20 +1,10 @@
 //! Every scenario shipped in scenarios/ is valid and runs.
 
-use crate::common::{repo, run_in, text};
-
-fn shipped() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(repo().join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
-}
+use crate::common::{repo, run_in, shipped_scenarios, text};
 
 #[test]
 fn all_shipped_scenarios_validate() {
-    let files = shipped();
+    let files = shipped_scenarios();
     assert!(
         files.len() >= 7,
         "expected default, minimal, current, foreign_mix and three variants, found {files:?}"
@@ -31,7 +21,7 @@ fn all_shipped_scenarios_validate() {
 #[test]
 fn all_shipped_scenarios_run() {
     let dir = tempfile::tempdir().unwrap();
-    for f in shipped() {
+    for f in shipped_scenarios() {
         let stem = f.file_stem().unwrap().to_str().unwrap().to_string();
         let o = run_in(
             dir.path(),
