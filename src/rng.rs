@@ -1,41 +1,58 @@
-//! Reproducible random streams.
+//! Reproducible random streams, addressed rather than consumed in order.
 //!
-//! Every uncertain element of a trial draws from its own stream, derived from
-//! (scenario seed, trial index, element key) by SplitMix64 mixing and fed to
-//! Xoshiro256++ through `from_seed` (both algorithms are fixed by their
-//! published definitions, so the stream never changes with a crate upgrade).
-//! Adding an element to a scenario leaves the draws of the others unchanged.
+//! Every random draw of a trial comes from a stream addressed by
+//! (scenario seed, trial index, element key, slot), where the slot is a
+//! quarter index or [`WHOLE_TRIAL`]. The stream is SplitMix64 (Steele, Lea &
+//! Flood 2014) started at a state hashed from the address: the address
+//! itself is the stream, so opening one costs two multiplications and no
+//! seeding, and what one element draws in one quarter never depends on what
+//! any other element, or the same element in another quarter, drew. That is
+//! what keeps common random numbers aligned when a variant adds a shock or
+//! changes one quarter's orders. Both SplitMix64 and the address hash are
+//! fixed by their definitions here (docs/MODEL.md section 2), so the streams
+//! never change with a crate upgrade.
 
 use std::convert::Infallible;
 
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{Rng, SeedableRng, TryRng};
+use rand::TryRng;
 
-/// The generator of every stream: Xoshiro256++, counting the 64-bit words
-/// it has produced (the benchmark reports draws per trial).
+/// Slot of an element's draws that are made once per trial (not per quarter).
+pub const WHOLE_TRIAL: u64 = u64::MAX;
+
+/// One stream: SplitMix64, counting the 64-bit words it has produced (the
+/// benchmark reports draws per trial).
 #[derive(Debug, Clone)]
 pub struct StreamRng {
-    inner: Xoshiro256PlusPlus,
+    state: u64,
     /// Words produced so far (a `u32` request counts as one).
     pub draws: u64,
+}
+
+impl StreamRng {
+    #[inline]
+    fn next(&mut self) -> u64 {
+        self.draws += 1;
+        self.state = self.state.wrapping_add(GOLDEN_GAMMA);
+        mix64(self.state)
+    }
 }
 
 impl TryRng for StreamRng {
     type Error = Infallible;
 
     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        self.draws += 1;
-        Ok(self.inner.next_u32())
+        Ok((self.next() >> 32) as u32)
     }
 
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        self.draws += 1;
-        Ok(self.inner.next_u64())
+        Ok(self.next())
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        self.draws += dst.len().div_ceil(8) as u64;
-        self.inner.fill_bytes(dst);
+        for chunk in dst.chunks_mut(8) {
+            let bytes = self.next().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
         Ok(())
     }
 }
@@ -43,6 +60,7 @@ impl TryRng for StreamRng {
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// SplitMix64's finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mix.
+#[inline]
 pub fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -59,45 +77,73 @@ pub fn key_hash(key: &str) -> u64 {
     h
 }
 
-/// The stream of element `key_hash` in trial `trial` of a run seeded `seed`.
-///
-/// State derivation: `h = mix64(mix64(mix64(seed) ^ trial) ^ key_hash)`; the
-/// 32-byte Xoshiro256++ seed is four successive SplitMix64 outputs from state
-/// `h` (state += golden gamma, then `mix64`), each written little-endian.
+/// The streams of one trial of a run: `base = mix64(mix64(seed) ^ trial)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrialStreams {
+    base: u64,
+}
+
+impl TrialStreams {
+    /// The streams of trial `trial` of a run seeded `seed`.
+    #[inline]
+    pub fn new(seed: u64, trial: u64) -> TrialStreams {
+        TrialStreams {
+            base: mix64(mix64(seed) ^ trial),
+        }
+    }
+
+    /// The stream of element `key_hash` in `slot` (a quarter index, or
+    /// [`WHOLE_TRIAL`]): SplitMix64 from state
+    /// `mix64(mix64(base ^ key_hash) ^ slot)`.
+    #[inline]
+    pub fn stream(&self, key_hash: u64, slot: u64) -> StreamRng {
+        StreamRng {
+            state: mix64(mix64(self.base ^ key_hash) ^ slot),
+            draws: 0,
+        }
+    }
+}
+
+/// The once-per-trial stream of element `key_hash` in trial `trial` of a
+/// run seeded `seed` (shorthand for tests and tools).
 pub fn stream(seed: u64, trial: u64, key_hash: u64) -> StreamRng {
-    let mut state = mix64(mix64(mix64(seed) ^ trial) ^ key_hash);
-    let mut bytes = [0u8; 32];
-    for chunk in bytes.chunks_exact_mut(8) {
-        state = state.wrapping_add(GOLDEN_GAMMA);
-        chunk.copy_from_slice(&mix64(state).to_le_bytes());
-    }
-    StreamRng {
-        inner: Xoshiro256PlusPlus::from_seed(bytes),
-        draws: 0,
-    }
+    TrialStreams::new(seed, trial).stream(key_hash, WHOLE_TRIAL)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::Rng;
 
     #[test]
     fn streams_are_stable_across_versions() {
         // Golden values: if these change, every published result changes.
-        let mut rng = stream(42, 7, key_hash("supply.a.fill_rate"));
-        let first = rng.next_u64();
-        let mut again = stream(42, 7, key_hash("supply.a.fill_rate"));
-        assert_eq!(first, again.next_u64());
         assert_eq!(key_hash(""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(key_hash("a"), 0xaf63_dc4c_8601_ec8c);
+        // SplitMix64's published first output from state 0 (Vigna's splitmix64.c).
+        assert_eq!(mix64(GOLDEN_GAMMA), 0xe220_a839_7b1d_cdaf);
+        let streams = TrialStreams::new(42, 7);
+        let base = mix64(mix64(42) ^ 7);
+        let mut rng = streams.stream(key_hash("supply.a.fill_rate"), 3);
+        let state = mix64(mix64(base ^ key_hash("supply.a.fill_rate")) ^ 3);
+        assert_eq!(rng.next_u64(), mix64(state.wrapping_add(GOLDEN_GAMMA)));
+        assert_eq!(rng.next_u64(), mix64(state.wrapping_add(GOLDEN_GAMMA.wrapping_mul(2))));
+        assert_eq!(rng.draws, 2);
     }
 
     #[test]
-    fn streams_differ_by_trial_and_key() {
-        let a = stream(1, 0, key_hash("x")).next_u64();
-        let b = stream(1, 1, key_hash("x")).next_u64();
-        let c = stream(1, 0, key_hash("y")).next_u64();
-        let d = stream(2, 0, key_hash("x")).next_u64();
-        assert!(a != b && a != c && b != c && a != d);
+    fn streams_differ_by_seed_trial_key_and_slot() {
+        let first =
+            |seed, trial, key: &str, slot| TrialStreams::new(seed, trial).stream(key_hash(key), slot).next_u64();
+        let a = first(1, 0, "x", WHOLE_TRIAL);
+        for other in [
+            first(1, 1, "x", WHOLE_TRIAL),
+            first(1, 0, "y", WHOLE_TRIAL),
+            first(2, 0, "x", WHOLE_TRIAL),
+            first(1, 0, "x", 0),
+        ] {
+            assert_ne!(a, other);
+        }
+        assert_eq!(a, stream(1, 0, key_hash("x")).next_u64());
     }
 }

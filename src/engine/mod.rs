@@ -14,7 +14,7 @@ use crate::binomial::binomial;
 use crate::dist::unit_open;
 use crate::model::{Model, Per, Trigger, UncertainId};
 use crate::quarter::{SECONDS_PER_DAY, quarters_to_seconds};
-use crate::rng::{StreamRng, stream};
+use crate::rng::{TrialStreams, WHOLE_TRIAL};
 use event::Event;
 use policy::{AllocationInput, split};
 use queue::EventQueue;
@@ -109,6 +109,11 @@ pub struct TrialOutcome {
     pub reached: Vec<Option<u32>>,
     /// Whether the training run started within the horizon.
     pub started: bool,
+    /// When the training run started (seconds from the start), if it did.
+    pub start_time: Option<u64>,
+    /// `shocks[s]`: the quarter in which shock `s` happened (its trigger
+    /// came true, even if its duration rounds to zero quarters), if it did.
+    pub shocks: Vec<Option<u32>>,
     /// Events processed (for benchmarks).
     pub events: u64,
     /// Random 64-bit words drawn (for benchmarks).
@@ -123,8 +128,8 @@ pub struct Workspace {
     /// per-quarter ones, `values[offset[u]]` for per-trial ones.
     values: Vec<f64>,
     offset: Vec<usize>,
-    delivery_rng: Vec<StreamRng>,
-    failure_rng: Vec<StreamRng>,
+    /// Random words drawn by the noise (deliveries, failures, shocks) of the trial.
+    noise_draws: u64,
     backlog: Vec<u64>,
     pool: Vec<u64>,
     inference: Vec<u64>,
@@ -154,8 +159,7 @@ impl Workspace {
             queue: EventQueue::new(),
             values: vec![0.0; n],
             offset,
-            delivery_rng: Vec::with_capacity(model.supply.len()),
-            failure_rng: Vec::with_capacity(model.chips.len()),
+            noise_draws: 0,
             backlog: vec![0; model.supply.len()],
             pool: vec![0; model.chips.len()],
             inference: vec![0; model.chips.len()],
@@ -169,9 +173,32 @@ impl Workspace {
                 chip_metrics: vec![0.0; h * model.chips.len() * ChipMetric::COUNT],
                 reached: vec![None; model.milestones.len()],
                 started: false,
+                start_time: None,
+                shocks: vec![None; model.shocks.len()],
                 events: 0,
                 draws: 0,
             },
+        }
+    }
+
+    /// The trial's input values: every uncertain number of the model, in
+    /// model order, one value each (per trial) or one per quarter.
+    pub fn inputs(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// The input values, to be changed before [`simulate`] (pinned at a
+    /// quantile, taken from another sample); slots as [`Workspace::input_slots`].
+    pub fn inputs_mut(&mut self) -> &mut [f64] {
+        &mut self.values
+    }
+
+    /// Where uncertain number `id`'s values are in [`Workspace::inputs`].
+    pub fn input_slots(&self, model: &Model, id: UncertainId) -> std::ops::Range<usize> {
+        let off = self.offset[id];
+        match model.uncertain[id].per {
+            Per::Trial => off..off + 1,
+            Per::Quarter => off..off + model.horizon() as usize,
         }
     }
 
@@ -216,29 +243,47 @@ enum Source {
     Milestone,
 }
 
-/// Runs trial `trial` of `model` with the scenario's seed `seed`; the
-/// outcome is left in `ws.outcome`.
+/// Runs trial `trial` of `model` with the scenario's seed `seed`: draws its
+/// inputs ([`draw_inputs`]) and simulates it ([`simulate`]) on the same
+/// streams; the outcome is left in `ws.outcome`.
 pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) {
-    let cal = &model.calendar;
-    let h = cal.horizon();
+    let streams = TrialStreams::new(seed, trial);
+    draw_inputs(model, &streams, ws);
+    simulate(model, &streams, ws);
+}
 
-    // 1. Draw every uncertain number from its own stream.
+/// Draws every uncertain number of the trial from its own streams into
+/// [`Workspace::inputs`]: slot [`WHOLE_TRIAL`] for a per-trial number, slot
+/// `q` for its quarter-`q` value; each draw clamped to the number's range.
+pub fn draw_inputs(model: &Model, streams: &TrialStreams, ws: &mut Workspace) {
+    let h = model.horizon() as u64;
     let mut draws = 0;
     for (id, u) in model.uncertain.iter().enumerate() {
-        let mut rng = stream(seed, trial, u.key_hash);
         let off = ws.offset[id];
-        let n = if u.per == Per::Quarter { h as usize } else { 1 };
-        for slot in &mut ws.values[off..off + n] {
-            *slot = u.dist.sample(&mut rng).clamp(u.min, u.max);
+        if u.per == Per::Quarter {
+            for (q, slot) in ws.values[off..off + h as usize].iter_mut().enumerate() {
+                let mut rng = streams.stream(u.key_hash, q as u64);
+                *slot = u.dist.sample(&mut rng).clamp(u.min, u.max);
+                draws += rng.draws;
+            }
+        } else {
+            let mut rng = streams.stream(u.key_hash, WHOLE_TRIAL);
+            ws.values[off] = u.dist.sample(&mut rng).clamp(u.min, u.max);
+            draws += rng.draws;
         }
-        draws += rng.draws;
     }
-    ws.delivery_rng.clear();
-    ws.delivery_rng
-        .extend(model.supply.iter().map(|s| stream(seed, trial, s.delivery_stream)));
-    ws.failure_rng.clear();
-    ws.failure_rng
-        .extend(model.chips.iter().map(|c| stream(seed, trial, c.failure_stream)));
+    ws.outcome.draws = draws;
+}
+
+/// Simulates one trial on the inputs in [`Workspace::inputs`] (as left by
+/// [`draw_inputs`], possibly changed since), drawing its noise (deliveries,
+/// failures, whether and when shocks happen) from `noise`; the outcome is
+/// left in `ws.outcome`. `ws.outcome.draws` adds the noise's draws to those
+/// already counted there.
+pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
+    let cal = &model.calendar;
+    let h = cal.horizon();
+    ws.noise_draws = 0;
 
     // 2. Reset state.
     ws.queue.clear();
@@ -249,8 +294,9 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
     ws.training.copy_from_slice(&model.fleet_training);
     ws.shock_active.fill(false);
     ws.outcome.reached.fill(None);
+    ws.outcome.shocks.fill(None);
+    ws.outcome.start_time = None;
     ws.outcome.events = 0;
-    ws.outcome.draws = 0;
     let mut st = State {
         now: 0,
         quarter: 0,
@@ -268,13 +314,18 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
     // 3. Schedule the shocks. The calendar (quarter starts, failures,
     // quarter ends) follows a fixed sequence and is held in its own slot.
     for (s, shock) in model.shocks.iter().enumerate() {
-        let mut rng = stream(seed, trial, shock.occurrence_stream);
-        let start = match shock.trigger {
-            Trigger::At { quarter, probability } => (unit_open(&mut rng) < probability).then_some(quarter),
-            Trigger::Hazard { hazard, from, until } => (from..=until).find(|_| unit_open(&mut rng) < hazard),
+        let mut happens = |q: u32, p: f64| {
+            let mut rng = noise.stream(shock.occurrence_stream, q as u64);
+            let u = unit_open(&mut rng);
+            ws.noise_draws += rng.draws;
+            u < p
         };
-        draws += rng.draws;
+        let start = match shock.trigger {
+            Trigger::At { quarter, probability } => happens(quarter, probability).then_some(quarter),
+            Trigger::Hazard { hazard, from, until } => (from..=until).find(|&q| happens(q, hazard)),
+        };
         let Some(q0) = start else { continue };
+        ws.outcome.shocks[s] = Some(q0);
         let end = shock
             .duration_quarters
             .map(|d| q0 as u64 + ws.value(model, d, q0).round() as u64);
@@ -337,12 +388,13 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
             }
             Event::ChipFailures { quarter } => {
                 st.calendar = Some((cal.start_of(quarter + 1), Event::QuarterEnd { quarter }));
-                fail_chips(model, ws, quarter);
+                fail_chips(model, noise, ws, quarter);
                 set_rates(model, ws, &mut st);
             }
-            Event::QuarterStart { quarter } => quarter_start(model, ws, &mut st, quarter),
+            Event::QuarterStart { quarter } => quarter_start(model, noise, ws, &mut st, quarter),
             Event::TrainingStart => {
                 st.started = true;
+                ws.outcome.start_time = Some(t);
                 set_rates(model, ws, &mut st);
             }
             Event::MilestoneReached { milestone } => {
@@ -352,9 +404,7 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
         }
     }
     ws.outcome.started = st.started;
-    ws.outcome.draws = draws
-        + ws.delivery_rng.iter().map(|r| r.draws).sum::<u64>()
-        + ws.failure_rng.iter().map(|r| r.draws).sum::<u64>();
+    ws.outcome.draws += ws.noise_draws;
 }
 
 /// Accumulates training FLOP from the last event up to `t`.
@@ -407,7 +457,7 @@ fn delivered_domestic_flops(model: &Model, ws: &Workspace) -> f64 {
         .sum()
 }
 
-fn fail_chips(model: &Model, ws: &mut Workspace, quarter: u32) {
+fn fail_chips(model: &Model, noise: &TrialStreams, ws: &mut Workspace, quarter: u32) {
     let days = model.calendar.days_in(quarter);
     for (c, chip) in model.chips.iter().enumerate() {
         let Some(afr) = chip.annual_failure_rate else { continue };
@@ -423,13 +473,14 @@ fn fail_chips(model: &Model, ws: &mut Workspace, quarter: u32) {
             }
         };
         let p = -(days as f64 / 365.25 * ln_survive).exp_m1();
-        let rng = &mut ws.failure_rng[c];
-        ws.inference[c] -= binomial(rng, ws.inference[c], p);
-        ws.training[c] -= binomial(rng, ws.training[c], p);
+        let mut rng = noise.stream(chip.failure_stream, quarter as u64);
+        ws.inference[c] -= binomial(&mut rng, ws.inference[c], p);
+        ws.training[c] -= binomial(&mut rng, ws.training[c], p);
+        ws.noise_draws += rng.draws;
     }
 }
 
-fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
+fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &mut State, q: u32) {
     let cal = &model.calendar;
     st.quarter = q;
     st.calendar = Some(if ws.has_failures {
@@ -515,7 +566,10 @@ fn quarter_start(model: &Model, ws: &mut Workspace, st: &mut State, q: u32) {
         let filled = if stopped {
             0
         } else {
-            binomial(&mut ws.delivery_rng[l], ordered, fill.clamp(0.0, 1.0))
+            let mut rng = noise.stream(line.delivery_stream, q as u64);
+            let k = binomial(&mut rng, ordered, fill.clamp(0.0, 1.0));
+            ws.noise_draws += rng.draws;
+            k
         };
         ws.backlog[l] = if line.backlog { ordered - filled } else { 0 };
         if filled > 0 {
