@@ -7,6 +7,7 @@
 //! bytes and [`output`] writes them.
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod bench;
 pub mod binomial;
 pub mod charts;

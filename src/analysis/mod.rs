@@ -1,0 +1,4 @@
+//! Estimators that turn per-trial records into answers: paired differences and variance-based sensitivity.
+
+pub mod paired;
+pub mod sobol;
