@@ -27,6 +27,7 @@ pub mod quarter;
 pub mod report;
 pub mod results;
 pub mod rng;
+pub mod runner;
 pub mod scenario;
 pub mod schema;
 pub mod show;

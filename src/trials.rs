@@ -7,13 +7,12 @@
 //! grow with the number of trials.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use rayon::prelude::*;
+use std::sync::atomic::AtomicBool;
 
 use crate::engine::{ChipMetric, Metric, TrialOutcome, Workspace, simulate_trial};
 use crate::error::Error;
 use crate::model::Model;
+use crate::runner::{BLOCK, RunControl, run_blocks, run_error};
 use crate::stats::LogHistogram;
 
 /// Why two aggregates cannot be added.
@@ -26,9 +25,6 @@ pub enum MergeError {
     #[error("the statistics have different shapes")]
     Shape,
 }
-
-/// Trials per unit of parallel work.
-const BLOCK: u64 = 256;
 
 /// Streaming statistics over any number of trials.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -401,50 +397,27 @@ pub fn run_trials_controlled(
     progress: &(dyn Fn(u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Aggregate, Error> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        builder = builder.num_threads(t);
-    }
-    let pool = builder
-        .build()
-        .map_err(|e| Error::Run(format!("cannot start {threads:?} threads: {e}")))?;
-    let blocks = (range.end - range.start).div_ceil(BLOCK);
-    let aggregate = pool.install(|| {
-        (0..blocks)
-            .into_par_iter()
-            .fold(
-                || (Workspace::new(model), BlockBuffer::new(model), Aggregate::new(model)),
-                |(mut ws, mut buffer, mut agg), b| {
-                    if cancel.load(Ordering::Relaxed) {
-                        return (ws, buffer, agg);
-                    }
-                    let first = range.start + b * BLOCK;
-                    let last = (first + BLOCK).min(range.end);
-                    for trial in first..last {
-                        simulate_trial(model, seed, trial, &mut ws);
-                        buffer.push(&ws.outcome);
-                    }
-                    agg.add_block(&mut buffer);
-                    progress(last - first);
-                    (ws, buffer, agg)
-                },
-            )
-            .map(|(_, _, agg)| Ok(agg))
-            .try_reduce(|| Aggregate::new(model), Aggregate::merge)
-    });
-    if cancel.load(Ordering::Relaxed) {
-        return Err(Error::Interrupted);
-    }
-    let mut aggregate = aggregate.map_err(run_error)?;
+    let control = RunControl {
+        threads,
+        progress,
+        cancel,
+    };
+    let mut aggregate = run_blocks(
+        range,
+        &control,
+        || (Workspace::new(model), BlockBuffer::new(model)),
+        || Aggregate::new(model),
+        |(ws, buffer), agg, trials| {
+            for trial in trials {
+                simulate_trial(model, seed, trial, ws);
+                buffer.push(&ws.outcome);
+            }
+            agg.add_block(buffer);
+        },
+        Aggregate::merge,
+    )?;
     aggregate.fill_mirrored_chip_metrics(model);
     Ok(aggregate)
-}
-
-/// A merge that failed while running trials: counts are bounded by the
-/// trials (at most [`crate::model::MAX_TRIALS`]), so this is a bug, reported
-/// as a failed run rather than a wrapped count.
-fn run_error(e: MergeError) -> Error {
-    Error::Run(format!("cannot add the statistics of the trials: {e}"))
 }
 
 #[cfg(test)]
