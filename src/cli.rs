@@ -261,11 +261,11 @@ pub struct Console {
 }
 
 /// The running command: where its output and diagnostics go, its control.
-struct Ctx<'a> {
-    control: &'a Control,
-    console: Console,
-    stdout: String,
-    diagnostics: Vec<Diagnostic>,
+pub(crate) struct Ctx<'a> {
+    pub(crate) control: &'a Control,
+    pub(crate) console: Console,
+    pub(crate) stdout: String,
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 /// Runs a parsed command line. `control` is shared with the signal handler
@@ -339,7 +339,7 @@ pub fn load(path: &Path, sets: &[String]) -> Result<(Model, ScenarioText), Error
 
 impl Ctx<'_> {
     /// [`load`], with the model's warnings queued for standard error.
-    fn load(&mut self, path: &Path, sets: &[String]) -> Result<(Model, ScenarioText), Error> {
+    pub(crate) fn load(&mut self, path: &Path, sets: &[String]) -> Result<(Model, ScenarioText), Error> {
         let (model, text) = load(path, sets)?;
         self.diagnostics
             .extend(model.warnings.iter().map(|w| Diagnostic::Warning(w.to_string())));
@@ -430,13 +430,13 @@ fn bench(args: &BenchArgs) -> Result<String, Error> {
     Ok(crate::bench::table(&args.file, &runs))
 }
 
-fn file_stem(file: &Path) -> String {
+pub(crate) fn file_stem(file: &Path) -> String {
     file.file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "scenario".into())
 }
 
-fn check_sim_args(sim: &SimArgs) -> Result<(), Error> {
+pub(crate) fn check_sim_args(sim: &SimArgs) -> Result<(), Error> {
     if let Some(t) = sim.trials {
         if t == 0 || t > MAX_TRIALS {
             return Err(Error::Usage(format!(
@@ -451,7 +451,7 @@ fn check_sim_args(sim: &SimArgs) -> Result<(), Error> {
 }
 
 /// Refuses runs above [`MAX_TRIAL_QUARTERS`] unless allowed.
-fn check_size(model: &Model, trials: u64, sim: &SimArgs) -> Result<(), Error> {
+pub(crate) fn check_size(model: &Model, trials: u64, sim: &SimArgs) -> Result<(), Error> {
     let size = trials.saturating_mul(model.horizon() as u64);
     if size > MAX_TRIAL_QUARTERS && !sim.allow_large_run {
         return Err(Error::Usage(format!(
@@ -465,7 +465,7 @@ fn check_size(model: &Model, trials: u64, sim: &SimArgs) -> Result<(), Error> {
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.
-fn progress_bar(trials: u64, label: &str, quiet: bool, console: Console) -> ProgressBar {
+pub(crate) fn progress_bar(trials: u64, label: &str, quiet: bool, console: Console) -> ProgressBar {
     if quiet || !console.progress {
         return ProgressBar::hidden();
     }
@@ -505,7 +505,7 @@ fn run_range(
 
 /// Writes a run's files as the folder `out`, unless Ctrl-C or SIGTERM
 /// arrives first (see [`Control::writing`]).
-fn write_results(ctx: &Ctx, out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
+pub(crate) fn write_results(ctx: &Ctx, out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
     ctx.control
         .writing(out, |cancelled| write_folder(out, files, cancelled))
 }
