@@ -10,11 +10,27 @@ mod allocation;
 mod axis;
 mod batch;
 mod bitmap;
+mod compare;
 mod deliveries;
+mod frontier;
 mod milestones;
+mod place;
 mod png;
+mod rows;
+mod scale;
+mod sobol;
 mod style;
+mod sweep;
+#[cfg(test)]
+mod testing;
+mod tornado;
 mod training_flop;
+
+pub use compare::{CurveMilestone, CurveVariant, DifferenceRow, compare_curves, compare_difference};
+pub use frontier::{FrontierPoint, frontier};
+pub use sobol::{SobolBar, sobol_bars};
+pub use sweep::{SweepPoint, SweepSeries, sweep_heatmap, sweep_line};
+pub use tornado::{TornadoBar, tornado};
 
 use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
