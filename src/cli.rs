@@ -61,6 +61,9 @@ pub enum Command {
     /// Run variants of a scenario on common random numbers and report each
     /// milestone's paired difference from the base.
     Compare(CompareArgs),
+    /// Sweep one or two scenario values over a range or a list, every point
+    /// on common random numbers.
+    Sweep(SweepArgs),
     /// Measure trials per second, draws per trial and peak memory.
     Bench(BenchArgs),
     /// Print the JSON Schema of scenario files (for editors: docs/scenario.schema.json is a copy).
@@ -182,7 +185,7 @@ pub struct RunArgs {
 }
 
 /// Options of `sancsim compare`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct CompareArgs {
     /// Scenario files: the first is the base, each other one a variant.
     #[arg(required = true)]
@@ -192,14 +195,46 @@ pub struct CompareArgs {
     /// `--variant 'supply.x.fill_rate={ dist = "beta", mean = 0.6, sd = 0.15 }'`.
     #[arg(long = "variant", value_name = "KEY=VALUE[;KEY=VALUE…]")]
     pub variants: Vec<String>,
-    /// Output folder (default: outputs/compare-<first file's stem>/).
+    /// Output folder (default: outputs/compare-<first file's stem>/, or
+    /// outputs/compare-<stem>.shard-K-of-N/ with --shard).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run only shard K of N (contiguous blocks of trials, every variant)
+    /// and write its partial result, to be combined by `sancsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     /// A trial counts as an inference shortfall when more than this share
     /// of a quarter's inference demand goes unmet in some quarter.
     #[arg(long, default_value_t = crate::app::DEFAULT_SHORTFALL_LEVEL, value_name = "SHARE")]
     pub shortfall_level: f64,
     /// Simulation options (--trials, --seed: every variant runs the base's).
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+/// Options of `sancsim sweep`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// Output folder (default: outputs/sweep-<file stem>/, or
+    /// outputs/sweep-<stem>.shard-K-of-N/ with --shard).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only shard K of N (contiguous blocks of trials, every point)
+    /// and write its partial result, to be combined by `sancsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// The milestone of the heat map when two values are swept (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub milestone: Option<String>,
+    /// A trial counts as an inference shortfall when more than this share
+    /// of a quarter's inference demand goes unmet in some quarter.
+    #[arg(long, default_value_t = crate::app::DEFAULT_SHORTFALL_LEVEL, value_name = "SHARE")]
+    pub shortfall_level: f64,
+    /// Simulation options. `--set KEY=START:STOP:STEP` or `--set KEY=a,b,c`
+    /// sweeps that value (one or two of them); any other `--set` applies
+    /// at every point.
     #[command(flatten)]
     pub sim: SimArgs,
 }
@@ -321,6 +356,7 @@ fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
         Command::Check { file, sim } => check(&file, &sim, ctx)?,
         Command::Merge(args) => merge(&args, ctx)?,
         Command::Compare(args) => crate::app::compare::run(&args, ctx)?,
+        Command::Sweep(args) => crate::app::sweep::run(&args, ctx)?,
         Command::Bench(args) => bench(&args)?,
         Command::Schema => crate::schema::json(),
         Command::BenchWorker { file, trials, threads } => {
@@ -760,7 +796,7 @@ fn run_shard(
     ))
 }
 
-fn merge(args: &MergeArgs, ctx: &Ctx) -> Result<String, Error> {
+fn merge(args: &MergeArgs, ctx: &mut Ctx) -> Result<String, Error> {
     // Replacing an output folder deletes what it holds: never a shard's
     // partial result (given as its folder or its file), checked before
     // anything is read or written, and again below for the default folder.
@@ -768,14 +804,38 @@ fn merge(args: &MergeArgs, ctx: &Ctx) -> Result<String, Error> {
     if let Some(out) = &args.out {
         crate::output::check_not_inside(out, &inputs)?;
     }
+    let files: Vec<PathBuf> = args
+        .parts
+        .iter()
+        .map(|p| {
+            if p.is_dir() {
+                p.join(crate::partial::FILE_NAME)
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    // The shards of a strategy question (compare, sweep, sensitivity)
+    // finish that command instead.
+    if let Some(first) = files.first() {
+        let bytes = std::fs::read(first)
+            .map_err(|e| Error::Usage(format!("{}: cannot read partial result: {e}", first.display())))?;
+        if crate::app::shard::is_analysis_partial(&bytes) {
+            let mut parts = Vec::new();
+            for f in &files {
+                let bytes = std::fs::read(f)
+                    .map_err(|e| Error::Usage(format!("{}: cannot read partial result: {e}", f.display())))?;
+                parts.push((f.display().to_string(), bytes));
+            }
+            if let Some(out) = &args.out {
+                crate::output::check_not_inside(out, &inputs)?;
+            }
+            return crate::app::merge(parts, args.out.as_deref(), args.quiet, ctx);
+        }
+    }
     let mut parts = Vec::new();
-    for p in &args.parts {
-        let file = if p.is_dir() {
-            p.join(crate::partial::FILE_NAME)
-        } else {
-            p.clone()
-        };
-        parts.push((file.display().to_string(), crate::partial::read(&file)?));
+    for file in &files {
+        parts.push((file.display().to_string(), crate::partial::read(file)?));
     }
     let crate::partial::Merged { head, model, aggregate } = crate::partial::merge(parts)?;
     if head.sancsim_version != env!("CARGO_PKG_VERSION") {

@@ -51,7 +51,7 @@ fn assert_same_outputs(a: &Path, b: &Path) {
         a.display(),
         b.display()
     );
-    assert!(fa.contains_key("summary.json"), "{}: no summary.json", a.display());
+    assert!(fa.contains_key("report.html"), "{}: no report.html", a.display());
     for (name, bytes) in &fa {
         assert!(
             bytes == &fb[name],
@@ -298,12 +298,53 @@ fn job_state(id: &str) -> String {
 
 #[test]
 fn slurm_array_job_merges_to_the_single_run() {
+    let Some((dir, merged)) = slurm_job("run", "") else {
+        return;
+    };
+    let scenario = dir.path().join("default.toml");
+    let single = single_run(dir.path(), scenario.to_str().unwrap(), "single");
+    assert_same_outputs(&merged, &single);
+}
+
+/// A comparison sharded by the same Slurm scripts (COMMAND=compare) merges
+/// to the bytes of one process.
+#[test]
+fn slurm_array_job_merges_a_comparison_to_the_single_process() {
+    let variant = "training.mfu=0.40";
+    let Some((dir, merged)) = slurm_job("compare", &format!("--variant {variant}")) else {
+        return;
+    };
+    let scenario = dir.path().join("default.toml");
+    let o = run_in(
+        dir.path(),
+        &[
+            "compare",
+            scenario.to_str().unwrap(),
+            "--variant",
+            variant,
+            "--trials",
+            TRIALS,
+            "--seed",
+            SEED,
+            "--out",
+            "single",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(merged.join("compare.csv").is_file());
+    assert_same_outputs(&merged, &dir.path().join("single"));
+}
+
+/// Submits `command` of the default scenario as a Slurm array of 3 shards
+/// and a merge, waits, and checks the jobs; returns the test folder and the
+/// merged outputs (None when Slurm is missing outside CI).
+fn slurm_job(command: &str, extra: &str) -> Option<(tempfile::TempDir, PathBuf)> {
     if let Some(why) = slurm_missing() {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("CI must provide Slurm: .ci/run starts it ({why})");
         }
         eprintln!("skipping: {why}");
-        return;
+        return None;
     }
     let base = std::env::var_os("SANCSIM_SLURM_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
     let dir = tempfile::Builder::new()
@@ -317,7 +358,7 @@ fn slurm_array_job_merges_to_the_single_run() {
     let scenario = dir.path().join("default.toml");
     std::fs::copy(repo().join("scenarios/default.toml"), &scenario).unwrap();
     let out = dir.path().join("run");
-    let job_name = format!("sancsim-test-{}", std::process::id());
+    let job_name = format!("sancsim-test-{}-{command}", std::process::id());
 
     let mut submit = Command::new("bash");
     submit
@@ -329,6 +370,8 @@ fn slurm_array_job_merges_to_the_single_run() {
         .arg(&bin)
         .current_dir(dir.path())
         .env("JOB_NAME", &job_name)
+        .env("COMMAND", command)
+        .env("EXTRA_ARGS", extra)
         // Jobs left behind by a failed test end on their own.
         .env("SBATCH_TIMELIMIT", "5");
     let start = Instant::now();
@@ -354,11 +397,11 @@ fn slurm_array_job_merges_to_the_single_run() {
     // sbatch --wait returns 0 for a merge job cancelled because a shard
     // failed: look at the outputs and the job's state too.
     let merged = out.join("merged");
-    while !merged.join("summary.json").is_file() && start.elapsed() < SLURM_TIMEOUT {
+    while !merged.join("report.html").is_file() && start.elapsed() < SLURM_TIMEOUT {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(
-        merged.join("summary.json").is_file(),
+        merged.join("report.html").is_file(),
         "no merged outputs\n{}\n{}",
         text(&o),
         job_logs(&out)
@@ -373,8 +416,7 @@ fn slurm_array_job_merges_to_the_single_run() {
             job_logs(&out)
         );
     }
-    let single = single_run(dir.path(), scenario.to_str().unwrap(), "single");
-    assert_same_outputs(&merged, &single);
+    Some((dir, merged))
 }
 
 /// Runs shard `k`/`n` of MINIMAL (`s.toml` in `dir`, 300 trials, seed 5)

@@ -19,3 +19,4 @@ mod scale;
 mod scenario_errors;
 mod schema;
 mod shipped_scenarios;
+mod sweep;
