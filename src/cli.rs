@@ -64,6 +64,10 @@ pub enum Command {
     /// Sweep one or two scenario values over a range or a list, every point
     /// on common random numbers.
     Sweep(SweepArgs),
+    /// Search the allocation (policy, training share, reserve, cluster
+    /// sizes) for the best chance of one milestone under a bound on the
+    /// chance of an inference shortfall.
+    Optimize(OptimizeArgs),
     /// Measure trials per second, draws per trial and peak memory.
     Bench(BenchArgs),
     /// Print the JSON Schema of scenario files (for editors: docs/scenario.schema.json is a copy).
@@ -239,6 +243,46 @@ pub struct SweepArgs {
     pub sim: SimArgs,
 }
 
+/// Options of `sancsim optimize`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OptimizeArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// The milestone whose probability (by its deadline) is maximised.
+    #[arg(long, value_name = "MILESTONE")]
+    pub objective: String,
+    /// Only allocations whose probability of an inference shortfall is at
+    /// most this are eligible (default: no bound).
+    #[arg(long, value_name = "P")]
+    pub max_shortfall_prob: Option<f64>,
+    /// A trial counts as an inference shortfall when more than this share
+    /// of a quarter's inference demand goes unmet in some quarter.
+    #[arg(long, default_value_t = crate::app::DEFAULT_SHORTFALL_LEVEL, value_name = "SHARE")]
+    pub shortfall_level: f64,
+    /// Training shares tried with `fixed_share`, comma-separated (default 0.1,0.2,…,0.9).
+    #[arg(long, value_name = "LIST")]
+    pub shares: Option<String>,
+    /// Reserves tried with `training_reserve`, chips, comma-separated
+    /// (default: a quarter, half, three quarters and all of the maximum
+    /// cluster, or of 4 × the minimum cluster when there is no maximum).
+    #[arg(long, value_name = "LIST")]
+    pub reserves: Option<String>,
+    /// Minimum cluster sizes tried, chips, comma-separated (default: half, once and twice the scenario's).
+    #[arg(long, value_name = "LIST")]
+    pub min_cluster: Option<String>,
+    /// Maximum cluster sizes tried, chips, comma-separated (default: half,
+    /// once and twice the scenario's; 2× and 4× the minimum and none when
+    /// it has none).
+    #[arg(long, value_name = "LIST")]
+    pub max_cluster: Option<String>,
+    /// Output folder (default: outputs/optimize-<file stem>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Simulation options (--trials: per candidate, and again for the confirmation).
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
 /// Options of `sancsim merge`.
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
@@ -357,6 +401,7 @@ fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
         Command::Merge(args) => merge(&args, ctx)?,
         Command::Compare(args) => crate::app::compare::run(&args, ctx)?,
         Command::Sweep(args) => crate::app::sweep::run(&args, ctx)?,
+        Command::Optimize(args) => crate::app::optimize::run(&args, ctx)?,
         Command::Bench(args) => bench(&args)?,
         Command::Schema => crate::schema::json(),
         Command::BenchWorker { file, trials, threads } => {

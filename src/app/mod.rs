@@ -7,6 +7,7 @@
 //! trials and run control they all share.
 
 pub mod compare;
+pub mod optimize;
 pub mod shard;
 pub mod sweep;
 
