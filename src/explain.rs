@@ -291,6 +291,10 @@ fn shortfall_sentence(summary: &Summary) -> String {
         if summary.milestones.iter().all(|m| m.missed.total() == 0) {
             return cap("every milestone is reached by its deadline in every future.".to_string());
         }
+        if ts.trials_never_started == summary.trials {
+            // Without a run there is no training compute.
+            return "So no milestone is reached in any future.".to_string();
+        }
         return cap("every run that has started by a milestone's deadline reaches that milestone.".to_string());
     };
     let full = assumption(summary, "training.max_cluster_chips")
@@ -544,5 +548,180 @@ deadline = "2024Q4"
             }
         }
         assert!(reached > 50 && low > 20, "{reached} reached, {low} low");
+    }
+
+    /// The summary of `trials` trials of a scenario's text.
+    fn summary_of(text: &str, trials: u64) -> Summary {
+        let model = Model::from_text(text, "s.toml").unwrap();
+        let agg = crate::trials::run_trials(&model, model.seed, 0..trials, Some(1)).unwrap();
+        Summary::new(&model, &agg, model.seed, "h")
+    }
+
+    /// The sentences of a summary (split after a period and a space).
+    fn sentences(text: &str) -> Vec<&str> {
+        text.split_inclusive(". ").map(str::trim).collect()
+    }
+
+    #[test]
+    fn every_shipped_scenario_gets_two_or_three_sentences_from_its_figures() {
+        let shipped = [
+            ("current", include_str!("../scenarios/current.toml")),
+            ("default", include_str!("../scenarios/default.toml")),
+            ("foreign_mix", include_str!("../scenarios/foreign_mix.toml")),
+            ("minimal", include_str!("../scenarios/minimal.toml")),
+            ("optimistic_yield", include_str!("../scenarios/optimistic_yield.toml")),
+            ("successor_910c", include_str!("../scenarios/successor_910c.toml")),
+            ("tight_controls", include_str!("../scenarios/tight_controls.toml")),
+        ];
+        for (name, text) in shipped {
+            let s = summary_of(text, 2000);
+            let e = &s.executive_summary;
+            let n = sentences(e).len();
+            let want = if s.shocks.is_empty() { 2 } else { 3 };
+            assert_eq!(n, want, "{name}: {e}");
+            assert!(
+                e.ends_with('.') && !e.contains("NaN") && !e.contains("  "),
+                "{name}: {e}"
+            );
+            let ts = &s.training_start;
+            if ts.trials_never_started > 0 {
+                let never = format!(
+                    "In {} of futures the training run never starts by",
+                    percent(ts.never_started)
+                );
+                assert!(e.starts_with(&never), "{name}: {e}");
+            } else {
+                assert!(
+                    e.starts_with("The training run starts in every simulated future"),
+                    "{name}: {e}"
+                );
+                assert!(e.contains(&ts.quarter_p50), "{name}: {e}");
+            }
+            // The milestone named is the one most often missed after a start.
+            let worst = s
+                .milestones
+                .iter()
+                .map(|m| m.missed.total() - m.missed.never_started)
+                .max()
+                .unwrap();
+            if worst > 0 {
+                let m = s
+                    .milestones
+                    .iter()
+                    .find(|m| m.missed.total() - m.missed.never_started == worst)
+                    .unwrap();
+                assert!(e.contains(&format!("most often is {} (", m.name)), "{name}: {e}");
+            }
+            if let Some(top) = s
+                .shocks
+                .iter()
+                .max_by_key(|x| (x.fired, std::cmp::Reverse(x.name.clone())))
+            {
+                assert!(
+                    e.contains(&format!(
+                        "most often is {}: in {} of futures",
+                        top.name,
+                        percent(top.probability)
+                    )),
+                    "{name}: {e}"
+                );
+            }
+        }
+    }
+
+    /// The default scenario's summary says what its figures say, number by
+    /// number.
+    #[test]
+    fn the_default_scenario_summary_quotes_its_own_figures() {
+        let s = summary_of(include_str!("../scenarios/default.toml"), 3000);
+        let e = &s.executive_summary;
+        let ts = &s.training_start;
+        assert!(ts.trials_never_started > 0);
+        assert!(
+            e.contains(
+                "it needs 4,096 chips in its training pool, and with inference served first, only chips beyond \
+                 inference demand go to training."
+            ),
+            "{e}"
+        );
+        let frontier = s.milestones.iter().find(|m| m.name == "frontier_1e26").unwrap();
+        let share = |c: u64| percent(c as f64 / s.trials as f64);
+        assert!(e.contains("frontier_1e26 (1.00e26 FLOP by 2027Q4)"), "{e}");
+        assert!(
+            e.contains(&format!("in {} of futures", share(frontier.missed.low_mfu_goodput)))
+                || e.contains(&format!("in {} of futures", share(frontier.missed.started_too_late))),
+            "{e}"
+        );
+        assert!(e.contains("hbm_rule_dec2024") && e.contains("all in 2024Q4"), "{e}");
+        // The median start among the trials that started.
+        let started = s.trials - ts.trials_never_started;
+        let first_half = ts
+            .started_by_quarter
+            .iter()
+            .find(|q| 2 * (q.probability * s.trials as f64).round() as u64 >= started)
+            .unwrap();
+        assert!(
+            e.contains(&format!("Where it starts (median {}), ", first_half.quarter)),
+            "{e}"
+        );
+    }
+
+    /// The branches the shipped scenarios do not reach: other policies, no
+    /// shocks, shocks that never happen, milestones never missed by a run.
+    #[test]
+    fn other_policies_and_quiet_runs_say_so() {
+        // A cluster that never gathers under a fixed share: no milestone
+        // missed by a started run, and no shocks.
+        let text = RULE.replace(
+            "[training]\n",
+            "[fleet.a]\ntraining = 500\n\n[allocation]\npolicy = \"fixed_share\"\ntraining_share = 0.25\n\n\
+             [training]\nmin_cluster_chips = 1000\n",
+        );
+        let s = summary_of(&text, 50);
+        assert_eq!(
+            s.executive_summary,
+            "In 100% of futures the training run never starts by 2024Q4: it needs 1,000 chips in its training \
+             pool, and with a fixed share, only 25.0% of the chips delivered go to training. So no milestone is \
+             reached in any future."
+        );
+        // Runs that start after a deadline miss it, the others reach it.
+        let text = RULE.replace(
+            "[training]\n",
+            "[fleet.a]\ntraining = 1000\n\n[training]\nearliest_start = \"2024Q2\"\n",
+        )
+        .replace("target_flop = 1e25\ndeadline = \"2024Q4\"", "target_flop = 1e20\ndeadline = \"2024Q4\"\n\n[milestones.early]\ntarget_flop = 1e20\ndeadline = \"2024Q1\"");
+        let s = summary_of(&text, 20);
+        assert_eq!(s.milestones[1].missed.never_started, 20);
+        assert_eq!(
+            s.executive_summary,
+            "The training run starts in every simulated future, in 2024Q2. Every run that has started by a \
+             milestone's deadline reaches that milestone."
+        );
+        // Reserve policy; a shock that cannot happen; every milestone reached.
+        let text = RULE
+            .replace(
+                "[training]\n",
+                "[fleet.a]\ntraining = 1000\n\n[allocation]\npolicy = \"training_reserve\"\nreserve_chips = 2000\n\n\
+                 [shocks.embargo]\nat = \"2024Q2\"\nprobability = 0\neffects = [{ supply = \"l\", stop = true }]\n\n\
+                 [supply.l]\nchip = \"a\"\norders = [{ quarter = \"2024Q1\", chips = 10 }]\n\n[training]\n",
+            )
+            .replace("target_flop = 1e25", "target_flop = 1e20");
+        let s = summary_of(&text, 50);
+        assert_eq!(
+            s.executive_summary,
+            "The training run starts in every simulated future, in 2024Q1. Every milestone is reached by its \
+             deadline in every future. The shock embargo happens in no simulated future."
+        );
+        // Without inference demand, a run that never starts for lack of chips.
+        let text = RULE.replace("[training]\n", "[training]\nmin_cluster_chips = 1\n");
+        let s = summary_of(&text, 20);
+        assert!(
+            s.executive_summary.starts_with(
+                "In 100% of futures the training run never starts by 2024Q4: it needs at least one chip in its \
+                 training pool, and no inference demand competes for its chips."
+            ),
+            "{}",
+            s.executive_summary
+        );
     }
 }

@@ -700,4 +700,81 @@ domestic_only = false
         // Built anyway, the summary does not wrap around.
         assert_eq!(Summary::new(&model, &corrupt, 3, "h").trials_without_training, 0);
     }
+
+    #[test]
+    fn start_quarters_count_runs_that_never_start_as_later_than_the_horizon() {
+        let model = Model::from_text(include_str!("../scenarios/default.toml"), "d.toml").unwrap();
+        let mut agg = Aggregate::new(&model);
+        agg.trials = 10;
+        agg.training_started = 5;
+        agg.started_in_quarter[1] = 2;
+        agg.started_in_quarter[2] = 3;
+        agg.shock_in_quarter[0][3] = 9;
+        agg.shock_in_quarter[2][4] = 1;
+        agg.shock_in_quarter[2][15] = 2;
+        agg.missed[0] = [5, 1, 2, 2];
+        let s = Summary::new(&model, &agg, 1, "h");
+        let ts = &s.training_start;
+        // Ranks 1, 5 and 9 of 10: 2024Q2, 2024Q3 and beyond the horizon.
+        assert_eq!(
+            (
+                ts.quarter_p10.as_str(),
+                ts.quarter_p50.as_str(),
+                ts.quarter_p90.as_str()
+            ),
+            ("2024Q2", "2024Q3", "never")
+        );
+        assert_eq!((ts.never_started, ts.trials_never_started), (0.5, 5));
+        assert_eq!(ts.started_by_quarter.len(), 16);
+        let q3 = &ts.started_by_quarter[2];
+        assert_eq!((q3.quarter.as_str(), q3.probability), ("2024Q3", 0.5));
+        assert_eq!((q3.ci95_low, q3.ci95_high), clopper_pearson(5, 10, 0.05));
+        assert_eq!(ts.started_by_quarter[0].probability, 0.0);
+        // Shocks: the quarter of an `at` shock, every quarter of a hazard's window.
+        assert_eq!(s.shocks.len(), 3);
+        assert_eq!(
+            (s.shocks[0].name.as_str(), s.shocks[0].fired, s.shocks[0].probability),
+            ("hbm_rule_dec2024", 9, 0.9)
+        );
+        assert_eq!(
+            s.shocks[0].by_quarter,
+            [ShockQuarter {
+                quarter: "2024Q4".into(),
+                trials: 9
+            }]
+        );
+        assert_eq!(s.shocks[1].fired, 0);
+        assert_eq!(s.shocks[1].by_quarter.len(), 1);
+        let hazard = &s.shocks[2];
+        assert_eq!(hazard.by_quarter.len(), 12);
+        assert_eq!(hazard.by_quarter[0].quarter, "2025Q1");
+        assert_eq!(
+            (hazard.by_quarter[0].trials, hazard.by_quarter[11].trials, hazard.fired),
+            (1, 2, 3)
+        );
+        assert_eq!(
+            s.milestones[0].missed,
+            MissedCounts {
+                never_started: 5,
+                started_too_late: 1,
+                cluster_below_maximum: 2,
+                low_mfu_goodput: 2
+            }
+        );
+        assert_eq!(s.milestones[0].missed.total(), 10);
+        // Every run started: the percentiles are quarters.
+        agg.started_in_quarter[2] = 8;
+        agg.training_started = 10;
+        let ts = Summary::new(&model, &agg, 1, "h").training_start;
+        assert_eq!((ts.quarter_p90.as_str(), ts.trials_never_started), ("2024Q3", 0));
+        // Older summaries, without the new fields, still read.
+        let mut json = serde_json::to_value(&s).unwrap();
+        for key in ["training_start", "shocks", "executive_summary"] {
+            json.as_object_mut().unwrap().remove(key);
+        }
+        json["milestones"][0].as_object_mut().unwrap().remove("missed");
+        let old: Summary = serde_json::from_value(json).unwrap();
+        assert_eq!(old.training_start, TrainingStart::default());
+        assert_eq!(old.milestones[0].missed.total(), 0);
+    }
 }

@@ -168,3 +168,108 @@ pub fn check_rows(rows: &str, trials: std::ops::Range<u64>, columns: usize) -> R
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::simulate_trial;
+
+    /// Two quarters, a number drawn each quarter, a milestone reached.
+    const SCENARIO: &str = r#"[scenario]
+name = "s"
+start = "2024Q3"
+horizon_quarters = 2
+
+[chips.a]
+peak_flops = 1e15
+
+[fleet.a]
+training = 100
+
+[training]
+mfu = { dist = "uniform", low = 0.2, high = 0.6, per = "quarter" }
+
+[milestones.small]
+target_flop = 1e20
+deadline = "2024Q3"
+
+[milestones.huge]
+target_flop = 1e30
+deadline = "2024Q4"
+"#;
+
+    #[test]
+    fn a_row_holds_the_trials_draws_and_outcome() {
+        let model = Model::from_text(SCENARIO, "s.toml").unwrap();
+        assert_eq!(
+            header(&model),
+            "trial,training.mfu[2024Q3],training.mfu[2024Q4],training.goodput,start_quarter,small_quarter,\
+             huge_quarter,training_flop_at_horizon,training_flop_domestic_at_horizon\n"
+        );
+        let mut ws = Workspace::new(&model);
+        simulate_trial(&model, 9, 41, &mut ws);
+        let mut row = String::new();
+        write_row(&model, &ws, 41, &mut row);
+        let fields: Vec<&str> = row.trim_end().split(',').collect();
+        assert_eq!(fields.len(), columns(&model).len());
+        assert_eq!(fields[0], "41");
+        // The inputs read back to the very values drawn.
+        let read: Vec<u64> = fields[1..4]
+            .iter()
+            .map(|f| f.parse::<f64>().unwrap().to_bits())
+            .collect();
+        let drawn: Vec<u64> = ws.inputs().iter().map(|v| v.to_bits()).collect();
+        assert_eq!(read, drawn);
+        assert_eq!(&fields[4..7], ["2024Q3", "2024Q3", ""]);
+        let flop: f64 = fields[7].parse().unwrap();
+        assert_eq!(flop.to_bits(), ws.outcome.metrics[1][4].to_bits());
+        assert!(flop > 1e20 && fields[8] == fields[7]);
+        assert!(row.ends_with('\n') && row.lines().count() == 1);
+    }
+
+    #[test]
+    fn requests_and_rows_are_checked() {
+        let model = Model::from_text(SCENARIO, "s.toml").unwrap();
+        assert!(check_request(&model, 1).is_ok());
+        assert!(check_request(&model, MAX_ROWS).is_ok());
+        let e = check_request(&model, MAX_ROWS + 1).unwrap_err();
+        assert!(e.contains("above the limit of 1000000 rows"), "{e}");
+        assert!(check_request(&model, 0).unwrap_err().contains("at least 1"));
+        // Per-quarter numbers over 200 quarters make rows long: fewer of them.
+        let long = SCENARIO.replace("horizon_quarters = 2", "horizon_quarters = 200");
+        let model_long = Model::from_text(&long, "s.toml").unwrap();
+        let cols = columns(&model_long).len() as u64;
+        let e = check_request(&model_long, MAX_ROWS).unwrap_err();
+        assert!(e.contains(&format!("limit of {} rows", MAX_CELLS / cols)), "{e}");
+
+        let cols = columns(&model).len();
+        let mut ws = Workspace::new(&model);
+        let mut rows = String::new();
+        for trial in 5..8 {
+            simulate_trial(&model, 1, trial, &mut ws);
+            write_row(&model, &ws, trial, &mut rows);
+        }
+        assert_eq!(check_rows(&rows, 5..8, cols), Ok(()));
+        assert_eq!(check_rows("", 5..5, cols), Ok(()));
+        assert!(
+            check_rows(&rows, 5..9, cols)
+                .unwrap_err()
+                .contains("no row for trial 8")
+        );
+        assert!(check_rows(&rows, 5..7, cols).unwrap_err().contains("more rows"));
+        assert!(check_rows(&rows, 4..7, cols).unwrap_err().contains("trial 4"));
+        assert!(check_rows(&rows.replacen(",", ",,", 1), 5..8, cols).is_err());
+        assert!(check_rows(rows.trim_end(), 5..8, cols).is_err());
+    }
+
+    #[test]
+    fn blocks_come_out_in_trial_order() {
+        let mut a = Rows::default();
+        a.add(512, "512\n".into());
+        a.add(0, String::new());
+        let mut b = Rows::default();
+        b.add(0, "0\n1\n".into());
+        b.add(256, "256\n".into());
+        assert_eq!(a.merge(b).into_text(), "0\n1\n256\n512\n");
+    }
+}

@@ -782,4 +782,121 @@ mod tests {
         assert_eq!(whole.check(), Ok(()));
         assert_eq!(whole.chip_metric(3, 1, ChipMetric::Training).count(), 700);
     }
+
+    /// The default scenario: shocks at a quarter and by hazard, runs that
+    /// start in several quarters or never, every miss reason.
+    fn default_aggregate(range: Range<u64>, threads: usize) -> (Model, Aggregate) {
+        let model = Model::from_text(include_str!("../scenarios/default.toml"), "d.toml").unwrap();
+        let agg = run_trials(&model, 5, range, Some(threads)).unwrap();
+        (model, agg)
+    }
+
+    #[test]
+    fn start_shock_and_miss_counts_add_up_and_merge_exactly() {
+        let (model, whole) = default_aggregate(0..1500, 1);
+        let (_, a) = default_aggregate(0..700, 2);
+        let (_, b) = default_aggregate(700..1500, 1);
+        assert_eq!(a.merge(b).unwrap(), whole);
+        assert_eq!(whole.check_model(&model), Ok(()));
+        assert_eq!(whole.started_in_quarter.iter().sum::<u64>(), whole.training_started);
+        assert!(whole.started_in_quarter.iter().filter(|&&c| c > 0).count() > 2);
+        for (k, m) in model.milestones.iter().enumerate() {
+            let reached: u64 = whole.reached_in_quarter[k][..=m.deadline as usize].iter().sum();
+            assert_eq!(
+                whole.missed[k].iter().sum::<u64>() + reached,
+                whole.trials,
+                "{}",
+                m.name
+            );
+        }
+        // frontier_1e26 is missed for every reason.
+        assert!(whole.missed[3].iter().all(|&c| c > 0), "{:?}", whole.missed[3]);
+        // The December 2024 rule happens only in 2024Q4; the hazard in 2025Q1 on.
+        let q4 = 3;
+        assert_eq!(
+            whole.shock_in_quarter[0][q4],
+            whole.shock_in_quarter[0].iter().sum::<u64>()
+        );
+        assert!(whole.shock_in_quarter[2][..4].iter().all(|&c| c == 0));
+        assert!(whole.shock_in_quarter[2][4..].iter().sum::<u64>() > 0);
+    }
+
+    #[test]
+    fn check_refuses_start_shock_and_miss_counts_no_run_can_give() {
+        let (model, agg) = default_aggregate(0..300, 1);
+        let refused = |edit: &dyn Fn(&mut Aggregate), field: &str| {
+            let mut bad = agg.clone();
+            edit(&mut bad);
+            let err = bad.check_model(&model).unwrap_err();
+            assert!(err.starts_with(&format!("aggregate.{field}")), "{field}: {err}");
+        };
+        refused(&|a| a.started_in_quarter[5] += 1, "started_in_quarter");
+        refused(
+            &|a| {
+                a.started_in_quarter[5] += 1;
+                a.training_started += 1;
+            },
+            // Now consistent with itself, but not with the misses.
+            "missed[0]",
+        );
+        refused(&|a| a.started_in_quarter.push(0), "started_in_quarter");
+        refused(&|a| a.shock_in_quarter[0][3] = u64::MAX, "shock_in_quarter[0]");
+        refused(&|a| a.shock_in_quarter[0][2] += 1, "shock_in_quarter[0]");
+        refused(
+            &|a| {
+                a.shock_in_quarter[1].pop();
+            },
+            "shock_in_quarter[1]",
+        );
+        refused(&|a| a.missed[1][2] += 1, "missed[1]");
+        refused(
+            &|a| {
+                // Moved from one reason to another: the sum holds, the
+                // trials without a run by the deadline do not.
+                a.missed[1][0] -= 1;
+                a.missed[1][1] += 1;
+            },
+            "missed[1]",
+        );
+        refused(&|a| a.missed[2] = [u64::MAX, 1, 0, 0], "missed[2]");
+        assert!(agg.clone().check_model(&model).is_ok());
+        let mut short = agg.clone();
+        short.missed.pop();
+        assert!(!agg.same_shape(&short));
+        let mut wrapped = agg.clone();
+        wrapped.missed[0][0] = u64::MAX;
+        assert_eq!(wrapped.merge(agg.clone()), Err(MergeError::Overflow("missed")));
+        let mut wrapped = agg.clone();
+        wrapped.shock_in_quarter[0][3] = u64::MAX;
+        assert_eq!(
+            wrapped.merge(agg.clone()),
+            Err(MergeError::Overflow("shock_in_quarter"))
+        );
+        let mut wrapped = agg.clone();
+        wrapped.started_in_quarter[4] = u64::MAX;
+        assert_eq!(wrapped.merge(agg), Err(MergeError::Overflow("started_in_quarter")));
+    }
+
+    #[test]
+    fn samples_rows_are_the_same_for_any_thread_count_and_split() {
+        let model = Model::from_text(include_str!("../scenarios/successor_910c.toml"), "s.toml").unwrap();
+        let flag = AtomicBool::new(false);
+        let control = |threads| RunControl {
+            threads: Some(threads),
+            progress: &|_| {},
+            cancel: &flag,
+        };
+        let (agg1, rows1) = run_trials_sampled(&model, 3, 0..900, 600, &control(1)).unwrap();
+        let (agg2, rows2) = run_trials_sampled(&model, 3, 0..900, 600, &control(2)).unwrap();
+        assert_eq!((&agg1, &rows1), (&agg2, &rows2));
+        assert_eq!(agg1, run_trials(&model, 3, 0..900, Some(2)).unwrap());
+        assert_eq!(rows1.lines().count(), 600);
+        let (_, a) = run_trials_sampled(&model, 3, 0..300, 600, &control(2)).unwrap();
+        let (_, b) = run_trials_sampled(&model, 3, 300..900, 600, &control(1)).unwrap();
+        assert_eq!(a + &b, rows1);
+        assert_eq!(b.lines().count(), 300);
+        assert!(b.starts_with("300,"));
+        let (_, none) = run_trials_sampled(&model, 3, 0..900, 0, &control(2)).unwrap();
+        assert!(none.is_empty());
+    }
 }

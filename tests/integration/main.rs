@@ -8,6 +8,7 @@ mod cluster;
 mod common;
 mod determinism;
 mod engine_rules;
+mod explain;
 mod interrupts;
 mod outputs;
 mod overrides;
