@@ -17,8 +17,9 @@ use crate::output::{write_file, write_folder};
 use crate::partial::{Partial, Shard};
 use crate::report;
 use crate::results::{PrecisionOutcome, Summary};
+use crate::runner::RunControl;
 use crate::show::Format as ShowFormat;
-use crate::trials::{Aggregate, PRECISION_BATCH, run_to_precision, run_trials_controlled};
+use crate::trials::{Aggregate, PRECISION_BATCH, run_to_precision_sampled, run_trials_sampled};
 
 /// Monte Carlo simulation of AI-chip supply under export controls: the
 /// probability of reaching training-compute milestones with domestic chips.
@@ -183,6 +184,12 @@ pub struct RunArgs {
     /// the cap (default 10,000,000).
     #[arg(long, value_name = "HALF_WIDTH", conflicts_with = "shard")]
     pub precision: Option<f64>,
+    /// Also write samples.csv: the first N trials, one row each (every
+    /// uncertain number as drawn, the quarter the run started, each
+    /// milestone's quarter, training FLOP at the horizon); at most
+    /// 1,000,000 rows, held in memory until written.
+    #[arg(long, value_name = "N", value_parser = count)]
+    pub samples: Option<u64>,
     /// Simulation options.
     #[command(flatten)]
     pub sim: SimArgs,
@@ -602,13 +609,31 @@ fn run_range(
     range: std::ops::Range<u64>,
     label: &str,
 ) -> Result<(Aggregate, u64), Error> {
+    run_range_sampled(ctx, model, sim, range, label, 0).map(|(aggregate, _, seed)| (aggregate, seed))
+}
+
+/// [`run_range`] that also returns the samples.csv rows of the trials
+/// below `samples` ([`crate::samples`]).
+fn run_range_sampled(
+    ctx: &Ctx,
+    model: &Model,
+    sim: &SimArgs,
+    range: std::ops::Range<u64>,
+    label: &str,
+    samples: u64,
+) -> Result<(Aggregate, String, u64), Error> {
     let seed = sim.seed.unwrap_or(model.seed);
     let n = range.end - range.start;
     check_size(model, n, sim)?;
     let bar = progress_bar(n, label, sim.quiet, ctx.console);
-    let aggregate = run_trials_controlled(model, seed, range, sim.threads, &|k| bar.inc(k), ctx.control.flag())?;
+    let control = RunControl {
+        threads: sim.threads,
+        progress: &|k| bar.inc(k),
+        cancel: ctx.control.flag(),
+    };
+    let (aggregate, rows) = run_trials_sampled(model, seed, range, samples, &control)?;
     bar.finish_and_clear();
-    Ok((aggregate, seed))
+    Ok((aggregate, rows, seed))
 }
 
 /// Writes a run's files as the folder `out`, unless Ctrl-C or SIGTERM
@@ -621,8 +646,9 @@ pub(crate) fn write_results(ctx: &Ctx, out: &Path, files: &[(String, Vec<u8>)]) 
 /// Output files of a run: (file name, bytes).
 type OutputFiles = Vec<(String, Vec<u8>)>;
 
-/// Simulates one loaded scenario and returns its summary and output files.
-/// `stem` is the scenario file's stem (see [`output_files`]).
+/// Simulates one loaded scenario and returns its summary and output files,
+/// with samples.csv when `samples` (rows) is not 0. `stem` is the scenario
+/// file's stem (see [`output_files`]).
 fn simulate(
     ctx: &Ctx,
     model: &Model,
@@ -630,10 +656,16 @@ fn simulate(
     sim: &SimArgs,
     stem: &str,
     label: &str,
+    samples: u64,
 ) -> Result<(Summary, OutputFiles), Error> {
-    let (aggregate, seed) = run_range(ctx, model, sim, 0..sim.trials.unwrap_or(model.trials), label)?;
+    let range = 0..sim.trials.unwrap_or(model.trials);
+    let (aggregate, rows, seed) = run_range_sampled(ctx, model, sim, range, label, samples)?;
     let summary = Summary::new(model, &aggregate, seed, &Model::fingerprint(text));
-    output_files(summary, stem)
+    let (summary, mut files) = output_files(summary, stem)?;
+    if samples > 0 {
+        files.push(crate::samples::file(model, &rows));
+    }
+    Ok((summary, files))
 }
 
 /// Every output file of a run, from its summary. `stem`, the scenario
@@ -682,6 +714,10 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
         }
     }
     let (model, text) = ctx.load(&args.file, &args.sim.set)?;
+    if let Some(n) = args.samples {
+        crate::samples::check_request(&model, n).map_err(Error::Usage)?;
+    }
+    let samples = args.samples.unwrap_or(0);
     let stem = file_stem(&args.file);
     let default_out = match shard {
         Some(k) => Path::new("outputs").join(format!("{stem}.shard-{}-of-{}", k.index, k.count)),
@@ -692,21 +728,18 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
         return run_shard(ctx, args, &model, &text, &stem, shard);
     }
     let (summary, files) = match args.precision {
-        None => simulate(ctx, &model, &text.effective, &args.sim, &stem, &stem)?,
+        None => simulate(ctx, &model, &text.effective, &args.sim, &stem, &stem, samples)?,
         Some(target) => {
             let cap = args.sim.trials.unwrap_or(DEFAULT_PRECISION_CAP);
             check_size(&model, cap, &args.sim)?;
             let seed = args.sim.seed.unwrap_or(model.seed);
             let bar = progress_bar(cap, &stem, args.sim.quiet, ctx.console);
-            let (agg, converged) = run_to_precision(
-                &model,
-                seed,
-                target,
-                cap,
-                args.sim.threads,
-                &|n| bar.inc(n),
-                ctx.control.flag(),
-            )?;
+            let control = RunControl {
+                threads: args.sim.threads,
+                progress: &|n| bar.inc(n),
+                cancel: ctx.control.flag(),
+            };
+            let (agg, converged, rows) = run_to_precision_sampled(&model, seed, target, cap, samples, &control)?;
             bar.finish_and_clear();
             let mut summary = Summary::new(&model, &agg, seed, &Model::fingerprint(&text.effective));
             summary.precision = Some(PrecisionOutcome {
@@ -716,7 +749,11 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
                 batch_trials: PRECISION_BATCH,
                 max_trials: cap,
             });
-            output_files(summary, &stem)?
+            let (summary, mut files) = output_files(summary, &stem)?;
+            if samples > 0 {
+                files.push(crate::samples::file(&model, &rows));
+            }
+            (summary, files)
         }
     };
     // On stderr too, so that --quiet (no standard output) still says it.
@@ -757,8 +794,9 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
         None => String::new(),
     };
     Ok(format!(
-        "{}{precision}{baseline}results in {}\n",
+        "{}{}{precision}{baseline}results in {}\n",
         export::table::milestone_table(&summary),
+        export::table::explanation(&summary),
         out.display()
     ))
 }
@@ -807,7 +845,8 @@ fn run_shard(
 ) -> Result<String, Error> {
     let total = args.sim.trials.unwrap_or(model.trials);
     let range = shard.trials(total);
-    let (aggregate, seed) = run_range(ctx, model, &args.sim, range.clone(), stem)?;
+    let samples = args.samples.unwrap_or(0);
+    let (aggregate, rows, seed) = run_range_sampled(ctx, model, &args.sim, range.clone(), stem, samples)?;
     let partial = Partial {
         format: crate::partial::FORMAT.to_string(),
         sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -821,6 +860,9 @@ fn run_shard(
         first_trial: range.start,
         end_trial: range.end,
         aggregate,
+        samples: args
+            .samples
+            .map(|requested| crate::partial::PartialSamples { requested, rows }),
     };
     let bytes = crate::partial::encode(&partial)?;
     let out = args
@@ -882,7 +924,12 @@ fn merge(args: &MergeArgs, ctx: &mut Ctx) -> Result<String, Error> {
     for file in &files {
         parts.push((file.display().to_string(), crate::partial::read(file)?));
     }
-    let crate::partial::Merged { head, model, aggregate } = crate::partial::merge(parts)?;
+    let crate::partial::Merged {
+        head,
+        model,
+        aggregate,
+        samples,
+    } = crate::partial::merge(parts)?;
     if head.sancsim_version != env!("CARGO_PKG_VERSION") {
         return Err(Error::Usage(format!(
             "partial results were made by sancsim {}, this is {}: merge them with the same version",
@@ -896,15 +943,19 @@ fn merge(args: &MergeArgs, ctx: &mut Ctx) -> Result<String, Error> {
         .unwrap_or_else(|| Path::new("outputs").join(&head.scenario_stem));
     crate::output::check_not_inside(&out, &inputs)?;
     let summary = Summary::new(&model, &aggregate, head.seed, &head.scenario_hash);
-    let (summary, files) = output_files(summary, &head.scenario_stem)?;
+    let (summary, mut files) = output_files(summary, &head.scenario_stem)?;
+    if let Some(rows) = samples {
+        files.push(crate::samples::file(&model, &rows));
+    }
     write_results(ctx, &out, &files)?;
     if args.quiet {
         return Ok(String::new());
     }
     Ok(format!(
-        "merged {} shards\n{}results in {}\n",
+        "merged {} shards\n{}{}results in {}\n",
         head.shard.count,
         export::table::milestone_table(&summary),
+        export::table::explanation(&summary),
         out.display()
     ))
 }
@@ -968,7 +1019,7 @@ fn batch(args: &BatchArgs, ctx: &mut Ctx) -> Result<String, Error> {
         let result = ctx.load(file, &args.sim.set).and_then(|(model, text)| {
             // Replacing the folder must never delete the scenario itself.
             crate::output::check_not_inside(&args.out.join(folder), &[file])?;
-            let (summary, files) = simulate(ctx, &model, &text.effective, &args.sim, &file_stem(file), folder)?;
+            let (summary, files) = simulate(ctx, &model, &text.effective, &args.sim, &file_stem(file), folder, 0)?;
             write_results(ctx, &args.out.join(folder), &files)?;
             Ok(summary)
         });

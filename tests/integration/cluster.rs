@@ -470,7 +470,7 @@ fn assert_merge_refused(dir: &Path, case: &str, parts: &[&str], file: &str, expe
 /// recomputed after the edit (so that only the invariants can catch it).
 type Tamper = (&'static str, &'static str, fn(&mut serde_json::Value), &'static str);
 
-const TAMPERINGS: [Tamper; 9] = [
+const TAMPERINGS: [Tamper; 12] = [
     (
         // Was: probability 3.78 and never_within_horizon 6.1e13, exit 0.
         "reached",
@@ -531,6 +531,42 @@ const TAMPERINGS: [Tamper; 9] = [
         "a2",
         |p| p["scenario_stem"] = "../../elsewhere".into(),
         "scenario_stem",
+    ),
+    (
+        // A run counted as started in a quarter, without the total.
+        "started",
+        "a2",
+        |p| {
+            let n = p["aggregate"]["started_in_quarter"][0].as_u64().unwrap();
+            p["aggregate"]["started_in_quarter"][0] = (n + 1).into();
+        },
+        "started_in_quarter",
+    ),
+    (
+        // Misses that no longer add up to the trials that missed.
+        "missed",
+        "a2",
+        |p| {
+            let n = p["aggregate"]["missed"][0][2].as_u64().unwrap();
+            p["aggregate"]["missed"][0][2] = (n + 5).into();
+        },
+        "missed[0]",
+    ),
+    (
+        // A reason moved: the sum holds, the trials without a run do not.
+        "missed-moved",
+        "a2",
+        |p| {
+            let m = &mut p["aggregate"]["missed"][0];
+            let counts: Vec<u64> = (0..4).map(|r| m[r].as_u64().unwrap()).collect();
+            let (from, to) = match (1..4).find(|&r| counts[r] > 0) {
+                Some(r) => (r, 0),
+                None => (0, 1),
+            };
+            m[from] = (counts[from] - 1).into();
+            m[to] = (counts[to] + 1).into();
+        },
+        "missed[0]",
     ),
     (
         // Was: a panic on subtraction overflow (debug) or a wrap.
@@ -641,4 +677,66 @@ fn merge_refuses_partial_results_of_an_older_format() {
     p.as_object_mut().unwrap().remove("checksum");
     write_partial(d, "old", &serde_json::to_vec(&p).unwrap());
     assert_merge_refused(d, "old", &["old"], "old/partial.json", "re-run the shards");
+}
+
+#[test]
+fn shards_with_samples_merge_to_the_single_runs_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "s.toml", MINIMAL);
+    // 300 trials in 4 shards, rows for the first 130: the first shard holds
+    // 75 rows, the second 55, the others none.
+    let run = |args: &[&str]| {
+        let mut all = vec![
+            "run",
+            "s.toml",
+            "--trials",
+            "300",
+            "--seed",
+            "5",
+            "--samples",
+            "130",
+            "--quiet",
+        ];
+        all.extend_from_slice(args);
+        let o = run_in(d, &all);
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    for k in 1..=4 {
+        run(&["--shard", &format!("{k}/4"), "--out", &format!("s{k}")]);
+    }
+    run(&["--out", "single"]);
+    let o = run_in(d, &["merge", "s4", "s2", "s3", "s1", "--out", "merged", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_same_outputs(&d.join("merged"), &d.join("single"));
+    let rows = |k: u32| {
+        partial_json(d, &format!("s{k}"))["samples"]["rows"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!([rows(1), rows(2), rows(3), rows(4)], [75, 55, 0, 0]);
+    assert_eq!(
+        std::fs::read_to_string(d.join("merged/samples.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        131
+    );
+    // Shards of one run must all have the same --samples, or none.
+    let o = run_in(
+        d,
+        &[
+            "run", "s.toml", "--trials", "300", "--seed", "5", "--shard", "2/4", "--out", "plain2", "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_merge_refused(d, "mixed", &["s1", "plain2", "s3", "s4"], "plain2", "samples");
+    // Rows edited (and the checksum recomputed) are refused.
+    let mut p = partial_json(d, "s2");
+    let edited = p["samples"]["rows"].as_str().unwrap().replacen("75,", "76,", 1);
+    p["samples"]["rows"] = edited.into();
+    write_partial(d, "rows", &resealed(&p));
+    assert_merge_refused(d, "rows", &["s1", "rows", "s3", "s4"], "rows/partial.json", "trial 75");
 }

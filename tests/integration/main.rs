@@ -9,6 +9,7 @@ mod common;
 mod compare;
 mod determinism;
 mod engine_rules;
+mod explain;
 mod interrupts;
 mod outputs;
 mod overrides;
