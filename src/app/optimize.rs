@@ -87,7 +87,12 @@ impl Allocation {
     }
 }
 
-fn parse_list<T: std::str::FromStr>(flag: &str, text: &Option<String>, valid: impl Fn(&T) -> bool, what: &str) -> Result<Option<Vec<T>>, Error> {
+fn parse_list<T: std::str::FromStr>(
+    flag: &str,
+    text: &Option<String>,
+    valid: impl Fn(&T) -> bool,
+    what: &str,
+) -> Result<Option<Vec<T>>, Error> {
     let Some(text) = text else { return Ok(None) };
     let mut out = Vec::new();
     for item in text.split(',') {
@@ -115,21 +120,45 @@ pub fn candidates(model: &Model, args: &OptimizeArgs) -> Result<Vec<Allocation>,
         v.dedup();
         v
     };
-    let mins = parse_list::<u64>("--min-cluster", &args.min_cluster, |v| (1..=MAX_CHIPS).contains(v), "a whole number of chips from 1 to 10^12")?
-        .unwrap_or_else(|| dedup(vec![(min0 / 2).max(1), min0, min0.saturating_mul(2).min(MAX_CHIPS)]));
-    let maxs = parse_list::<u64>("--max-cluster", &args.max_cluster, |v| (1..=MAX_CHIPS).contains(v), "a whole number of chips from 1 to 10^12")?
-        .unwrap_or_else(|| {
-            if max0 >= MAX_CHIPS {
-                dedup(vec![min0.saturating_mul(2), min0.saturating_mul(4), MAX_CHIPS])
-            } else {
-                dedup(vec![(max0 / 2).max(1), max0, max0.saturating_mul(2).min(MAX_CHIPS)])
-            }
-        });
-    let shares = parse_list::<f64>("--shares", &args.shares, |v| (0.0..=1.0).contains(v), "a share from 0 to 1")?
-        .unwrap_or_else(|| (1..=9).map(|i| i as f64 / 10.0).collect());
-    let reserve_base = if max0 >= MAX_CHIPS { min0.saturating_mul(4) } else { max0 };
-    let reserves = parse_list::<u64>("--reserves", &args.reserves, |v| *v <= MAX_CHIPS, "a whole number of chips up to 10^12")?
-        .unwrap_or_else(|| dedup([1u64, 2, 3, 4].iter().map(|k| (reserve_base * k / 4).max(1)).collect()));
+    let mins = parse_list::<u64>(
+        "--min-cluster",
+        &args.min_cluster,
+        |v| (1..=MAX_CHIPS).contains(v),
+        "a whole number of chips from 1 to 10^12",
+    )?
+    .unwrap_or_else(|| dedup(vec![(min0 / 2).max(1), min0, min0.saturating_mul(2).min(MAX_CHIPS)]));
+    let maxs = parse_list::<u64>(
+        "--max-cluster",
+        &args.max_cluster,
+        |v| (1..=MAX_CHIPS).contains(v),
+        "a whole number of chips from 1 to 10^12",
+    )?
+    .unwrap_or_else(|| {
+        if max0 >= MAX_CHIPS {
+            dedup(vec![min0.saturating_mul(2), min0.saturating_mul(4), MAX_CHIPS])
+        } else {
+            dedup(vec![(max0 / 2).max(1), max0, max0.saturating_mul(2).min(MAX_CHIPS)])
+        }
+    });
+    let shares = parse_list::<f64>(
+        "--shares",
+        &args.shares,
+        |v| (0.0..=1.0).contains(v),
+        "a share from 0 to 1",
+    )?
+    .unwrap_or_else(|| (1..=9).map(|i| i as f64 / 10.0).collect());
+    let reserve_base = if max0 >= MAX_CHIPS {
+        min0.saturating_mul(4)
+    } else {
+        max0
+    };
+    let reserves = parse_list::<u64>(
+        "--reserves",
+        &args.reserves,
+        |v| *v <= MAX_CHIPS,
+        "a whole number of chips up to 10^12",
+    )?
+    .unwrap_or_else(|| dedup([1u64, 2, 3, 4].iter().map(|k| (reserve_base * k / 4).max(1)).collect()));
     let mut out = Vec::new();
     for &min in &mins {
         for &max in maxs.iter().filter(|&&m| m >= min) {
@@ -237,7 +266,11 @@ pub struct Optimization {
     pub sancsim_version: String,
 }
 
-fn estimates(variant: &Variant, stats: &crate::analysis::variants::VariantStats, k: usize) -> (f64, f64, f64, f64, f64, f64) {
+fn estimates(
+    variant: &Variant,
+    stats: &crate::analysis::variants::VariantStats,
+    k: usize,
+) -> (f64, f64, f64, f64, f64, f64) {
     let n = stats.trials;
     let x = stats.reached_by_deadline(&variant.model, k);
     let (lo, hi) = clopper_pearson(x, n, 0.05);
@@ -266,7 +299,11 @@ pub(crate) fn run(args: &OptimizeArgs, ctx: &mut Ctx) -> Result<String, Error> {
             pins: Vec::new(),
         })
         .collect();
-    let out = super::out_folder(args.out.as_deref(), &format!("optimize-{}", crate::cli::file_stem(&args.file)), None);
+    let out = super::out_folder(
+        args.out.as_deref(),
+        &format!("optimize-{}", crate::cli::file_stem(&args.file)),
+        None,
+    );
     crate::output::check_not_inside(&out, &[args.file.as_path()])?;
     let loaded = Loaded {
         files: vec![args.file.display().to_string(); variants.len()],
@@ -301,9 +338,9 @@ pub(crate) fn run(args: &OptimizeArgs, ctx: &mut Ctx) -> Result<String, Error> {
         .collect();
     for i in 0..results.len() {
         let (p, s) = (results[i].probability, results[i].shortfall_probability);
-        results[i].on_frontier = !results
-            .iter()
-            .any(|o| o.probability >= p && o.shortfall_probability <= s && (o.probability > p || o.shortfall_probability < s));
+        results[i].on_frontier = !results.iter().any(|o| {
+            o.probability >= p && o.shortfall_probability <= s && (o.probability > p || o.shortfall_probability < s)
+        });
     }
     // Feasible candidates by probability, ties by lower shortfall, then search order.
     let mut order: Vec<usize> = (0..results.len()).filter(|&i| results[i].feasible).collect();
@@ -329,7 +366,9 @@ pub(crate) fn run(args: &OptimizeArgs, ctx: &mut Ctx) -> Result<String, Error> {
         let (p, lo, hi, ..) = estimates(&loaded.variants[b], &run.variants[0], k);
         best_confirmed = Some((p, lo, hi));
         for (v, stats) in confirm.iter().zip(&run.variants).skip(1) {
-            let Some(Some(counts)) = stats.paired.get(k) else { continue };
+            let Some(Some(counts)) = stats.paired.get(k) else {
+                continue;
+            };
             // The pair counts the best as base: best minus runner-up is −d.
             let d = paired_difference(counts, 0.05);
             let (diff, low, high) = (-d.estimate, -d.high, -d.low);
@@ -391,7 +430,12 @@ fn command(args: &OptimizeArgs, analysis: &AnalysisRun) -> String {
     for s in &args.sim.set {
         w.extend(["--set".into(), s.clone()]);
     }
-    w.extend(["--seed".into(), analysis.seed.to_string(), "--trials".into(), analysis.trials.to_string()]);
+    w.extend([
+        "--seed".into(),
+        analysis.seed.to_string(),
+        "--trials".into(),
+        analysis.trials.to_string(),
+    ]);
     crate::report::shell_words(&w)
 }
 
@@ -405,7 +449,9 @@ fn summary_text(o: &Optimization) -> String {
         return format!(
             "No allocation of the {} searched keeps P(inference shortfall) under {}: the lowest is {}.\n",
             o.candidates.len(),
-            o.max_shortfall_probability.map(crate::report::percent).unwrap_or_default(),
+            o.max_shortfall_probability
+                .map(crate::report::percent)
+                .unwrap_or_default(),
             crate::report::percent(
                 o.candidates
                     .iter()
@@ -493,7 +539,7 @@ fn output_files(o: &Optimization, command: &str) -> Result<Vec<(String, Vec<u8>)
     let chart = charts::frontier(
         &format!("P({}) against P(inference shortfall), every allocation", o.objective),
         &format!(
-            "{} candidates × {} trials, seed {}, common random numbers; shortfall: a quarter ending with more than {} of its demand unmet",
+            "{} candidates × {} trials, seed {}; shortfall: a quarter > {} short of demand",
             o.candidates.len(),
             o.trials,
             o.seed,
@@ -508,9 +554,15 @@ fn output_files(o: &Optimization, command: &str) -> Result<Vec<(String, Vec<u8>)
     let mut ranked: Vec<&CandidateResult> = o.candidates.iter().filter(|c| c.rank.is_some()).collect();
     ranked.sort_by_key(|c| c.rank);
     let table = Table {
-        header: ["rank", "allocation", "P(objective) [95% CI]", "P(shortfall) [95% CI]", "frontier"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "rank",
+            "allocation",
+            "P(objective) [95% CI]",
+            "P(shortfall) [95% CI]",
+            "frontier",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: ranked
             .iter()
             .take(20)
@@ -527,9 +579,14 @@ fn output_files(o: &Optimization, command: &str) -> Result<Vec<(String, Vec<u8>)
         numeric: vec![true, false, true, true, false],
     };
     let confirm = Table {
-        header: ["runner-up", "P(objective), fresh trials", "best minus runner-up (paired 95%)", "best significantly better"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "runner-up",
+            "P(objective), fresh trials",
+            "best minus runner-up (paired 95%)",
+            "best significantly better",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: o
             .runners_up
             .iter()
@@ -538,7 +595,11 @@ fn output_files(o: &Optimization, command: &str) -> Result<Vec<(String, Vec<u8>)
                     r.label.clone(),
                     crate::report::percent(r.probability),
                     signed_points(r.difference, r.difference_low, r.difference_high),
-                    if r.significantly_better { "yes".into() } else { "no".into() },
+                    if r.significantly_better {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    },
                 ]
             })
             .collect(),
@@ -586,8 +647,14 @@ fn output_files(o: &Optimization, command: &str) -> Result<Vec<(String, Vec<u8>)
     let mut files = vec![
         ("optimize.csv".to_string(), csv(o)),
         ("optimize.json".to_string(), json),
-        ("report.html".to_string(), crate::report::page::page_html(&page, &charts)),
-        ("report.md".to_string(), crate::report::page::page_markdown(&page, &charts)),
+        (
+            "report.html".to_string(),
+            crate::report::page::page_html(&page, &charts),
+        ),
+        (
+            "report.md".to_string(),
+            crate::report::page::page_markdown(&page, &charts),
+        ),
     ];
     for c in &charts {
         files.push((format!("{}.svg", c.stem), c.svg.clone().into_bytes()));

@@ -11,6 +11,7 @@ mod determinism;
 mod engine_rules;
 mod explain;
 mod interrupts;
+mod optimize;
 mod outputs;
 mod overrides;
 mod precision;
