@@ -661,7 +661,7 @@ fn simulate(
     let range = 0..sim.trials.unwrap_or(model.trials);
     let (aggregate, rows, seed) = run_range_sampled(ctx, model, sim, range, label, samples)?;
     let summary = Summary::new(model, &aggregate, seed, &Model::fingerprint(text));
-    let (summary, mut files) = output_files(summary, stem)?;
+    let (summary, mut files) = output_files(summary, stem, text)?;
     if samples > 0 {
         files.push(crate::samples::file(model, &rows));
     }
@@ -672,7 +672,7 @@ fn simulate(
 /// file's stem, names the file in the reports' "produced by" command as
 /// `<stem>.toml`: `run` and `merge` (which knows the stem from the shards)
 /// name it alike, whatever path the file was given by.
-fn output_files(summary: Summary, stem: &str) -> Result<(Summary, OutputFiles), Error> {
+fn output_files(summary: Summary, stem: &str, scenario: &str) -> Result<(Summary, OutputFiles), Error> {
     let scenario_file = format!("{stem}.toml");
     let charts = charts::render_all(&summary).map_err(|e| Error::Run(e.to_string()))?;
     let mut files = vec![
@@ -687,6 +687,9 @@ fn output_files(summary: Summary, stem: &str) -> Result<(Summary, OutputFiles), 
             "report.md".to_string(),
             report::markdown(&summary, &charts, &scenario_file),
         ),
+        // The scenario as run (after any --set): what a later
+        // `run --baseline` re-runs to pair its trials with this run's.
+        ("scenario.toml".to_string(), scenario.as_bytes().to_vec()),
     ];
     for c in &charts {
         files.push((format!("{}.svg", c.stem), c.svg.clone().into_bytes()));
@@ -749,7 +752,7 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
                 batch_trials: PRECISION_BATCH,
                 max_trials: cap,
             });
-            let (summary, mut files) = output_files(summary, &stem)?;
+            let (summary, mut files) = output_files(summary, &stem, &text.effective)?;
             if samples > 0 {
                 files.push(crate::samples::file(&model, &rows));
             }
@@ -770,7 +773,12 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
             let old: Summary = serde_json::from_slice(&bytes)
                 .map_err(|e| Error::Usage(format!("{}: not a sancsim summary.json: {e}", path.display())))?;
             let identical = bytes == export::summary_json(&summary);
-            let comparison = crate::check::compare(&old, &summary, identical);
+            let mut comparison = crate::check::compare(&old, &summary, identical);
+            if comparison.identical.is_none() {
+                if let Some(pairs) = baseline_pairs(ctx, path, &old, &summary, &model, &args.sim)? {
+                    crate::check::pair(&mut comparison, &pairs);
+                }
+            }
             let json = serde_json::to_vec_pretty(&comparison).unwrap_or_default();
             files.push(("baseline.json".to_string(), json));
             Some(comparison)
@@ -799,6 +807,79 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
         export::table::explanation(&summary),
         out.display()
     ))
+}
+
+/// Paired counts of each milestone of the baseline comparison, when the
+/// baseline can be re-run on the same trials: its folder holds the
+/// scenario it ran (`scenario.toml`), and seed, trials and version match
+/// the run's (neither precision-driven). Both scenarios are then run on the
+/// same trials (common random numbers); `None` otherwise.
+fn baseline_pairs(
+    ctx: &Ctx,
+    path: &Path,
+    old: &Summary,
+    now: &Summary,
+    model: &Model,
+    sim: &SimArgs,
+) -> Result<Option<Vec<Option<crate::analysis::paired::PairedCounts>>>, Error> {
+    let scenario = path.with_file_name("scenario.toml");
+    let Ok(text) = std::fs::read_to_string(&scenario) else {
+        return Ok(None);
+    };
+    if old.seed != now.seed
+        || old.trials != now.trials
+        || old.sancsim_version != now.sancsim_version
+        || old.precision.is_some()
+        || now.precision.is_some()
+        || Model::fingerprint(&text) != old.scenario_hash
+    {
+        return Ok(None);
+    }
+    let old_model = Model::from_text(&text, &scenario.display().to_string())?;
+    let variants = [
+        crate::analysis::variants::Variant {
+            label: "baseline".into(),
+            model: old_model,
+            pins: Vec::new(),
+        },
+        crate::analysis::variants::Variant {
+            label: "now".into(),
+            model: model.clone(),
+            pins: Vec::new(),
+        },
+    ];
+    let bar = progress_bar(now.trials * 2, "baseline", sim.quiet, ctx.console);
+    let control = RunControl {
+        threads: sim.threads,
+        progress: &|n| bar.inc(n * 2),
+        cancel: ctx.control.flag(),
+    };
+    let run = crate::analysis::variants::run_variants(
+        &variants,
+        now.seed,
+        0..now.trials,
+        crate::app::DEFAULT_SHORTFALL_LEVEL,
+        &control,
+    )?;
+    bar.finish_and_clear();
+    // Pairs are keyed by the baseline's milestones; the comparison lists
+    // the current ones, then removed ones.
+    let by_name = |name: &str| {
+        variants[0]
+            .model
+            .milestones
+            .iter()
+            .position(|m| m.name == name)
+            .and_then(|k| run.variants[1].paired[k])
+    };
+    let mut pairs: Vec<_> = now.milestones.iter().map(|m| by_name(&m.name)).collect();
+    pairs.extend(
+        old.milestones
+            .iter()
+            .filter(|b| !now.milestones.iter().any(|m| m.name == b.name))
+            .map(|_| None),
+    );
+    Ok(Some(pairs))
 }
 
 fn check(file: &Path, sim: &SimArgs, ctx: &mut Ctx) -> Result<String, Error> {
@@ -943,7 +1024,8 @@ fn merge(args: &MergeArgs, ctx: &mut Ctx) -> Result<String, Error> {
         .unwrap_or_else(|| Path::new("outputs").join(&head.scenario_stem));
     crate::output::check_not_inside(&out, &inputs)?;
     let summary = Summary::new(&model, &aggregate, head.seed, &head.scenario_hash);
-    let (summary, mut files) = output_files(summary, &head.scenario_stem)?;
+    let effective = crate::overrides::effective_text(&head.scenario_text, &head.scenario_stem, &head.overrides)?;
+    let (summary, mut files) = output_files(summary, &head.scenario_stem, &effective)?;
     if let Some(rows) = samples {
         files.push(crate::samples::file(&model, &rows));
     }
