@@ -27,7 +27,7 @@ use crate::trials::Aggregate;
 /// Identifies the partial-result format. Version 2 added the checksum,
 /// version 4 the training start, shock and miss-reason counts and the
 /// samples.csv rows.
-pub const FORMAT: &str = "sancsim-partial/4";
+pub const FORMAT: &str = "sancsim-partial/5";
 /// What every version of [`FORMAT`] starts with.
 const FORMAT_FAMILY: &str = "sancsim-partial/";
 /// File name of a partial result inside a shard's output folder.

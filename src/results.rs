@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{ChipMetric, Metric};
 use crate::error::KeyPath;
 use crate::explain::MissReason;
-use crate::model::{Assumption, Model, Trigger};
+use crate::model::{Assumption, Model, Trigger, format_number};
 use crate::stats::{clopper_pearson, round_significant};
 use crate::trials::Aggregate;
 
@@ -14,6 +14,69 @@ use crate::trials::Aggregate;
 pub const QUANTILE_DIGITS: usize = 3;
 /// Percentiles reported per quarter.
 pub const PERCENTILES: [f64; 5] = [0.05, 0.25, 0.50, 0.75, 0.95];
+
+/// How often the draws of one uncertain number were clamped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClampedInput {
+    /// Its key path.
+    pub key: String,
+    /// Draws made: the trials, times the quarters for a per-quarter number.
+    pub draws: u64,
+    /// Draws outside its valid range, clamped to the nearest bound.
+    pub clamped: u64,
+    /// `clamped / draws`.
+    pub share: f64,
+}
+
+/// Share of an uncertain number's draws clamped above which the summary
+/// (and standard error) warns.
+pub const CLAMP_WARNING_SHARE: f64 = 0.01;
+
+fn clamped_inputs(model: &Model, agg: &Aggregate) -> Vec<ClampedInput> {
+    model
+        .uncertain
+        .iter()
+        .zip(&agg.clamped)
+        .filter(|(_, c)| **c > 0)
+        .map(|(u, &clamped)| {
+            let per = match u.per {
+                crate::model::Per::Trial => 1,
+                crate::model::Per::Quarter => u64::from(agg.horizon),
+            };
+            let draws = agg.trials.saturating_mul(per);
+            ClampedInput {
+                key: u.key.clone(),
+                draws,
+                clamped,
+                share: clamped as f64 / draws.max(1) as f64,
+            }
+        })
+        .collect()
+}
+
+/// `key: x% of its draws fell outside …` for each number clamped in more
+/// than [`CLAMP_WARNING_SHARE`] of its draws.
+fn clamp_warnings(model: &Model, agg: &Aggregate) -> Vec<String> {
+    clamped_inputs(model, agg)
+        .into_iter()
+        .filter(|c| c.share > CLAMP_WARNING_SHARE)
+        .map(|c| {
+            let u = model.uncertain.iter().find(|u| u.key == c.key);
+            let range = u
+                .map(|u| format!(" [{}, {}]", format_number(u.min), format_number(u.max)))
+                .unwrap_or_default();
+            format!(
+                "{}: {:.1}% of its draws ({} of {}) fell outside its valid range{range} and were clamped to it, \
+                 which piles probability on the bound; give a distribution that stays inside (a beta or PERT, \
+                 or {{ p5, p95 }} inside the range)",
+                c.key,
+                100.0 * c.share,
+                c.clamped,
+                c.draws
+            )
+        })
+        .collect()
+}
 
 /// Everything a run reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +148,10 @@ pub struct Summary {
     /// Each shock, in file order: how often and in which quarters it happened.
     #[serde(default)]
     pub shocks: Vec<ShockResult>,
+    /// The uncertain numbers some of whose draws fell outside their valid
+    /// range and were clamped to it, in model order; absent when none was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clamped_inputs: Vec<ClampedInput>,
     /// Every figure of the scenario file, with its source where given.
     pub assumptions: Vec<Assumption>,
     /// How a precision-driven run (`--precision`) ended; absent otherwise.
@@ -480,9 +547,15 @@ impl Summary {
             trials_without_domestic_training_compute,
             training_start: training_start(model, agg),
             shocks: shocks(model, agg),
+            clamped_inputs: clamped_inputs(model, agg),
             assumptions: model.assumptions.clone(),
             precision: None,
-            warnings: model.warnings.iter().map(warning_text).collect(),
+            warnings: model
+                .warnings
+                .iter()
+                .map(warning_text)
+                .chain(clamp_warnings(model, agg))
+                .collect(),
             overrides: model.overrides.clone(),
         };
         summary.executive_summary = crate::explain::executive_summary(&summary);

@@ -60,6 +60,10 @@ pub struct Aggregate {
     /// deadline, by reason `r` in [`MissReason::ALL`] order (they add up to
     /// the trials that missed it).
     pub missed: Vec<[u64; MissReason::COUNT]>,
+    /// `clamped[u]`: draws of uncertain number `u` (in model order; one per
+    /// trial, or one per quarter for a per-quarter number) that fell outside
+    /// its valid range and were clamped to it.
+    pub clamped: Vec<u64>,
     /// Events processed in all trials.
     pub events: u64,
     /// Random 64-bit words drawn in all trials.
@@ -81,6 +85,7 @@ impl Aggregate {
             started_in_quarter: vec![0; h as usize],
             shock_in_quarter: vec![vec![0; h as usize]; model.shocks.len()],
             missed: vec![[0; MissReason::COUNT]; model.milestones.len()],
+            clamped: vec![0; model.uncertain.len()],
             events: 0,
             draws: 0,
         }
@@ -124,6 +129,9 @@ impl Aggregate {
         for (x, y) in self.started_in_quarter.iter_mut().zip(&buffer.started_in_quarter) {
             *x += y;
         }
+        for (x, y) in self.clamped.iter_mut().zip(&buffer.clamped) {
+            *x += y;
+        }
         for (a, b) in self.shock_in_quarter.iter_mut().zip(&buffer.shock_in_quarter) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
@@ -160,6 +168,7 @@ impl Aggregate {
                 .zip(&other.shock_in_quarter)
                 .all(|(a, b)| a.len() == b.len())
             && self.missed.len() == other.missed.len()
+            && self.clamped.len() == other.clamped.len()
     }
 
     /// Adds another aggregate of the same model. Every sum is checked: an
@@ -197,6 +206,9 @@ impl Aggregate {
             for (x, y) in a.iter_mut().zip(b) {
                 *x = add(*x, *y, "missed")?;
             }
+        }
+        for (x, y) in self.clamped.iter_mut().zip(&other.clamped) {
+            *x = add(*x, *y, "clamped")?;
         }
         Ok(self)
     }
@@ -329,6 +341,25 @@ impl Aggregate {
                 model.milestones.len()
             ));
         }
+        if self.clamped.len() != model.uncertain.len() {
+            return Err(format!(
+                "aggregate.clamped: {} uncertain numbers where the scenario has {}",
+                self.clamped.len(),
+                model.uncertain.len()
+            ));
+        }
+        for (c, u) in self.clamped.iter().zip(&model.uncertain) {
+            let slots = match u.per {
+                crate::model::Per::Trial => 1,
+                crate::model::Per::Quarter => u64::from(self.horizon),
+            };
+            if self.trials.checked_mul(slots).is_none_or(|draws| *c > draws) {
+                return Err(format!(
+                    "aggregate.clamped: {c} clamped draws of {}, more than its draws",
+                    u.key
+                ));
+            }
+        }
         for (s, (row, shock)) in self.shock_in_quarter.iter().zip(&model.shocks).enumerate() {
             let possible = match shock.trigger {
                 Trigger::At { quarter, .. } => quarter..=quarter,
@@ -409,6 +440,42 @@ const MIRRORED: [(ChipMetric, Metric); 3] = [
     (ChipMetric::Training, Metric::TrainingChips),
 ];
 
+/// An uncertain number whose draws can be clamped: where its values are in
+/// a workspace, and each bound its distribution reaches beyond.
+#[derive(Debug, Clone)]
+struct Clampable {
+    id: usize,
+    slots: std::ops::Range<usize>,
+    below: Option<f64>,
+    above: Option<f64>,
+}
+
+/// The uncertain numbers whose distribution reaches outside their valid
+/// range, with where their values lie in a workspace and the bounds that
+/// can clamp: a value equal to such a bound was clamped (a continuous draw
+/// lands on the bound itself with probability 0; a discrete one, a fixed
+/// value or a bound inside the support, is never listed).
+fn clampable(model: &Model) -> Vec<Clampable> {
+    let ws = Workspace::new(model);
+    model
+        .uncertain
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| !u.dist.is_fixed())
+        .filter_map(|(id, u)| {
+            let (lo, hi) = u.dist.support();
+            let below = (lo < u.min).then_some(u.min);
+            let above = (hi > u.max).then_some(u.max);
+            (below.is_some() || above.is_some()).then(|| Clampable {
+                id,
+                slots: ws.input_slots(model, id),
+                below,
+                above,
+            })
+        })
+        .collect()
+}
+
 /// The outcomes of up to [`BLOCK`] trials, laid out histogram by histogram.
 #[derive(Debug, Clone)]
 pub struct BlockBuffer {
@@ -420,6 +487,11 @@ pub struct BlockBuffer {
     started_in_quarter: Vec<u64>,
     shock_in_quarter: Vec<Vec<u64>>,
     missed: Vec<[u64; MissReason::COUNT]>,
+    clamped: Vec<u64>,
+    /// The uncertain numbers a draw can fall outside the valid range of:
+    /// (id, where its values are, the lower bound when the distribution
+    /// reaches below it, the upper bound when it reaches above it).
+    clampable: Vec<Clampable>,
     /// Why a trial missed a milestone, and each milestone's deadline.
     rule: MissRule,
     deadlines: Vec<u32>,
@@ -449,6 +521,8 @@ impl BlockBuffer {
             started_in_quarter: vec![0; h],
             shock_in_quarter: vec![vec![0; h]; model.shocks.len()],
             missed: vec![[0; MissReason::COUNT]; model.milestones.len()],
+            clamped: vec![0; model.uncertain.len()],
+            clampable: clampable(model),
             rule: MissRule::new(model),
             deadlines: model.milestones.iter().map(|m| m.deadline).collect(),
             events: 0,
@@ -485,6 +559,14 @@ impl BlockBuffer {
         if let Some(t) = outcome.start_time {
             self.started_in_quarter[model.calendar.quarter_at(t) as usize] += 1;
         }
+        let inputs = ws.inputs();
+        for c in &self.clampable {
+            for &v in &inputs[c.slots.clone()] {
+                if Some(v) == c.below || Some(v) == c.above {
+                    self.clamped[c.id] += 1;
+                }
+            }
+        }
         for (s, q) in outcome.shocks.iter().enumerate() {
             if let Some(q) = q {
                 self.shock_in_quarter[s][*q as usize] += 1;
@@ -505,6 +587,7 @@ impl BlockBuffer {
         self.started_in_quarter.fill(0);
         self.shock_in_quarter.iter_mut().for_each(|r| r.fill(0));
         self.missed.iter_mut().for_each(|r| r.fill(0));
+        self.clamped.fill(0);
     }
 }
 
@@ -898,5 +981,51 @@ mod tests {
         assert!(b.starts_with("300,"));
         let (_, none) = run_trials_sampled(&model, 3, 0..900, 0, &control(2)).unwrap();
         assert!(none.is_empty());
+    }
+
+    /// Clamped draws are counted per uncertain number, add up exactly over
+    /// splits, and are refused by `check_model` when more than the draws.
+    #[test]
+    fn clamped_draws_merge_exactly_and_are_checked() {
+        let text = r#"
+[scenario]
+name = "c"
+start = "2024Q1"
+horizon_quarters = 8
+trials = 100
+seed = 1
+
+[chips.a]
+peak_flops = 1e14
+
+[supply.line]
+chip = "a"
+orders = [{ from = "2024Q1", to = "2024Q4", chips = 1000 }]
+fill_rate = { dist = "normal", mean = 0.9, sd = 0.1, per = "quarter" }
+
+[training]
+mfu = 0.4
+
+[milestones.m]
+target_flop = 1e23
+deadline = "2025Q2"
+"#;
+        let model = Model::from_text(text, "c.toml").unwrap();
+        let whole = run_trials(&model, 3, 0..700, Some(1)).unwrap();
+        let parts = run_trials(&model, 3, 0..300, Some(2))
+            .unwrap()
+            .merge(run_trials(&model, 3, 300..700, Some(1)).unwrap())
+            .unwrap();
+        assert_eq!(whole, parts);
+        let fill = model
+            .uncertain
+            .iter()
+            .position(|u| u.key.ends_with("fill_rate"))
+            .unwrap();
+        assert!(whole.clamped[fill] > 0, "{:?}", whole.clamped);
+        whole.check_model(&model).unwrap();
+        let mut bad = whole;
+        bad.clamped[fill] = u64::MAX;
+        assert!(bad.check_model(&model).unwrap_err().contains("clamped"));
     }
 }

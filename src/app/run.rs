@@ -169,6 +169,12 @@ pub(crate) fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
         ctx.diagnostics
             .push(Diagnostic::Warning(format!("{}: {w}", args.file.display())));
     }
+    // Warnings found while running (clamped draws) follow the file's own,
+    // which were printed when it was read.
+    for w in summary.warnings.iter().skip(model.warnings.len()) {
+        ctx.diagnostics
+            .push(Diagnostic::Warning(format!("{}: {w}", args.file.display())));
+    }
     let mut files = files;
     let baseline = match &args.baseline {
         None => None,

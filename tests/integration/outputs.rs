@@ -231,3 +231,39 @@ fn outputs_are_synced_around_the_folder_exchange() {
         );
     }
 }
+
+/// Draws outside a number's valid range are counted per number in
+/// summary.json (`clamped_inputs`), and more than 1% of them draws a
+/// warning there and on stderr. N(0.9, 0.1) exceeds 1 with probability
+/// 1 − Φ(1) = 15.87%: over 16,000 draws (2,000 trials × 8 quarters) the
+/// share is within 0.01 of it (about 3.5 standard errors; the seed is fixed).
+#[test]
+fn clamped_draws_are_counted_and_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = MINIMAL.replace("trials = 200", "trials = 2000").replace(
+        "fill_rate = { dist = \"beta\", alpha = 2, beta = 3 }",
+        "fill_rate = { dist = \"normal\", mean = 0.9, sd = 0.1, per = \"quarter\" }",
+    );
+    write(dir.path(), "s.toml", &scenario);
+    let o = run_in(dir.path(), &["run", "s.toml", "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("warning: s.toml: supply.line.fill_rate: 15."),
+        "{stderr}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
+    let clamped = &summary["clamped_inputs"][0];
+    assert_eq!(clamped["key"], "supply.line.fill_rate");
+    assert_eq!(clamped["draws"], 16000);
+    let share = clamped["share"].as_f64().unwrap();
+    assert!((share - 0.158_655).abs() < 0.01, "{share}");
+    assert!(summary["warnings"][0].as_str().unwrap().contains("clamped"));
+    // A distribution inside its range is never listed.
+    write(dir.path(), "in.toml", MINIMAL);
+    let o = run_in(dir.path(), &["run", "in.toml", "--out", "in", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let summary = std::fs::read_to_string(dir.path().join("in/summary.json")).unwrap();
+    assert!(!summary.contains("clamped_inputs"), "{summary}");
+}
