@@ -314,7 +314,10 @@ mod tests {
         let none = Variant {
             label: "no fill".into(),
             model: model.clone(),
-            pins: vec![Pin { input: fill, value: 0.0 }],
+            pins: vec![Pin {
+                input: fill,
+                value: 0.0,
+            }],
         };
         let base = Variant {
             label: "base".into(),
