@@ -11,6 +11,8 @@
 
 use serde::Serialize;
 
+use crate::export::table::align;
+
 use crate::model::Model;
 use crate::results::Summary;
 
@@ -86,19 +88,6 @@ pub fn expectation_table(results: &[ExpectationResult]) -> String {
         ]);
     }
     align(&rows)
-}
-
-fn align<const N: usize>(rows: &[[String; N]]) -> String {
-    let widths: Vec<usize> = (0..N)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(s, w)| format!("{s:<w$}")).collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// How one milestone compares with a baseline run.

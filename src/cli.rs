@@ -58,6 +58,9 @@ pub enum Command {
     },
     /// Combine the partial results of `run --shard` into the outputs of one run.
     Merge(MergeArgs),
+    /// Run variants of a scenario on common random numbers and report each
+    /// milestone's paired difference from the base.
+    Compare(CompareArgs),
     /// Measure trials per second, draws per trial and peak memory.
     Bench(BenchArgs),
     /// Print the JSON Schema of scenario files (for editors: docs/scenario.schema.json is a copy).
@@ -178,6 +181,29 @@ pub struct RunArgs {
     pub sim: SimArgs,
 }
 
+/// Options of `sancsim compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Scenario files: the first is the base, each other one a variant.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// A variant of the first file: its overrides, `KEY.PATH=VALUE`,
+    /// several separated by `;` (repeatable: one variant each), e.g.
+    /// `--variant 'supply.x.fill_rate={ dist = "beta", mean = 0.6, sd = 0.15 }'`.
+    #[arg(long = "variant", value_name = "KEY=VALUE[;KEY=VALUE…]")]
+    pub variants: Vec<String>,
+    /// Output folder (default: outputs/compare-<first file's stem>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// A trial counts as an inference shortfall when more than this share
+    /// of a quarter's inference demand goes unmet in some quarter.
+    #[arg(long, default_value_t = crate::app::DEFAULT_SHORTFALL_LEVEL, value_name = "SHARE")]
+    pub shortfall_level: f64,
+    /// Simulation options (--trials, --seed: every variant runs the base's).
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
 /// Options of `sancsim merge`.
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
@@ -294,6 +320,7 @@ fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
         Command::Batch(args) => batch(&args, ctx)?,
         Command::Check { file, sim } => check(&file, &sim, ctx)?,
         Command::Merge(args) => merge(&args, ctx)?,
+        Command::Compare(args) => crate::app::compare::run(&args, ctx)?,
         Command::Bench(args) => bench(&args)?,
         Command::Schema => crate::schema::json(),
         Command::BenchWorker { file, trials, threads } => {

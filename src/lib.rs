@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod app;
 pub mod bench;
 pub mod binomial;
 pub mod charts;

@@ -13,7 +13,7 @@ pub fn number(v: f64) -> String {
     }
 }
 
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
+/// A CSV field: quoted (with quotes doubled) when it holds a comma, a quote or a line break.
 pub fn field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))

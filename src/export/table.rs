@@ -32,15 +32,35 @@ pub fn milestone_table(summary: &Summary) -> String {
             },
         ]);
     }
-    let widths: Vec<usize> = (0..6)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+    format!(
+        "{} — {} trials, seed {}\n{}",
+        summary.scenario,
+        summary.trials,
+        summary.seed,
+        align(&rows)
+    )
+}
+
+/// Rows of cells as left-aligned columns two spaces apart, each line
+/// without trailing spaces.
+pub fn align<R: AsRef<[String]>>(rows: &[R]) -> String {
+    let columns = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.as_ref().get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
-    let mut out = format!(
-        "{} — {} trials, seed {}\n",
-        summary.scenario, summary.trials, summary.seed
-    );
-    for r in &rows {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(s, w)| format!("{s:<w$}")).collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .as_ref()
+            .iter()
+            .zip(&widths)
+            .map(|(s, w)| format!("{s:<w$}"))
+            .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }

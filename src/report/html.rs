@@ -107,7 +107,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.8rem; }
 "#;
 
 /// Escapes text for HTML element content and quoted attribute values.
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -159,7 +159,7 @@ fn inline_svg(svg: &str) -> Option<String> {
 
 /// The document up to `<main>`: doctype, the Content-Security-Policy, the
 /// title (already escaped) and the stylesheet with `extra_style` after it.
-fn head(h: &mut String, title: &str, extra_style: &str) {
+pub(super) fn head(h: &mut String, title: &str, extra_style: &str) {
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     h.push_str(
         "<meta http-equiv=\"Content-Security-Policy\" \
@@ -172,7 +172,7 @@ fn head(h: &mut String, title: &str, extra_style: &str) {
 }
 
 /// The "produced by" paragraph: the version and the command, as code.
-fn produced(h: &mut String, version: &str, command: &str) {
+pub(super) fn produced(h: &mut String, version: &str, command: &str) {
     let _ = writeln!(
         h,
         "<p class=\"produced\">{}: <code>{}</code></p>",
@@ -282,7 +282,7 @@ fn milestones(h: &mut String, summary: &Summary) {
     );
 }
 
-fn figures(h: &mut String, charts: &[Chart]) {
+pub(super) fn figures(h: &mut String, charts: &[Chart]) {
     if charts.is_empty() {
         return;
     }

@@ -17,7 +17,7 @@ use crate::results::Summary;
 /// backslash-escaped; `<` cannot open an HTML tag; line breaks, which would
 /// end a table row, become spaces. Underscores are left alone: inside
 /// identifiers such as `dsv3_class` they never make emphasis.
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -36,7 +36,7 @@ fn escape(s: &str) -> String {
 
 /// Text as a paragraph of its own: escaped, and with a first character that
 /// would start a heading, quote or list escaped too.
-fn paragraph(s: &str) -> String {
+pub(super) fn paragraph(s: &str) -> String {
     let text = escape(s.trim_start());
     match text.chars().next() {
         Some('#' | '>' | '-' | '+' | '=') => format!("\\{text}"),
@@ -66,7 +66,7 @@ fn code_span(s: &str) -> String {
 }
 
 /// `Produced by sancsim 0.1.0: `command``.
-fn produced_line(version: &str, command: &str) -> String {
+pub(super) fn produced_line(version: &str, command: &str) -> String {
     format!(
         "{}: {}",
         escape(&produced_by(version)),
@@ -74,7 +74,7 @@ fn produced_line(version: &str, command: &str) -> String {
     )
 }
 
-fn row(out: &mut String, cells: &[String]) {
+pub(super) fn row(out: &mut String, cells: &[String]) {
     out.push('|');
     for c in cells {
         let _ = write!(out, " {c} |");
@@ -82,7 +82,7 @@ fn row(out: &mut String, cells: &[String]) {
     out.push('\n');
 }
 
-fn rule(out: &mut String, numeric: &[bool]) {
+pub(super) fn rule(out: &mut String, numeric: &[bool]) {
     out.push('|');
     for &n in numeric {
         out.push_str(if n { " ---: |" } else { " --- |" });

@@ -11,6 +11,7 @@ mod comparison;
 pub mod difference;
 mod html;
 mod markdown;
+pub mod page;
 
 use crate::charts::Chart;
 use crate::model::Assumption;
@@ -76,6 +77,12 @@ pub fn run_command(summary: &Summary, scenario_file: &str) -> String {
         words.push("--allow-large-run".to_string());
     }
     words.join(" ")
+}
+
+/// Words joined into one shell command line, each quoted where a shell
+/// would treat it specially.
+pub fn shell_words(words: &[String]) -> String {
+    words.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ")
 }
 
 /// The command that reproduces a batch's results: its scenario files in

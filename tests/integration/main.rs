@@ -6,6 +6,7 @@ mod batch;
 mod ci_use;
 mod cluster;
 mod common;
+mod compare;
 mod determinism;
 mod engine_rules;
 mod interrupts;
