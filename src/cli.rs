@@ -61,6 +61,9 @@ pub enum Command {
     /// Run variants of a scenario on common random numbers and report each
     /// milestone's paired difference from the base.
     Compare(CompareArgs),
+    /// What matters: a tornado (each uncertain input at its P10 and P90)
+    /// and Sobol' indices (first order and total) for every milestone.
+    Sensitivity(SensitivityArgs),
     /// Measure trials per second, draws per trial and peak memory.
     Bench(BenchArgs),
     /// Print the JSON Schema of scenario files (for editors: docs/scenario.schema.json is a copy).
@@ -204,6 +207,37 @@ pub struct CompareArgs {
     pub sim: SimArgs,
 }
 
+/// Options of `sancsim sensitivity`.
+#[derive(Debug, clap::Args)]
+pub struct SensitivityArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// Output folder (default: outputs/sensitivity-<file stem>/, or
+    /// outputs/sensitivity-<file stem>.shard-K-of-N/ with --shard).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The milestone the charts and the console show (default: the first);
+    /// the CSV and JSON files hold every milestone.
+    #[arg(long, value_name = "NAME")]
+    pub milestone: Option<String>,
+    /// Rows N of each Sobol' sample: N·(k+2) trials for k groups (the
+    /// varying inputs and the noise).
+    #[arg(long, value_name = "N", default_value_t = crate::app::sensitivity::DEFAULT_SOBOL_ROWS, value_parser = count)]
+    pub sobol_rows: u64,
+    /// Bootstrap resamples for the 95% intervals of the Sobol' indices
+    /// (0: no intervals).
+    #[arg(long, value_name = "B", default_value_t = crate::analysis::sensitivity::DEFAULT_BOOTSTRAP)]
+    pub bootstrap: usize,
+    /// Run only shard K of N (its share of the tornado's trials and of the
+    /// Sobol' rows) and write its partial result, to be combined by
+    /// `sancsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Simulation options (--trials: the tornado's trials per variant).
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
 /// Options of `sancsim merge`.
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
@@ -321,6 +355,7 @@ fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
         Command::Check { file, sim } => check(&file, &sim, ctx)?,
         Command::Merge(args) => merge(&args, ctx)?,
         Command::Compare(args) => crate::app::compare::run(&args, ctx)?,
+        Command::Sensitivity(args) => crate::app::sensitivity::run(&args, ctx)?,
         Command::Bench(args) => bench(&args)?,
         Command::Schema => crate::schema::json(),
         Command::BenchWorker { file, trials, threads } => {
@@ -769,13 +804,30 @@ fn merge(args: &MergeArgs, ctx: &Ctx) -> Result<String, Error> {
         crate::output::check_not_inside(out, &inputs)?;
     }
     let mut parts = Vec::new();
+    let mut sensitivity = Vec::new();
     for p in &args.parts {
         let file = if p.is_dir() {
             p.join(crate::partial::FILE_NAME)
         } else {
             p.clone()
         };
-        parts.push((file.display().to_string(), crate::partial::read(&file)?));
+        let name = file.display().to_string();
+        let bytes =
+            std::fs::read(&file).map_err(|e| Error::Usage(format!("{name}: cannot read partial result: {e}")))?;
+        // A sensitivity analysis's shards have a format of their own.
+        if crate::app::sensitivity::format_of(&bytes).as_deref() == Some(crate::app::sensitivity::PARTIAL_FORMAT) {
+            sensitivity.push((name.clone(), crate::app::sensitivity::decode(&name, &bytes)?));
+        } else {
+            parts.push((name.clone(), crate::partial::decode(&name, &bytes)?));
+        }
+    }
+    if !sensitivity.is_empty() {
+        if let (Some((a, _)), Some((b, _))) = (parts.first(), sensitivity.first()) {
+            return Err(Error::Usage(format!(
+                "{a} is a shard of `sancsim run` and {b} of `sancsim sensitivity`: merge them separately"
+            )));
+        }
+        return crate::app::sensitivity::merge(args, ctx, sensitivity);
     }
     let crate::partial::Merged { head, model, aggregate } = crate::partial::merge(parts)?;
     if head.sancsim_version != env!("CARGO_PKG_VERSION") {

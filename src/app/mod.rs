@@ -7,6 +7,7 @@
 //! trials and run control they all share.
 
 pub mod compare;
+pub mod sensitivity;
 
 use std::ops::Range;
 use std::path::PathBuf;

@@ -18,4 +18,5 @@ mod report_contents;
 mod scale;
 mod scenario_errors;
 mod schema;
+mod sensitivity;
 mod shipped_scenarios;

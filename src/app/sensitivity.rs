@@ -1,0 +1,934 @@
+//! `sancsim sensitivity`: what matters. A tornado (each uncertain input
+//! held at its P10 and its P90 on common random numbers) and Sobol'
+//! indices (first order and total, with bootstrap intervals) for every
+//! milestone's indicator and its training FLOP at the deadline
+//! ([`crate::analysis::sensitivity`]; docs/MODEL.md, "Sensitivity").
+//!
+//! With `--shard K/N` a process runs its contiguous share of the tornado's
+//! trials and of the Sobol' rows and writes a partial result
+//! ([`SensitivityPartial`], format [`PARTIAL_FORMAT`]); `sancsim merge`
+//! recognises it by its format and writes the outputs of one process,
+//! byte for byte.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::sensitivity::{
+    self as sens, OutputKind, Sobol, SobolSamples, Tornado, run_sobol, run_tornado, sobol, tornado,
+};
+use crate::analysis::variants::VariantRun;
+use crate::charts::{self, SobolBar, TornadoBar};
+use crate::cli::{Ctx, MergeArgs, SensitivityArgs};
+use crate::error::Error;
+use crate::model::{MAX_TRIALS, Model};
+use crate::partial::Shard;
+use crate::report::page::{Page, Section, Table};
+use crate::runner::RunControl;
+
+/// Default `--sobol-rows`: with the default 10,000 tornado trials and 500
+/// resamples, the default scenario's analysis takes about a minute on two
+/// cores (docs/PERFORMANCE.md).
+pub const DEFAULT_SOBOL_ROWS: u64 = 200_000;
+/// Most `--bootstrap` resamples.
+pub const MAX_BOOTSTRAP: usize = 100_000;
+/// Identifies a sensitivity partial result (a shard's `partial.json`).
+pub const PARTIAL_FORMAT: &str = "sancsim-sensitivity-partial/1";
+
+/// How the tornado is computed (also in sensitivity.json).
+pub const TORNADO_METHOD: &str = "Each uncertain input whose distribution is not fixed is held at its P10 \
+     (its 0.1 quantile, clamped to its valid range) in every trial, and then at its P90, while every other \
+     input and the noise stay random; every variant runs the same trials on the same random streams (common \
+     random numbers). p_at_p10 and p_at_p90 are the shares of trials that reach the milestone by its deadline; \
+     swing = |p_at_p90 - p_at_p10|. An input that changes no trial has a swing of exactly 0.";
+/// How the Sobol' indices are computed (also in sensitivity.json).
+pub const SOBOL_METHOD: &str = "Pick-freeze design: rows j = 0..N of two independent samples A (the \
+     streams of trial j) and B (those of trial 2^63 + j); each row is evaluated on A, on B and on A with one \
+     group taken from B, for each group: each varying input (all its quarters together) and the noise \
+     (deliveries, failures, shock occurrences), N(k + 2) trials for k groups. First-order index: Saltelli et \
+     al. (2010); total index: Jansen (1999); outputs centred on their mean; 95% percentile intervals from \
+     bootstrap resamples of the rows. The first-order index is the share of the output's variance an input \
+     explains alone, the total index its share including its interactions with the others.";
+
+/// The settings of an analysis, as a single process or every shard runs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Seed of every stream.
+    pub seed: u64,
+    /// Trials of each tornado variant.
+    pub trials: u64,
+    /// Rows `N` of each Sobol' sample.
+    pub sobol_rows: u64,
+    /// Bootstrap resamples.
+    pub bootstrap: usize,
+    /// The milestone the charts show.
+    pub milestone: String,
+}
+
+/// Everything `sensitivity` reports: sensitivity.json.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sensitivity {
+    /// Scenario name.
+    pub scenario: String,
+    /// FNV-1a-64 hash of the scenario text after `--set` overrides.
+    pub scenario_hash: String,
+    /// `--set` overrides, as `key.path=value` (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
+    /// Seed, trials, rows, resamples and the charted milestone.
+    #[serde(flatten)]
+    pub settings: Settings,
+    /// Uncertain inputs that vary (the tornado's rows per milestone).
+    pub inputs: usize,
+    /// Sobol' groups: the inputs and the noise (`k`).
+    pub groups: usize,
+    /// Trials simulated in all: `trials · (2·inputs + 1) + sobol_rows · (k + 2)`.
+    pub simulated_trials: u64,
+    /// How the tornado is computed.
+    pub tornado_method: String,
+    /// How the Sobol' indices are computed.
+    pub sobol_method: String,
+    /// The tornado.
+    pub tornado: Tornado,
+    /// The Sobol' indices.
+    pub sobol: Sobol,
+    /// The sancsim version.
+    pub sancsim_version: String,
+}
+
+/// A shard's partial result of `sensitivity --shard K/N`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SensitivityPartial {
+    /// Always [`PARTIAL_FORMAT`].
+    pub format: String,
+    /// Version of sancsim that produced it.
+    pub sancsim_version: String,
+    /// Stem of the scenario file (names the merged output folder).
+    pub scenario_stem: String,
+    /// Hash of the scenario text after `overrides`.
+    pub scenario_hash: String,
+    /// The scenario file's text, as in the file.
+    pub scenario_text: String,
+    /// The `--set` overrides, applied again by the merge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
+    /// The whole analysis's settings.
+    pub settings: Settings,
+    /// Which shard this is.
+    pub shard: Shard,
+    /// First tornado trial of this shard.
+    pub first_trial: u64,
+    /// One past its last tornado trial.
+    pub end_trial: u64,
+    /// The tornado's counts over this shard's trials.
+    pub tornado: VariantRun,
+    /// The Sobol' outputs of this shard's rows.
+    pub sobol: SobolSamples,
+}
+
+/// A partial result as written, with its checksum.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    #[serde(flatten)]
+    partial: SensitivityPartial,
+    /// 64-bit FNV-1a of the compact JSON of `partial`, as `fnv1a64:` and 16 hex digits.
+    checksum: String,
+}
+
+fn checksum(p: &SensitivityPartial) -> Result<String, Error> {
+    let json = serde_json::to_string(p).map_err(|e| Error::Run(format!("cannot encode partial result: {e}")))?;
+    Ok(format!("fnv1a64:{:016x}", crate::rng::key_hash(&json)))
+}
+
+/// The bytes of a shard's `partial.json`.
+pub fn encode(p: &SensitivityPartial) -> Result<Vec<u8>, Error> {
+    let sealed = Sealed {
+        partial: p.clone(),
+        checksum: checksum(p)?,
+    };
+    serde_json::to_vec(&sealed).map_err(|e| Error::Run(format!("cannot encode partial result: {e}")))
+}
+
+/// The `format` a partial result's bytes declare, if they are JSON with one.
+pub fn format_of(bytes: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<String>,
+    }
+    serde_json::from_slice::<Head>(bytes).ok()?.format
+}
+
+/// Reads a sensitivity partial result from `bytes` (of `file`), checking
+/// its checksum.
+pub fn decode(file: &str, bytes: &[u8]) -> Result<SensitivityPartial, Error> {
+    let bad = |m: String| Error::Usage(format!("{file}: {m}"));
+    match format_of(bytes).as_deref() {
+        Some(PARTIAL_FORMAT) => {}
+        Some(f) => return Err(bad(format!("not a sancsim sensitivity partial result (format `{f}`)"))),
+        None => return Err(bad("not a sancsim partial result (no `format`)".into())),
+    }
+    let sealed: Sealed = serde_json::from_slice(bytes)
+        .map_err(|e| bad(format!("not a valid `{PARTIAL_FORMAT}` partial result: {e}")))?;
+    let expect = checksum(&sealed.partial)?;
+    if sealed.checksum != expect {
+        return Err(bad(format!(
+            "its checksum `{}` does not match its contents (`{expect}`): the file was edited or damaged \
+             after the shard wrote it; re-run this shard",
+            sealed.checksum
+        )));
+    }
+    Ok(sealed.partial)
+}
+
+/// The milestone `--milestone` names (the first when not given); an
+/// unknown name is a usage error with the closest name.
+fn milestone(model: &Model, name: Option<&str>) -> Result<String, Error> {
+    let Some(name) = name else {
+        return Ok(model.milestones[0].name.clone());
+    };
+    if model.milestones.iter().any(|m| m.name == name) {
+        return Ok(name.to_string());
+    }
+    let names: Vec<&str> = model.milestones.iter().map(|m| m.name.as_str()).collect();
+    // The closest name, or the one that starts with what was typed (`gpt4`).
+    let hint = crate::error::closest(name, names.iter().copied())
+        .or_else(|| {
+            let mut starting = names.iter().filter(|n| !name.is_empty() && n.starts_with(name));
+            starting.next().filter(|_| starting.next().is_none()).copied()
+        })
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_default();
+    Err(Error::Usage(format!(
+        "--milestone `{name}` is not a milestone of {}{hint} (milestones: {})",
+        model.name,
+        names.join(", ")
+    )))
+}
+
+/// Runs `sensitivity`.
+pub(crate) fn run(args: &SensitivityArgs, ctx: &mut Ctx) -> Result<String, Error> {
+    crate::cli::check_sim_args(&args.sim)?;
+    let rows = args.sobol_rows;
+    if rows == 0 || rows > MAX_TRIALS {
+        return Err(Error::Usage(format!(
+            "--sobol-rows must be between 1 and {MAX_TRIALS}, got {rows}"
+        )));
+    }
+    if args.bootstrap > MAX_BOOTSTRAP {
+        return Err(Error::Usage(format!(
+            "--bootstrap must be at most {MAX_BOOTSTRAP}, got {}",
+            args.bootstrap
+        )));
+    }
+    let shard = args
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(Error::Usage)?;
+    let (model, text) = ctx.load(&args.file, &args.sim.set)?;
+    let settings = Settings {
+        seed: args.sim.seed.unwrap_or(model.seed),
+        trials: args.sim.trials.unwrap_or(model.trials),
+        sobol_rows: rows,
+        bootstrap: args.bootstrap,
+        milestone: milestone(&model, args.milestone.as_deref())?,
+    };
+    let stem = crate::cli::file_stem(&args.file);
+    let out = args.out.clone().unwrap_or_else(|| default_out(&stem, shard));
+    crate::output::check_not_inside(&out, &[&args.file])?;
+    let (trials, rows) = match shard {
+        Some(s) => (s.trials(settings.trials), s.trials(settings.sobol_rows)),
+        None => (0..settings.trials, 0..settings.sobol_rows),
+    };
+    let size = sens::cost(&model, trials.end - trials.start, rows.end - rows.start);
+    crate::cli::check_size(&model, u64::try_from(size).unwrap_or(u64::MAX), &args.sim)?;
+
+    let bar = crate::cli::progress_bar(
+        u64::try_from(size).unwrap_or(u64::MAX),
+        &format!("sensitivity {stem}"),
+        args.sim.quiet,
+        ctx.console,
+    );
+    let variants = 1 + 2 * sens::varying_inputs(&model).len() as u64;
+    let evaluations = sens::Design::new(&model).evaluations() as u64;
+    let tornado_run = run_tornado(
+        &model,
+        settings.seed,
+        trials.clone(),
+        &RunControl {
+            threads: args.sim.threads,
+            progress: &|k| bar.inc(k * variants),
+            cancel: ctx.control.flag(),
+        },
+    )?;
+    let samples = run_sobol(
+        &model,
+        settings.seed,
+        rows.clone(),
+        &RunControl {
+            threads: args.sim.threads,
+            progress: &|k| bar.inc(k * evaluations),
+            cancel: ctx.control.flag(),
+        },
+    )?;
+    bar.finish_and_clear();
+
+    if let Some(shard) = shard {
+        let partial = SensitivityPartial {
+            format: PARTIAL_FORMAT.to_string(),
+            sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario_stem: stem.clone(),
+            scenario_hash: Model::fingerprint(&text.effective),
+            scenario_text: text.file.clone(),
+            overrides: model.overrides.clone(),
+            settings,
+            shard,
+            first_trial: trials.start,
+            end_trial: trials.end,
+            tornado: tornado_run,
+            sobol: samples,
+        };
+        let bytes = encode(&partial)?;
+        crate::cli::write_results(ctx, &out, &[(crate::partial::FILE_NAME.to_string(), bytes)])?;
+        if args.sim.quiet {
+            return Ok(String::new());
+        }
+        return Ok(format!(
+            "shard {}/{}: tornado trials {}..{} of {}, Sobol' rows {}..{} of {}, partial result in {}\n",
+            shard.index,
+            shard.count,
+            trials.start,
+            trials.end,
+            partial.settings.trials,
+            rows.start,
+            rows.end,
+            partial.settings.sobol_rows,
+            out.join(crate::partial::FILE_NAME).display()
+        ));
+    }
+    let control = RunControl {
+        threads: args.sim.threads,
+        progress: &|_| {},
+        cancel: ctx.control.flag(),
+    };
+    let s = finish(
+        &model,
+        &Model::fingerprint(&text.effective),
+        &settings,
+        &tornado_run,
+        &samples,
+        &control,
+    )?;
+    let files = files(&s, &model, &stem)?;
+    crate::cli::write_results(ctx, &out, &files)?;
+    if args.sim.quiet {
+        return Ok(String::new());
+    }
+    Ok(format!("{}results in {}\n", summary(&s, &model), out.display()))
+}
+
+/// `outputs/sensitivity-<stem>`, or `…​.shard-K-of-N` for a shard.
+fn default_out(stem: &str, shard: Option<Shard>) -> PathBuf {
+    let name = match shard {
+        Some(k) => format!("sensitivity-{stem}.shard-{}-of-{}", k.index, k.count),
+        None => format!("sensitivity-{stem}"),
+    };
+    Path::new("outputs").join(name)
+}
+
+/// The results from all trials' counts and all rows' samples.
+fn finish(
+    model: &Model,
+    hash: &str,
+    settings: &Settings,
+    run: &VariantRun,
+    samples: &SobolSamples,
+    control: &RunControl,
+) -> Result<Sensitivity, Error> {
+    let t = tornado(model, run);
+    let s = sobol(model, settings.seed, samples, settings.bootstrap, control)?;
+    let inputs = t.inputs.len();
+    Ok(Sensitivity {
+        scenario: model.name.clone(),
+        scenario_hash: hash.to_string(),
+        overrides: model.overrides.clone(),
+        settings: settings.clone(),
+        inputs,
+        groups: s.groups.len(),
+        simulated_trials: u64::try_from(sens::cost(model, settings.trials, settings.sobol_rows)).unwrap_or(u64::MAX),
+        tornado_method: TORNADO_METHOD.to_string(),
+        sobol_method: SOBOL_METHOD.to_string(),
+        tornado: t,
+        sobol: s,
+        sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+}
+
+/// The command that reproduces the outputs in one process.
+fn command(s: &Sensitivity, stem: &str) -> String {
+    let mut words: Vec<String> = vec!["sancsim".into(), "sensitivity".into(), format!("{stem}.toml")];
+    for o in &s.overrides {
+        words.push("--set".into());
+        words.push(o.clone());
+    }
+    let st = &s.settings;
+    for (flag, value) in [
+        ("--seed", st.seed.to_string()),
+        ("--trials", st.trials.to_string()),
+        ("--sobol-rows", st.sobol_rows.to_string()),
+        ("--bootstrap", st.bootstrap.to_string()),
+        ("--milestone", st.milestone.clone()),
+    ] {
+        words.push(flag.into());
+        words.push(value);
+    }
+    crate::report::shell_words(&words)
+}
+
+/// A value to three significant digits: `0.279`, `2.05e4`.
+fn short(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return crate::model::format_number(v);
+    }
+    let rounded: f64 = format!("{v:.2e}").parse().unwrap_or(v);
+    crate::model::format_number(rounded)
+}
+
+/// An index with its interval: `0.41 [0.39, 0.43]`, or `n/a`.
+fn index(i: &Option<crate::analysis::sobol::Interval>) -> String {
+    match i {
+        Some(i) if i.low.is_finite() && i.high.is_finite() => {
+            format!("{:.2} [{:.2}, {:.2}]", i.estimate, i.low, i.high)
+        }
+        Some(i) => format!("{:.2}", i.estimate),
+        None => "n/a".into(),
+    }
+}
+
+/// The outputs of the charted milestone: its index in the model and its
+/// two Sobol' outputs.
+fn charted<'a>(s: &'a Sensitivity, model: &Model) -> (usize, &'a sens::OutputIndices, &'a sens::OutputIndices) {
+    let m = model
+        .milestones
+        .iter()
+        .position(|m| m.name == s.settings.milestone)
+        .unwrap_or(0);
+    let find = |kind: OutputKind| {
+        s.sobol
+            .outputs
+            .iter()
+            .find(|o| o.milestone == s.settings.milestone && o.kind == kind)
+            .unwrap_or(&s.sobol.outputs[0])
+    };
+    (m, find(OutputKind::Reached), find(OutputKind::TrainingFlop))
+}
+
+/// One row per group for the charted milestone: tornado ends and swing
+/// (inputs, largest swing first), then Sobol' indices; the noise last.
+fn milestone_rows(s: &Sensitivity, model: &Model) -> Vec<Vec<String>> {
+    let (_, reached, _) = charted(s, model);
+    let group = |name: &str| reached.indices.iter().find(|g| g.input == name);
+    let mut rows = Vec::new();
+    for r in s.tornado.rows.iter().filter(|r| r.milestone == s.settings.milestone) {
+        let g = group(&r.input);
+        rows.push(vec![
+            r.input.clone(),
+            crate::report::percent(r.p_at_p10),
+            crate::report::percent(r.p_at_p90),
+            format!("{:.1} pp", r.swing * 100.0),
+            index(&g.and_then(|g| g.first_order)),
+            index(&g.and_then(|g| g.total)),
+        ]);
+    }
+    if let Some(g) = group(sens::NOISE) {
+        rows.push(vec![
+            g.input.clone(),
+            "—".into(),
+            "—".into(),
+            "—".into(),
+            index(&g.first_order),
+            index(&g.total),
+        ]);
+    }
+    rows
+}
+
+/// The console summary.
+fn summary(s: &Sensitivity, model: &Model) -> String {
+    let (m, reached, _) = charted(s, model);
+    let base = &s.tornado.base[m];
+    let deadline = model.calendar.quarter(model.milestones[m].deadline);
+    let mut rows = vec![
+        [
+            "input",
+            "P at P10",
+            "P at P90",
+            "swing",
+            "first order [95% CI]",
+            "total [95% CI]",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    rows.extend(milestone_rows(s, model));
+    format!(
+        "sensitivity: {} — tornado {} trials per variant, Sobol' {} rows × {} = {} trials, {} resamples, seed {}\n\
+         {}: P(reached by {deadline}) = {} in the base run; variance of reached:{} {:.4}\n{}",
+        s.scenario,
+        s.settings.trials,
+        s.settings.sobol_rows,
+        s.groups + 2,
+        s.settings.sobol_rows.saturating_mul(s.groups as u64 + 2),
+        s.settings.bootstrap,
+        s.settings.seed,
+        base.milestone,
+        crate::report::percent(base.probability),
+        base.milestone,
+        reached.variance,
+        crate::export::table::align(&rows)
+    )
+}
+
+fn charts(s: &Sensitivity, model: &Model) -> Result<Vec<charts::Chart>, Error> {
+    let (m, reached, _) = charted(s, model);
+    let name = &s.settings.milestone;
+    let deadline = model.calendar.quarter(model.milestones[m].deadline);
+    let inputs = &s.tornado.inputs;
+    let bars: Vec<TornadoBar> = s
+        .tornado
+        .rows
+        .iter()
+        .filter(|r| &r.milestone == name)
+        .map(|r| {
+            let input = inputs.iter().find(|i| i.input == r.input);
+            TornadoBar {
+                input: r.input.clone(),
+                low_label: format!("P10 = {}", input.map(|i| short(i.p10)).unwrap_or_default()),
+                high_label: format!("P90 = {}", input.map(|i| short(i.p90)).unwrap_or_default()),
+                p_at_low: r.p_at_p10,
+                p_at_high: r.p_at_p90,
+            }
+        })
+        .collect();
+    let mut groups: Vec<&sens::GroupIndices> = reached.indices.iter().collect();
+    let total = |g: &sens::GroupIndices| g.total.map_or(f64::NEG_INFINITY, |t| t.estimate);
+    groups.sort_by(|a, b| total(b).total_cmp(&total(a)));
+    let sobol_rows: Vec<SobolBar> = groups
+        .iter()
+        .map(|g| SobolBar {
+            input: g.input.clone(),
+            first_order: g.first_order.map(|i| (i.estimate, i.low, i.high)),
+            total: g.total.map(|i| (i.estimate, i.low, i.high)),
+        })
+        .collect();
+    let err = |e: charts::ChartError| Error::Run(e.to_string());
+    Ok(vec![
+        charts::tornado(
+            &format!("P({name} by {deadline}) with each input at its P10 and P90"),
+            &format!(
+                "{} trials per variant, seed {}, common random numbers; line: base {}",
+                s.settings.trials,
+                s.settings.seed,
+                crate::report::percent(s.tornado.base[m].probability)
+            ),
+            s.tornado.base[m].probability,
+            &bars,
+        )
+        .map_err(err)?,
+        charts::sobol_bars(
+            &format!("Share of the variance of reached:{name} (Sobol' indices)"),
+            &format!(
+                "{} rows × {} evaluations, {} bootstrap resamples (95% intervals), seed {}",
+                s.settings.sobol_rows,
+                s.groups + 2,
+                s.settings.bootstrap,
+                s.settings.seed
+            ),
+            &sobol_rows,
+        )
+        .map_err(err)?,
+    ])
+}
+
+/// The report page.
+pub fn page(s: &Sensitivity, model: &Model, command: &str) -> Page {
+    let (m, reached, flop) = charted(s, model);
+    let name = &s.settings.milestone;
+    let deadline = model.calendar.quarter(model.milestones[m].deadline);
+    let mut lead = Vec::new();
+    if let Some(top) = s.tornado.rows.iter().find(|r| &r.milestone == name) {
+        lead.push(format!(
+            "Holding one input at a time at its P10 and then its P90, {} moves P({name} by {deadline}) most: \
+             from {} to {} (base {}).",
+            top.input,
+            crate::report::percent(top.p_at_p10),
+            crate::report::percent(top.p_at_p90),
+            crate::report::percent(s.tornado.base[m].probability)
+        ));
+    }
+    let top_total = reached
+        .indices
+        .iter()
+        .filter_map(|g| g.total.map(|t| (g, t.estimate)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((g, _)) = top_total {
+        lead.push(format!(
+            "By variance, {} explains the most of whether it is reached: first-order index {}, total {}.",
+            g.input,
+            index(&g.first_order),
+            index(&g.total)
+        ));
+    }
+    let per_milestone = Table {
+        header: [
+            "input",
+            "P at P10",
+            "P at P90",
+            "swing",
+            "first order [95% CI]",
+            "total [95% CI]",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: milestone_rows(s, model),
+        numeric: vec![false, true, true, true, true, true],
+    };
+    let tornado_table = Table {
+        header: ["input", "milestone", "P10", "P90", "P at P10", "P at P90", "swing"]
+            .map(String::from)
+            .to_vec(),
+        rows: s
+            .tornado
+            .rows
+            .iter()
+            .map(|r| {
+                let input = s.tornado.inputs.iter().find(|i| i.input == r.input);
+                vec![
+                    r.input.clone(),
+                    r.milestone.clone(),
+                    input.map(|i| short(i.p10)).unwrap_or_default(),
+                    input.map(|i| short(i.p90)).unwrap_or_default(),
+                    crate::report::percent(r.p_at_p10),
+                    crate::report::percent(r.p_at_p90),
+                    format!("{:.1} pp", r.swing * 100.0),
+                ]
+            })
+            .collect(),
+        numeric: vec![false, false, true, true, true, true, true],
+    };
+    let flop_table = Table {
+        header: ["input", "first order [95% CI]", "total [95% CI]"]
+            .map(String::from)
+            .to_vec(),
+        rows: flop
+            .indices
+            .iter()
+            .map(|g| vec![g.input.clone(), index(&g.first_order), index(&g.total)])
+            .collect(),
+        numeric: vec![false, true, true],
+    };
+    Page {
+        kicker: "sancsim sensitivity".into(),
+        title: format!("What matters for {name}: {}", s.scenario),
+        lead: lead.join(" "),
+        facts: vec![
+            format!("tornado: {} trials per variant", s.settings.trials),
+            format!("Sobol': {} rows × {} evaluations", s.settings.sobol_rows, s.groups + 2),
+            format!("{} bootstrap resamples", s.settings.bootstrap),
+            format!("seed {}", s.settings.seed),
+            format!("{} trials in all", s.simulated_trials),
+        ],
+        version: s.sancsim_version.clone(),
+        command: command.to_string(),
+        warnings: Vec::new(),
+        sections: vec![
+            Section {
+                heading: format!("{name}: each input"),
+                id: "milestone".into(),
+                paragraphs: vec![format!(
+                    "P({name} by {deadline}) with each input held at its P10 and at its P90, largest swing first, \
+                     and the input's Sobol' indices for whether the milestone is reached. The noise (deliveries, \
+                     failures, shock occurrences) has no P10 or P90; its indices say how much of the outcome is \
+                     luck rather than any input."
+                )],
+                table: Some(per_milestone),
+                notes: Vec::new(),
+            },
+            Section {
+                heading: format!("{name}: training FLOP at the deadline"),
+                id: "training-flop".into(),
+                paragraphs: vec![format!(
+                    "Sobol' indices of the training FLOP at the end of {deadline} (mean {}, variance {}).",
+                    short(flop.mean),
+                    short(flop.variance)
+                )],
+                table: Some(flop_table),
+                notes: Vec::new(),
+            },
+            Section {
+                heading: "Tornado: every milestone".into(),
+                id: "tornado".into(),
+                paragraphs: vec!["Every input and milestone, largest swing first (tornado.csv).".into()],
+                table: Some(tornado_table),
+                notes: Vec::new(),
+            },
+            Section {
+                heading: "Method".into(),
+                id: "method".into(),
+                paragraphs: vec![
+                    TORNADO_METHOD.to_string(),
+                    SOBOL_METHOD.to_string(),
+                    "sensitivity.csv holds the indices of every milestone's indicator (reached:<milestone>) and \
+                     training FLOP at its deadline (training_flop:<milestone>); sensitivity.json holds everything."
+                        .into(),
+                ],
+                table: None,
+                notes: vec![
+                    "Saltelli, A., Annoni, P., Azzini, I., Campolongo, F., Ratto, M., Tarantola, S. (2010). \
+                     Variance based sensitivity analysis of model output. Design and estimator for the total \
+                     sensitivity index. Computer Physics Communications 181, 259–270."
+                        .into(),
+                    "Jansen, M. J. W. (1999). Analysis of variance designs for model output. Computer Physics \
+                     Communications 117, 35–43."
+                        .into(),
+                ],
+            },
+        ],
+    }
+}
+
+/// Every output file.
+fn files(s: &Sensitivity, model: &Model, stem: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let charts = charts(s, model)?;
+    let page = page(s, model, &command(s, stem));
+    let mut json = serde_json::to_vec_pretty(s).map_err(|e| Error::Run(e.to_string()))?;
+    json.push(b'\n');
+    let mut files = vec![
+        ("sensitivity.json".to_string(), json),
+        ("tornado.csv".to_string(), sens::tornado_csv(&s.tornado)),
+        ("sensitivity.csv".to_string(), sens::sensitivity_csv(&s.sobol)),
+        (
+            "report.html".to_string(),
+            crate::report::page::page_html(&page, &charts),
+        ),
+        (
+            "report.md".to_string(),
+            crate::report::page::page_markdown(&page, &charts),
+        ),
+    ];
+    for chart in &charts {
+        files.push((format!("{}.svg", chart.stem), chart.svg.clone().into_bytes()));
+        files.push((format!("{}.png", chart.stem), chart.png.clone()));
+    }
+    Ok(files)
+}
+
+/// Checks that `run` holds the tornado's counts over `trials` trials of
+/// `model`: one base and two variants per input, each with `trials` trials,
+/// counts no larger than that, and every trial paired with the base.
+fn check_tornado(model: &Model, run: &VariantRun, trials: u64) -> Result<(), String> {
+    let want = 1 + 2 * sens::varying_inputs(model).len();
+    if run.variants.len() != want {
+        return Err(format!(
+            "its tornado has {} variants, its scenario needs {want}",
+            run.variants.len()
+        ));
+    }
+    let h = model.horizon() as usize;
+    for (v, stats) in run.variants.iter().enumerate() {
+        let bad = |what: &str| Err(format!("its tornado's variant {v} {what}"));
+        if stats.trials != trials {
+            return bad(&format!("holds {} trials, not {trials}", stats.trials));
+        }
+        if stats.reached_in_quarter.len() != model.milestones.len()
+            || stats.reached_in_quarter.iter().any(|r| r.len() != h)
+            || stats.paired.len() != model.milestones.len()
+        {
+            return bad("does not fit its scenario's milestones and quarters");
+        }
+        for r in &stats.reached_in_quarter {
+            let sum = r.iter().try_fold(0u64, |a, &c| a.checked_add(c));
+            if sum.is_none_or(|s| s > trials) {
+                return bad("counts more trials reaching a milestone than it ran");
+            }
+        }
+        let paired_ok = |c: &crate::analysis::paired::PairedCounts| {
+            [c.both, c.base_only, c.variant_only, c.neither]
+                .iter()
+                .try_fold(0u64, |a, &x| a.checked_add(x))
+                == Some(trials)
+        };
+        if stats.shortfall > trials
+            || !paired_ok(&stats.paired_shortfall)
+            || stats.paired.iter().any(|p| !p.as_ref().is_some_and(paired_ok))
+        {
+            return bad("has pair counts that do not add up to its trials");
+        }
+    }
+    Ok(())
+}
+
+/// Checks what one partial result claims about itself.
+fn check_one(file: &str, p: &SensitivityPartial) -> Result<(), Error> {
+    let bad = |m: String| Error::Usage(format!("{file}: {m}"));
+    let Shard { index, count } = p.shard;
+    if count == 0 || index == 0 || index > count {
+        return Err(bad(format!("shard {index}/{count} is not a shard: need 1 <= K <= N")));
+    }
+    let st = &p.settings;
+    if st.trials == 0 || st.trials > MAX_TRIALS || st.sobol_rows == 0 || st.sobol_rows > MAX_TRIALS {
+        return Err(bad(format!(
+            "trials {} and sobol_rows {} must each be between 1 and {MAX_TRIALS}",
+            st.trials, st.sobol_rows
+        )));
+    }
+    if st.bootstrap > MAX_BOOTSTRAP {
+        return Err(bad(format!("bootstrap {} is above {MAX_BOOTSTRAP}", st.bootstrap)));
+    }
+    let stem = &p.scenario_stem;
+    if stem.is_empty() || stem == "." || stem == ".." || stem.contains(['/', '\\', '\0']) {
+        return Err(bad(format!(
+            "scenario_stem `{stem}` is not a file name (it names the output folder under outputs/)"
+        )));
+    }
+    let trials = p.shard.trials(st.trials);
+    let rows = p.shard.trials(st.sobol_rows);
+    if (p.first_trial, p.end_trial) != (trials.start, trials.end)
+        || (p.sobol.first_row, p.sobol.end_row()) != (rows.start, rows.end)
+    {
+        return Err(bad(format!(
+            "shard {index}/{count} should hold tornado trials {trials:?} and Sobol' rows {rows:?}, it says {}..{} and {}..{}",
+            p.first_trial,
+            p.end_trial,
+            p.sobol.first_row,
+            p.sobol.first_row.saturating_add(p.sobol.rows)
+        )));
+    }
+    Ok(())
+}
+
+/// `sancsim merge` of sensitivity partial results: checks that `parts`
+/// (each with the file it came from) are all the shards of one analysis
+/// and writes the outputs one process would have written.
+pub(crate) fn merge(
+    args: &MergeArgs,
+    ctx: &Ctx,
+    mut parts: Vec<(String, SensitivityPartial)>,
+) -> Result<String, Error> {
+    let bad = |m: String| Error::Usage(m);
+    if parts.is_empty() {
+        return Err(bad("no partial results to merge".into()));
+    }
+    for (file, p) in &parts {
+        let file_name = format!("{}.toml", p.scenario_stem);
+        let text = crate::overrides::effective_text(&p.scenario_text, &file_name, &p.overrides)
+            .map_err(|e| bad(format!("{file}: its overrides do not apply to its scenario text: {e}")))?;
+        if Model::fingerprint(&text) != p.scenario_hash {
+            return Err(bad(format!(
+                "{file}: its scenario text does not match its scenario hash (edited or corrupt)"
+            )));
+        }
+        check_one(file, p)?;
+    }
+    parts.sort_by_key(|(_, p)| p.shard.index);
+    let (first_file, first) = &parts[0];
+    for (file, p) in &parts[1..] {
+        let differs = |what: &str| bad(format!("{file} does not belong with {first_file}: its {what} differs"));
+        if p.sancsim_version != first.sancsim_version {
+            return Err(differs("sancsim version"));
+        }
+        if p.scenario_hash != first.scenario_hash || p.scenario_text != first.scenario_text {
+            return Err(differs("scenario"));
+        }
+        if p.overrides != first.overrides {
+            return Err(differs("--set overrides"));
+        }
+        if p.settings != first.settings {
+            return Err(differs("settings (seed, trials, Sobol' rows, bootstrap or milestone)"));
+        }
+        if p.shard.count != first.shard.count {
+            return Err(differs("shard count"));
+        }
+    }
+    let n = first.shard.count;
+    for w in parts.windows(2) {
+        if w[0].1.shard.index == w[1].1.shard.index {
+            return Err(bad(format!(
+                "shard {}/{n} given twice: {} and {}",
+                w[0].1.shard.index, w[0].0, w[1].0
+            )));
+        }
+    }
+    if parts.len() as u64 != u64::from(n) {
+        let have: Vec<u32> = parts.iter().map(|(_, p)| p.shard.index).collect();
+        let missing: Vec<String> = (1..=n)
+            .filter(|k| have.binary_search(k).is_err())
+            .take(10)
+            .map(|k| format!("{k}/{n}"))
+            .collect();
+        return Err(bad(format!(
+            "missing shards: {}{} (have {} of {n})",
+            missing.join(", "),
+            if u64::from(n) - parts.len() as u64 > missing.len() as u64 {
+                " and more"
+            } else {
+                ""
+            },
+            parts.len()
+        )));
+    }
+    if first.sancsim_version != env!("CARGO_PKG_VERSION") {
+        return Err(bad(format!(
+            "partial results were made by sancsim {}, this is {}: merge them with the same version",
+            first.sancsim_version,
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    let stem = first.scenario_stem.clone();
+    let (model, _) = crate::overrides::load_text(&first.scenario_text, &format!("{stem}.toml"), &first.overrides)?;
+    if !model.milestones.iter().any(|m| m.name == first.settings.milestone) {
+        return Err(bad(format!(
+            "{first_file}: its milestone `{}` is not in its scenario: corrupt partial result",
+            first.settings.milestone
+        )));
+    }
+    for (file, p) in &parts {
+        check_tornado(&model, &p.tornado, p.end_trial - p.first_trial)
+            .and_then(|()| p.sobol.check(&model))
+            .map_err(|e| bad(format!("{file}: {e}: corrupt partial result")))?;
+    }
+    let settings = first.settings.clone();
+    let hash = first.scenario_hash.clone();
+    let out = args.out.clone().unwrap_or_else(|| default_out(&stem, None));
+    let inputs: Vec<&Path> = args.parts.iter().map(PathBuf::as_path).collect();
+    crate::output::check_not_inside(&out, &inputs)?;
+    let mut parts = parts.into_iter();
+    let (_, head) = parts.next().ok_or_else(|| bad("no partial results to merge".into()))?;
+    let (mut run, mut samples) = (head.tornado, head.sobol);
+    for (file, p) in parts {
+        let corrupt = |e: crate::trials::MergeError| {
+            bad(format!(
+                "{file}: {e} when added to the shards before it: corrupt partial result"
+            ))
+        };
+        run = run.merge(p.tornado).map_err(corrupt)?;
+        samples = samples.merge(p.sobol).map_err(corrupt)?;
+    }
+    let control = RunControl {
+        threads: None,
+        progress: &|_| {},
+        cancel: ctx.control.flag(),
+    };
+    let s = finish(&model, &hash, &settings, &run, &samples, &control)?;
+    let files = files(&s, &model, &stem)?;
+    crate::cli::write_results(ctx, &out, &files)?;
+    if args.quiet {
+        return Ok(String::new());
+    }
+    Ok(format!(
+        "merged {n} shards\n{}results in {}\n",
+        summary(&s, &model),
+        out.display()
+    ))
+}
