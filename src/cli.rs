@@ -17,8 +17,9 @@ use crate::output::{write_file, write_folder};
 use crate::partial::{Partial, Shard};
 use crate::report;
 use crate::results::{PrecisionOutcome, Summary};
+use crate::runner::RunControl;
 use crate::show::Format as ShowFormat;
-use crate::trials::{Aggregate, PRECISION_BATCH, run_to_precision, run_trials_controlled};
+use crate::trials::{Aggregate, PRECISION_BATCH, run_to_precision_sampled, run_trials_sampled};
 
 /// Monte Carlo simulation of AI-chip supply under export controls: the
 /// probability of reaching training-compute milestones with domestic chips.
@@ -64,6 +65,13 @@ pub enum Command {
     /// What matters: a tornado (each uncertain input at its P10 and P90)
     /// and Sobol' indices (first order and total) for every milestone.
     Sensitivity(SensitivityArgs),
+    /// Sweep one or two scenario values over a range or a list, every point
+    /// on common random numbers.
+    Sweep(SweepArgs),
+    /// Search the allocation (policy, training share, reserve, cluster
+    /// sizes) for the best chance of one milestone under a bound on the
+    /// chance of an inference shortfall.
+    Optimize(OptimizeArgs),
     /// Measure trials per second, draws per trial and peak memory.
     Bench(BenchArgs),
     /// Print the JSON Schema of scenario files (for editors: docs/scenario.schema.json is a copy).
@@ -179,13 +187,19 @@ pub struct RunArgs {
     /// the cap (default 10,000,000).
     #[arg(long, value_name = "HALF_WIDTH", conflicts_with = "shard")]
     pub precision: Option<f64>,
+    /// Also write samples.csv: the first N trials, one row each (every
+    /// uncertain number as drawn, the quarter the run started, each
+    /// milestone's quarter, training FLOP at the horizon); at most
+    /// 1,000,000 rows, held in memory until written.
+    #[arg(long, value_name = "N", value_parser = count)]
+    pub samples: Option<u64>,
     /// Simulation options.
     #[command(flatten)]
     pub sim: SimArgs,
 }
 
 /// Options of `sancsim compare`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct CompareArgs {
     /// Scenario files: the first is the base, each other one a variant.
     #[arg(required = true)]
@@ -195,9 +209,14 @@ pub struct CompareArgs {
     /// `--variant 'supply.x.fill_rate={ dist = "beta", mean = 0.6, sd = 0.15 }'`.
     #[arg(long = "variant", value_name = "KEY=VALUE[;KEY=VALUE…]")]
     pub variants: Vec<String>,
-    /// Output folder (default: outputs/compare-<first file's stem>/).
+    /// Output folder (default: outputs/compare-<first file's stem>/, or
+    /// outputs/compare-<stem>.shard-K-of-N/ with --shard).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run only shard K of N (contiguous blocks of trials, every variant)
+    /// and write its partial result, to be combined by `sancsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     /// A trial counts as an inference shortfall when more than this share
     /// of a quarter's inference demand goes unmet in some quarter.
     #[arg(long, default_value_t = crate::app::DEFAULT_SHORTFALL_LEVEL, value_name = "SHARE")]
@@ -208,7 +227,7 @@ pub struct CompareArgs {
 }
 
 /// Options of `sancsim sensitivity`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct SensitivityArgs {
     /// Scenario file (TOML).
     pub file: PathBuf,
@@ -234,6 +253,73 @@ pub struct SensitivityArgs {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
     /// Simulation options (--trials: the tornado's trials per variant).
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+/// Options of `sancsim sweep`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// Output folder (default: outputs/sweep-<file stem>/, or
+    /// outputs/sweep-<stem>.shard-K-of-N/ with --shard).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only shard K of N (contiguous blocks of trials, every point)
+    /// and write its partial result, to be combined by `sancsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// The milestone of the heat map when two values are swept (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub milestone: Option<String>,
+    /// A trial counts as an inference shortfall when more than this share
+    /// of a quarter's inference demand goes unmet in some quarter.
+    #[arg(long, default_value_t = crate::app::DEFAULT_SHORTFALL_LEVEL, value_name = "SHARE")]
+    pub shortfall_level: f64,
+    /// Simulation options. `--set KEY=START:STOP:STEP` or `--set KEY=a,b,c`
+    /// sweeps that value (one or two of them); any other `--set` applies
+    /// at every point.
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+/// Options of `sancsim optimize`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OptimizeArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// The milestone whose probability (by its deadline) is maximised.
+    #[arg(long, value_name = "MILESTONE")]
+    pub objective: String,
+    /// Only allocations whose probability of an inference shortfall is at
+    /// most this are eligible (default: no bound).
+    #[arg(long, value_name = "P")]
+    pub max_shortfall_prob: Option<f64>,
+    /// A trial counts as an inference shortfall when more than this share
+    /// of a quarter's inference demand goes unmet in some quarter.
+    #[arg(long, default_value_t = crate::app::DEFAULT_SHORTFALL_LEVEL, value_name = "SHARE")]
+    pub shortfall_level: f64,
+    /// Training shares tried with `fixed_share`, comma-separated (default 0.1,0.2,…,0.9).
+    #[arg(long, value_name = "LIST")]
+    pub shares: Option<String>,
+    /// Reserves tried with `training_reserve`, chips, comma-separated
+    /// (default: a quarter, half, three quarters and all of the maximum
+    /// cluster, or of 4 × the minimum cluster when there is no maximum).
+    #[arg(long, value_name = "LIST")]
+    pub reserves: Option<String>,
+    /// Minimum cluster sizes tried, chips, comma-separated (default: half, once and twice the scenario's).
+    #[arg(long, value_name = "LIST")]
+    pub min_cluster: Option<String>,
+    /// Maximum cluster sizes tried, chips, comma-separated (default: half,
+    /// once and twice the scenario's; 2× and 4× the minimum and none when
+    /// it has none).
+    #[arg(long, value_name = "LIST")]
+    pub max_cluster: Option<String>,
+    /// Output folder (default: outputs/optimize-<file stem>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Simulation options (--trials: per candidate, and again for the confirmation).
     #[command(flatten)]
     pub sim: SimArgs,
 }
@@ -356,6 +442,8 @@ fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
         Command::Merge(args) => merge(&args, ctx)?,
         Command::Compare(args) => crate::app::compare::run(&args, ctx)?,
         Command::Sensitivity(args) => crate::app::sensitivity::run(&args, ctx)?,
+        Command::Sweep(args) => crate::app::sweep::run(&args, ctx)?,
+        Command::Optimize(args) => crate::app::optimize::run(&args, ctx)?,
         Command::Bench(args) => bench(&args)?,
         Command::Schema => crate::schema::json(),
         Command::BenchWorker { file, trials, threads } => {
@@ -556,13 +644,31 @@ fn run_range(
     range: std::ops::Range<u64>,
     label: &str,
 ) -> Result<(Aggregate, u64), Error> {
+    run_range_sampled(ctx, model, sim, range, label, 0).map(|(aggregate, _, seed)| (aggregate, seed))
+}
+
+/// [`run_range`] that also returns the samples.csv rows of the trials
+/// below `samples` ([`crate::samples`]).
+fn run_range_sampled(
+    ctx: &Ctx,
+    model: &Model,
+    sim: &SimArgs,
+    range: std::ops::Range<u64>,
+    label: &str,
+    samples: u64,
+) -> Result<(Aggregate, String, u64), Error> {
     let seed = sim.seed.unwrap_or(model.seed);
     let n = range.end - range.start;
     check_size(model, n, sim)?;
     let bar = progress_bar(n, label, sim.quiet, ctx.console);
-    let aggregate = run_trials_controlled(model, seed, range, sim.threads, &|k| bar.inc(k), ctx.control.flag())?;
+    let control = RunControl {
+        threads: sim.threads,
+        progress: &|k| bar.inc(k),
+        cancel: ctx.control.flag(),
+    };
+    let (aggregate, rows) = run_trials_sampled(model, seed, range, samples, &control)?;
     bar.finish_and_clear();
-    Ok((aggregate, seed))
+    Ok((aggregate, rows, seed))
 }
 
 /// Writes a run's files as the folder `out`, unless Ctrl-C or SIGTERM
@@ -575,8 +681,9 @@ pub(crate) fn write_results(ctx: &Ctx, out: &Path, files: &[(String, Vec<u8>)]) 
 /// Output files of a run: (file name, bytes).
 type OutputFiles = Vec<(String, Vec<u8>)>;
 
-/// Simulates one loaded scenario and returns its summary and output files.
-/// `stem` is the scenario file's stem (see [`output_files`]).
+/// Simulates one loaded scenario and returns its summary and output files,
+/// with samples.csv when `samples` (rows) is not 0. `stem` is the scenario
+/// file's stem (see [`output_files`]).
 fn simulate(
     ctx: &Ctx,
     model: &Model,
@@ -584,10 +691,16 @@ fn simulate(
     sim: &SimArgs,
     stem: &str,
     label: &str,
+    samples: u64,
 ) -> Result<(Summary, OutputFiles), Error> {
-    let (aggregate, seed) = run_range(ctx, model, sim, 0..sim.trials.unwrap_or(model.trials), label)?;
+    let range = 0..sim.trials.unwrap_or(model.trials);
+    let (aggregate, rows, seed) = run_range_sampled(ctx, model, sim, range, label, samples)?;
     let summary = Summary::new(model, &aggregate, seed, &Model::fingerprint(text));
-    output_files(summary, stem)
+    let (summary, mut files) = output_files(summary, stem)?;
+    if samples > 0 {
+        files.push(crate::samples::file(model, &rows));
+    }
+    Ok((summary, files))
 }
 
 /// Every output file of a run, from its summary. `stem`, the scenario
@@ -636,6 +749,10 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
         }
     }
     let (model, text) = ctx.load(&args.file, &args.sim.set)?;
+    if let Some(n) = args.samples {
+        crate::samples::check_request(&model, n).map_err(Error::Usage)?;
+    }
+    let samples = args.samples.unwrap_or(0);
     let stem = file_stem(&args.file);
     let default_out = match shard {
         Some(k) => Path::new("outputs").join(format!("{stem}.shard-{}-of-{}", k.index, k.count)),
@@ -646,21 +763,18 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
         return run_shard(ctx, args, &model, &text, &stem, shard);
     }
     let (summary, files) = match args.precision {
-        None => simulate(ctx, &model, &text.effective, &args.sim, &stem, &stem)?,
+        None => simulate(ctx, &model, &text.effective, &args.sim, &stem, &stem, samples)?,
         Some(target) => {
             let cap = args.sim.trials.unwrap_or(DEFAULT_PRECISION_CAP);
             check_size(&model, cap, &args.sim)?;
             let seed = args.sim.seed.unwrap_or(model.seed);
             let bar = progress_bar(cap, &stem, args.sim.quiet, ctx.console);
-            let (agg, converged) = run_to_precision(
-                &model,
-                seed,
-                target,
-                cap,
-                args.sim.threads,
-                &|n| bar.inc(n),
-                ctx.control.flag(),
-            )?;
+            let control = RunControl {
+                threads: args.sim.threads,
+                progress: &|n| bar.inc(n),
+                cancel: ctx.control.flag(),
+            };
+            let (agg, converged, rows) = run_to_precision_sampled(&model, seed, target, cap, samples, &control)?;
             bar.finish_and_clear();
             let mut summary = Summary::new(&model, &agg, seed, &Model::fingerprint(&text.effective));
             summary.precision = Some(PrecisionOutcome {
@@ -670,7 +784,11 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
                 batch_trials: PRECISION_BATCH,
                 max_trials: cap,
             });
-            output_files(summary, &stem)?
+            let (summary, mut files) = output_files(summary, &stem)?;
+            if samples > 0 {
+                files.push(crate::samples::file(&model, &rows));
+            }
+            (summary, files)
         }
     };
     // On stderr too, so that --quiet (no standard output) still says it.
@@ -711,8 +829,9 @@ fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
         None => String::new(),
     };
     Ok(format!(
-        "{}{precision}{baseline}results in {}\n",
+        "{}{}{precision}{baseline}results in {}\n",
         export::table::milestone_table(&summary),
+        export::table::explanation(&summary),
         out.display()
     ))
 }
@@ -761,7 +880,8 @@ fn run_shard(
 ) -> Result<String, Error> {
     let total = args.sim.trials.unwrap_or(model.trials);
     let range = shard.trials(total);
-    let (aggregate, seed) = run_range(ctx, model, &args.sim, range.clone(), stem)?;
+    let samples = args.samples.unwrap_or(0);
+    let (aggregate, rows, seed) = run_range_sampled(ctx, model, &args.sim, range.clone(), stem, samples)?;
     let partial = Partial {
         format: crate::partial::FORMAT.to_string(),
         sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -775,6 +895,9 @@ fn run_shard(
         first_trial: range.start,
         end_trial: range.end,
         aggregate,
+        samples: args
+            .samples
+            .map(|requested| crate::partial::PartialSamples { requested, rows }),
     };
     let bytes = crate::partial::encode(&partial)?;
     let out = args
@@ -795,7 +918,7 @@ fn run_shard(
     ))
 }
 
-fn merge(args: &MergeArgs, ctx: &Ctx) -> Result<String, Error> {
+fn merge(args: &MergeArgs, ctx: &mut Ctx) -> Result<String, Error> {
     // Replacing an output folder deletes what it holds: never a shard's
     // partial result (given as its folder or its file), checked before
     // anything is read or written, and again below for the default folder.
@@ -803,33 +926,45 @@ fn merge(args: &MergeArgs, ctx: &Ctx) -> Result<String, Error> {
     if let Some(out) = &args.out {
         crate::output::check_not_inside(out, &inputs)?;
     }
+    let files: Vec<PathBuf> = args
+        .parts
+        .iter()
+        .map(|p| {
+            if p.is_dir() {
+                p.join(crate::partial::FILE_NAME)
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    // The shards of a strategy question (compare, sweep, sensitivity)
+    // finish that command instead.
+    if let Some(first) = files.first() {
+        let bytes = std::fs::read(first)
+            .map_err(|e| Error::Usage(format!("{}: cannot read partial result: {e}", first.display())))?;
+        if crate::app::shard::is_analysis_partial(&bytes) {
+            let mut parts = Vec::new();
+            for f in &files {
+                let bytes = std::fs::read(f)
+                    .map_err(|e| Error::Usage(format!("{}: cannot read partial result: {e}", f.display())))?;
+                parts.push((f.display().to_string(), bytes));
+            }
+            if let Some(out) = &args.out {
+                crate::output::check_not_inside(out, &inputs)?;
+            }
+            return crate::app::merge(parts, args.out.as_deref(), args.quiet, ctx);
+        }
+    }
     let mut parts = Vec::new();
-    let mut sensitivity = Vec::new();
-    for p in &args.parts {
-        let file = if p.is_dir() {
-            p.join(crate::partial::FILE_NAME)
-        } else {
-            p.clone()
-        };
-        let name = file.display().to_string();
-        let bytes =
-            std::fs::read(&file).map_err(|e| Error::Usage(format!("{name}: cannot read partial result: {e}")))?;
-        // A sensitivity analysis's shards have a format of their own.
-        if crate::app::sensitivity::format_of(&bytes).as_deref() == Some(crate::app::sensitivity::PARTIAL_FORMAT) {
-            sensitivity.push((name.clone(), crate::app::sensitivity::decode(&name, &bytes)?));
-        } else {
-            parts.push((name.clone(), crate::partial::decode(&name, &bytes)?));
-        }
+    for file in &files {
+        parts.push((file.display().to_string(), crate::partial::read(file)?));
     }
-    if !sensitivity.is_empty() {
-        if let (Some((a, _)), Some((b, _))) = (parts.first(), sensitivity.first()) {
-            return Err(Error::Usage(format!(
-                "{a} is a shard of `sancsim run` and {b} of `sancsim sensitivity`: merge them separately"
-            )));
-        }
-        return crate::app::sensitivity::merge(args, ctx, sensitivity);
-    }
-    let crate::partial::Merged { head, model, aggregate } = crate::partial::merge(parts)?;
+    let crate::partial::Merged {
+        head,
+        model,
+        aggregate,
+        samples,
+    } = crate::partial::merge(parts)?;
     if head.sancsim_version != env!("CARGO_PKG_VERSION") {
         return Err(Error::Usage(format!(
             "partial results were made by sancsim {}, this is {}: merge them with the same version",
@@ -843,15 +978,19 @@ fn merge(args: &MergeArgs, ctx: &Ctx) -> Result<String, Error> {
         .unwrap_or_else(|| Path::new("outputs").join(&head.scenario_stem));
     crate::output::check_not_inside(&out, &inputs)?;
     let summary = Summary::new(&model, &aggregate, head.seed, &head.scenario_hash);
-    let (summary, files) = output_files(summary, &head.scenario_stem)?;
+    let (summary, mut files) = output_files(summary, &head.scenario_stem)?;
+    if let Some(rows) = samples {
+        files.push(crate::samples::file(&model, &rows));
+    }
     write_results(ctx, &out, &files)?;
     if args.quiet {
         return Ok(String::new());
     }
     Ok(format!(
-        "merged {} shards\n{}results in {}\n",
+        "merged {} shards\n{}{}results in {}\n",
         head.shard.count,
         export::table::milestone_table(&summary),
+        export::table::explanation(&summary),
         out.display()
     ))
 }
@@ -915,7 +1054,7 @@ fn batch(args: &BatchArgs, ctx: &mut Ctx) -> Result<String, Error> {
         let result = ctx.load(file, &args.sim.set).and_then(|(model, text)| {
             // Replacing the folder must never delete the scenario itself.
             crate::output::check_not_inside(&args.out.join(folder), &[file])?;
-            let (summary, files) = simulate(ctx, &model, &text.effective, &args.sim, &file_stem(file), folder)?;
+            let (summary, files) = simulate(ctx, &model, &text.effective, &args.sim, &file_stem(file), folder, 0)?;
             write_results(ctx, &args.out.join(folder), &files)?;
             Ok(summary)
         });

@@ -24,8 +24,10 @@ use crate::error::Error;
 use crate::model::{MAX_TRIALS, Model};
 use crate::trials::Aggregate;
 
-/// Identifies the partial-result format. Version 2 added the checksum.
-pub const FORMAT: &str = "sancsim-partial/3";
+/// Identifies the partial-result format. Version 2 added the checksum,
+/// version 4 the training start, shock and miss-reason counts and the
+/// samples.csv rows.
+pub const FORMAT: &str = "sancsim-partial/4";
 /// What every version of [`FORMAT`] starts with.
 const FORMAT_FAMILY: &str = "sancsim-partial/";
 /// File name of a partial result inside a shard's output folder.
@@ -91,6 +93,28 @@ pub struct Partial {
     pub end_trial: u64,
     /// Statistics of this shard's trials.
     pub aggregate: Aggregate,
+    /// With `run --samples N`: this shard's rows of samples.csv; absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<PartialSamples>,
+}
+
+/// A shard's rows of samples.csv.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartialSamples {
+    /// The `N` of `--samples N`, the same for every shard of the run.
+    pub requested: u64,
+    /// The rows of this shard's trials below `min(N, total_trials)`, in
+    /// trial order, each ending with a line break, as a single run writes
+    /// them (no header).
+    pub rows: String,
+}
+
+impl PartialSamples {
+    /// The trials whose rows a shard of `trials` holds.
+    fn trials(&self, trials: std::ops::Range<u64>) -> std::ops::Range<u64> {
+        trials.start.min(self.requested)..trials.end.min(self.requested)
+    }
 }
 
 /// A partial result as written: the [`Partial`] and its checksum.
@@ -205,6 +229,9 @@ pub struct Merged {
     pub model: Model,
     /// Statistics of all the run's trials.
     pub aggregate: Aggregate,
+    /// The rows of samples.csv of the whole run, in trial order, when the
+    /// shards were run with `--samples`.
+    pub samples: Option<String>,
 }
 
 /// Checks that `parts` (with the file each came from) are all the shards of
@@ -261,6 +288,13 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<Merged, Error> {
         if p.shard.count != first.shard.count {
             return Err(mismatch("shard count", &first.shard.count, &p.shard.count));
         }
+        let requested = |p: &Partial| match &p.samples {
+            Some(s) => format!("--samples {}", s.requested),
+            None => "no --samples".to_string(),
+        };
+        if requested(p) != requested(first) {
+            return Err(mismatch("samples", &requested(first), &requested(p)));
+        }
     }
     let n = first.shard.count;
     for w in parts.windows(2) {
@@ -300,6 +334,7 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<Merged, Error> {
     let file_name = format!("{}.toml", first.scenario_stem);
     let (model, _) = crate::overrides::load_text(&first.scenario_text, &file_name, &first.overrides)?;
     let empty = Aggregate::new(&model);
+    let columns = crate::samples::columns(&model).len();
     for (file, p) in &parts {
         if !p.aggregate.same_shape(&empty) {
             return Err(bad(format!(
@@ -307,6 +342,13 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<Merged, Error> {
                 model.horizon(),
                 model.milestones.len()
             )));
+        }
+        p.aggregate
+            .check_model(&model)
+            .map_err(|e| bad(format!("{file}: {e}: corrupt partial result")))?;
+        if let Some(s) = &p.samples {
+            crate::samples::check_rows(&s.rows, s.trials(p.first_trial..p.end_trial), columns)
+                .map_err(|e| bad(format!("{file}: samples: {e}: corrupt partial result")))?;
         }
     }
     let mut aggregate = first.aggregate.clone();
@@ -323,8 +365,19 @@ pub fn merge(mut parts: Vec<(String, Partial)>) -> Result<Merged, Error> {
             aggregate.trials, first.total_trials
         )));
     }
+    let samples = parts[0].1.samples.as_ref().map(|_| {
+        parts
+            .iter()
+            .filter_map(|(_, p)| p.samples.as_ref().map(|s| s.rows.as_str()))
+            .collect::<String>()
+    });
     let head = parts.swap_remove(0).1;
-    Ok(Merged { head, model, aggregate })
+    Ok(Merged {
+        head,
+        model,
+        aggregate,
+        samples,
+    })
 }
 
 #[cfg(test)]
@@ -363,6 +416,7 @@ mod tests {
             first_trial: range.start,
             end_trial: range.end,
             aggregate: crate::trials::run_trials(&model, 4, range, Some(1)).unwrap(),
+            samples: None,
         }
     }
 

@@ -154,6 +154,16 @@ impl Calendar {
         idx.saturating_sub(1) as u32
     }
 
+    /// The quarter index whose span holds the instant `t` counted from
+    /// its start: the `q` with `start_of(q) <= t < start_of(q + 1)`, so an
+    /// event at a quarter's first instant (a training run starting at a
+    /// quarter start) belongs to that quarter; `t` at or after the end of
+    /// the run gives the last quarter.
+    pub fn quarter_at(&self, t: u64) -> u32 {
+        let idx = self.bounds.partition_point(|&b| b <= t);
+        (idx.saturating_sub(1) as u32).min(self.horizon().saturating_sub(1))
+    }
+
     /// Index of a calendar quarter, if it lies within the horizon.
     pub fn index_of(&self, quarter: Quarter) -> Option<u32> {
         let d = self.start.quarters_until(quarter);
@@ -230,6 +240,11 @@ mod tests {
         assert_eq!(cal.quarter_reached_at(0), 0);
         assert_eq!(cal.quarter_reached_at(91 * SECONDS_PER_DAY), 0);
         assert_eq!(cal.quarter_reached_at(91 * SECONDS_PER_DAY + 1), 1);
+        assert_eq!(cal.quarter_at(0), 0);
+        assert_eq!(cal.quarter_at(91 * SECONDS_PER_DAY - 1), 0);
+        assert_eq!(cal.quarter_at(91 * SECONDS_PER_DAY), 1);
+        assert_eq!(cal.quarter_at(cal.start_of(3)), 3);
+        assert_eq!(cal.quarter_at(cal.end()), 3);
         assert_eq!(cal.index_of(Quarter::parse("2024Q4").unwrap()), Some(3));
         assert_eq!(cal.index_of(Quarter::parse("2025Q1").unwrap()), None);
     }

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{ChipMetric, Metric};
 use crate::error::KeyPath;
-use crate::model::{Assumption, Model};
+use crate::explain::MissReason;
+use crate::model::{Assumption, Model, Trigger};
 use crate::stats::{clopper_pearson, round_significant};
 use crate::trials::Aggregate;
 
@@ -35,6 +36,12 @@ pub struct Summary {
     pub horizon_quarters: u32,
     /// Label of each quarter.
     pub quarters: Vec<String>,
+    /// Two or three sentences on the run, generated from the figures of
+    /// this summary ([`crate::explain::executive_summary`]). (Absent from
+    /// older summaries, where it is read as empty, as are `training_start`,
+    /// `shocks` and each milestone's `missed`.)
+    #[serde(default)]
+    pub executive_summary: String,
     /// One entry per milestone, in file order.
     pub milestones: Vec<MilestoneResult>,
     /// Percentiles of each metric at the end of each quarter.
@@ -72,6 +79,12 @@ pub struct Summary {
     /// (Absent from summaries of older versions, where it is read as 0.)
     #[serde(default)]
     pub trials_without_domestic_training_compute: u64,
+    /// When the training run started.
+    #[serde(default)]
+    pub training_start: TrainingStart,
+    /// Each shock, in file order: how often and in which quarters it happened.
+    #[serde(default)]
+    pub shocks: Vec<ShockResult>,
     /// Every figure of the scenario file, with its source where given.
     pub assumptions: Vec<Assumption>,
     /// How a precision-driven run (`--precision`) ended; absent otherwise.
@@ -169,6 +182,102 @@ pub struct MilestoneResult {
     pub never_within_horizon: f64,
     /// Share of trials that reached it by the end of each quarter.
     pub probability_by_quarter: Vec<f64>,
+    /// The trials that did not reach it by the deadline, by what held them
+    /// back (docs/MODEL.md section 6); they add up to `trials −
+    /// reached_by_deadline`.
+    #[serde(default)]
+    pub missed: MissedCounts,
+}
+
+/// Trials that missed a milestone, by reason: exactly one each, tested in
+/// this order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MissedCounts {
+    /// The run had not started by the end of the deadline quarter.
+    pub never_started: u64,
+    /// It started, but even a full cluster (`max_cluster_chips` of the
+    /// fastest eligible chip type) at the median MFU × goodput, from the
+    /// start to the deadline, would have done less than the target.
+    pub started_too_late: u64,
+    /// That full cluster at the trial's own MFU × goodput would have
+    /// reached the target: the cluster was below its maximum.
+    pub cluster_below_maximum: u64,
+    /// A full cluster would have made it at the median MFU × goodput, not
+    /// at the trial's own.
+    pub low_mfu_goodput: u64,
+}
+
+impl MissedCounts {
+    /// The counts in [`MissReason::ALL`] order.
+    pub fn counts(&self) -> [u64; MissReason::COUNT] {
+        [
+            self.never_started,
+            self.started_too_late,
+            self.cluster_below_maximum,
+            self.low_mfu_goodput,
+        ]
+    }
+
+    /// Trials that missed the milestone.
+    pub fn total(&self) -> u64 {
+        self.counts().iter().sum()
+    }
+}
+
+/// When the training run started, over all trials.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingStart {
+    /// For each quarter, the share of trials whose run had started by its end.
+    pub started_by_quarter: Vec<StartedBy>,
+    /// Quarter by which the run had started in 10% of all trials, or
+    /// `never` when fewer than 10% start within the horizon.
+    pub quarter_p10: String,
+    /// Median start quarter over all trials (trials without a run counted
+    /// as later than the horizon), or `never`.
+    pub quarter_p50: String,
+    /// 90th-percentile start quarter over all trials, or `never`.
+    pub quarter_p90: String,
+    /// Share of trials whose run never started within the horizon.
+    pub never_started: f64,
+    /// Trials whose run never started within the horizon.
+    pub trials_never_started: u64,
+}
+
+/// The share of trials whose run had started by the end of one quarter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartedBy {
+    /// Quarter label.
+    pub quarter: String,
+    /// Share of trials whose run started in this quarter or before.
+    pub probability: f64,
+    /// Lower end of the 95% Clopper–Pearson interval.
+    pub ci95_low: f64,
+    /// Upper end of the 95% Clopper–Pearson interval.
+    pub ci95_high: f64,
+}
+
+/// How often one shock happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShockResult {
+    /// Shock name (the `[shocks.<name>]` key).
+    pub name: String,
+    /// Trials in which it happened (its trigger came true; a shock whose
+    /// duration rounds to zero quarters counts, though it has no effect).
+    pub fired: u64,
+    /// `fired` as a share of all trials.
+    pub probability: f64,
+    /// Trials in which it happened, per quarter it can happen in (its `at`
+    /// quarter, or each quarter from `from` to `until`).
+    pub by_quarter: Vec<ShockQuarter>,
+}
+
+/// Trials in which a shock happened in one quarter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShockQuarter {
+    /// Quarter label.
+    pub quarter: String,
+    /// Trials in which the shock happened in this quarter.
+    pub trials: u64,
 }
 
 /// Percentiles of one metric at the end of one quarter.
@@ -220,7 +329,9 @@ impl Summary {
             .milestones
             .iter()
             .zip(&agg.reached_in_quarter)
-            .map(|(m, counts)| {
+            .zip(&agg.missed)
+            .map(|((m, counts), missed)| {
+                let [never_started, started_too_late, cluster_below_maximum, low_mfu_goodput] = *missed;
                 let by_deadline: u64 = counts[..=m.deadline as usize].iter().sum();
                 let ever: u64 = counts.iter().sum();
                 let (lo, hi) = clopper_pearson(by_deadline, n, 0.05);
@@ -256,6 +367,12 @@ impl Summary {
                     quarter_p90: quarter_quantile(counts, 0.9).map(label),
                     never_within_horizon: (n - ever) as f64 / n as f64,
                     probability_by_quarter: by_quarter,
+                    missed: MissedCounts {
+                        never_started,
+                        started_too_late,
+                        cluster_below_maximum,
+                        low_mfu_goodput,
+                    },
                 }
             })
             .collect();
@@ -331,7 +448,7 @@ impl Summary {
                 _ => decades.push((bin, c)),
             }
         }
-        Summary {
+        let mut summary = Summary {
             scenario: model.name.clone(),
             description: model.description.clone(),
             scenario_hash: scenario_hash.to_string(),
@@ -341,6 +458,7 @@ impl Summary {
             start: cal.start().to_string(),
             horizon_quarters: model.horizon(),
             quarters: (0..model.horizon() as usize).map(label).collect(),
+            executive_summary: String::new(),
             milestones,
             quarterly,
             chip_types: model
@@ -360,12 +478,88 @@ impl Summary {
             // A corrupt partial result could count more runs than trials.
             trials_without_training: n.saturating_sub(agg.training_started),
             trials_without_domestic_training_compute,
+            training_start: training_start(model, agg),
+            shocks: shocks(model, agg),
             assumptions: model.assumptions.clone(),
             precision: None,
             warnings: model.warnings.iter().map(warning_text).collect(),
             overrides: model.overrides.clone(),
-        }
+        };
+        summary.executive_summary = crate::explain::executive_summary(&summary);
+        summary
     }
+}
+
+/// When the run started: by quarter with intervals, and the start quarter's
+/// P10/P50/P90 over all trials, those without a run counted after the
+/// horizon (so a percentile may be `never`).
+fn training_start(model: &Model, agg: &Aggregate) -> TrainingStart {
+    let cal = &model.calendar;
+    let n = agg.trials;
+    let started: u64 = agg.started_in_quarter.iter().sum();
+    let never = n.saturating_sub(started);
+    let mut cum = 0;
+    let started_by_quarter = agg
+        .started_in_quarter
+        .iter()
+        .enumerate()
+        .map(|(q, c)| {
+            cum += c;
+            let (lo, hi) = clopper_pearson(cum, n, 0.05);
+            StartedBy {
+                quarter: cal.quarter(q as u32).to_string(),
+                probability: cum as f64 / n as f64,
+                ci95_low: lo,
+                ci95_high: hi,
+            }
+        })
+        .collect();
+    let mut counts = agg.started_in_quarter.clone();
+    counts.push(never);
+    let quantile = |p: f64| match quarter_quantile(&counts, p) {
+        Some(q) if q < model.horizon() as usize => cal.quarter(q as u32).to_string(),
+        _ => NEVER.to_string(),
+    };
+    TrainingStart {
+        started_by_quarter,
+        quarter_p10: quantile(0.1),
+        quarter_p50: quantile(0.5),
+        quarter_p90: quantile(0.9),
+        never_started: never as f64 / n as f64,
+        trials_never_started: never,
+    }
+}
+
+/// What a start-quarter percentile says when it lies beyond the horizon.
+pub const NEVER: &str = "never";
+
+/// Each shock: trials in which it happened, in all and per quarter it can
+/// happen in.
+fn shocks(model: &Model, agg: &Aggregate) -> Vec<ShockResult> {
+    let cal = &model.calendar;
+    model
+        .shocks
+        .iter()
+        .zip(&agg.shock_in_quarter)
+        .map(|(shock, counts)| {
+            let quarters = match shock.trigger {
+                Trigger::At { quarter, .. } => quarter..=quarter,
+                Trigger::Hazard { from, until, .. } => from..=until,
+            };
+            let fired: u64 = counts.iter().sum();
+            ShockResult {
+                name: shock.name.clone(),
+                fired,
+                probability: fired as f64 / agg.trials as f64,
+                by_quarter: quarters
+                    .map(|q| ShockQuarter {
+                        quarter: cal.quarter(q).to_string(),
+                        trials: counts[q as usize],
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// A warning as summary.json shows it: `line:column: key.path: message`.
@@ -505,5 +699,82 @@ domestic_only = false
         assert!(whole.same_shape(&whole.clone()));
         // Built anyway, the summary does not wrap around.
         assert_eq!(Summary::new(&model, &corrupt, 3, "h").trials_without_training, 0);
+    }
+
+    #[test]
+    fn start_quarters_count_runs_that_never_start_as_later_than_the_horizon() {
+        let model = Model::from_text(include_str!("../scenarios/default.toml"), "d.toml").unwrap();
+        let mut agg = Aggregate::new(&model);
+        agg.trials = 10;
+        agg.training_started = 5;
+        agg.started_in_quarter[1] = 2;
+        agg.started_in_quarter[2] = 3;
+        agg.shock_in_quarter[0][3] = 9;
+        agg.shock_in_quarter[2][4] = 1;
+        agg.shock_in_quarter[2][15] = 2;
+        agg.missed[0] = [5, 1, 2, 2];
+        let s = Summary::new(&model, &agg, 1, "h");
+        let ts = &s.training_start;
+        // Ranks 1, 5 and 9 of 10: 2024Q2, 2024Q3 and beyond the horizon.
+        assert_eq!(
+            (
+                ts.quarter_p10.as_str(),
+                ts.quarter_p50.as_str(),
+                ts.quarter_p90.as_str()
+            ),
+            ("2024Q2", "2024Q3", "never")
+        );
+        assert_eq!((ts.never_started, ts.trials_never_started), (0.5, 5));
+        assert_eq!(ts.started_by_quarter.len(), 16);
+        let q3 = &ts.started_by_quarter[2];
+        assert_eq!((q3.quarter.as_str(), q3.probability), ("2024Q3", 0.5));
+        assert_eq!((q3.ci95_low, q3.ci95_high), clopper_pearson(5, 10, 0.05));
+        assert_eq!(ts.started_by_quarter[0].probability, 0.0);
+        // Shocks: the quarter of an `at` shock, every quarter of a hazard's window.
+        assert_eq!(s.shocks.len(), 3);
+        assert_eq!(
+            (s.shocks[0].name.as_str(), s.shocks[0].fired, s.shocks[0].probability),
+            ("hbm_rule_dec2024", 9, 0.9)
+        );
+        assert_eq!(
+            s.shocks[0].by_quarter,
+            [ShockQuarter {
+                quarter: "2024Q4".into(),
+                trials: 9
+            }]
+        );
+        assert_eq!(s.shocks[1].fired, 0);
+        assert_eq!(s.shocks[1].by_quarter.len(), 1);
+        let hazard = &s.shocks[2];
+        assert_eq!(hazard.by_quarter.len(), 12);
+        assert_eq!(hazard.by_quarter[0].quarter, "2025Q1");
+        assert_eq!(
+            (hazard.by_quarter[0].trials, hazard.by_quarter[11].trials, hazard.fired),
+            (1, 2, 3)
+        );
+        assert_eq!(
+            s.milestones[0].missed,
+            MissedCounts {
+                never_started: 5,
+                started_too_late: 1,
+                cluster_below_maximum: 2,
+                low_mfu_goodput: 2
+            }
+        );
+        assert_eq!(s.milestones[0].missed.total(), 10);
+        // Every run started: the percentiles are quarters.
+        agg.started_in_quarter[2] = 8;
+        agg.training_started = 10;
+        let ts = Summary::new(&model, &agg, 1, "h").training_start;
+        assert_eq!((ts.quarter_p90.as_str(), ts.trials_never_started), ("2024Q3", 0));
+        // Older summaries, without the new fields, still read.
+        let mut json = serde_json::to_value(&s).unwrap();
+        for key in ["training_start", "shocks", "executive_summary"] {
+            json.as_object_mut().unwrap().remove(key);
+        }
+        json["milestones"][0].as_object_mut().unwrap().remove("missed");
+        let old: Summary = serde_json::from_value(json).unwrap();
+        assert_eq!(old.training_start, TrainingStart::default());
+        assert_eq!(old.milestones[0].missed.total(), 0);
     }
 }

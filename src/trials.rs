@@ -9,10 +9,12 @@
 use std::ops::Range;
 use std::sync::atomic::AtomicBool;
 
-use crate::engine::{ChipMetric, Metric, TrialOutcome, Workspace, simulate_trial};
+use crate::engine::{ChipMetric, Metric, Workspace, simulate_trial};
 use crate::error::Error;
-use crate::model::Model;
+use crate::explain::{MissReason, MissRule};
+use crate::model::{Model, Trigger};
 use crate::runner::{BLOCK, RunControl, run_blocks, run_error};
+use crate::samples::Rows;
 use crate::stats::LogHistogram;
 
 /// Why two aggregates cannot be added.
@@ -48,6 +50,16 @@ pub struct Aggregate {
     pub reached_in_quarter: Vec<Vec<u64>>,
     /// Trials in which the training run started within the horizon.
     pub training_started: u64,
+    /// `started_in_quarter[q]`: trials whose training run started in
+    /// quarter `q` (they add up to `training_started`).
+    pub started_in_quarter: Vec<u64>,
+    /// `shock_in_quarter[s][q]`: trials in which shock `s` happened in
+    /// quarter `q` (its trigger came true, whatever its duration).
+    pub shock_in_quarter: Vec<Vec<u64>>,
+    /// `missed[k][r]`: trials that did not reach milestone `k` by its
+    /// deadline, by reason `r` in [`MissReason::ALL`] order (they add up to
+    /// the trials that missed it).
+    pub missed: Vec<[u64; MissReason::COUNT]>,
     /// Events processed in all trials.
     pub events: u64,
     /// Random 64-bit words drawn in all trials.
@@ -66,6 +78,9 @@ impl Aggregate {
             chip_metrics: vec![LogHistogram::new(); h as usize * model.chips.len() * ChipMetric::COUNT],
             reached_in_quarter: vec![vec![0; h as usize]; model.milestones.len()],
             training_started: 0,
+            started_in_quarter: vec![0; h as usize],
+            shock_in_quarter: vec![vec![0; h as usize]; model.shocks.len()],
+            missed: vec![[0; MissReason::COUNT]; model.milestones.len()],
             events: 0,
             draws: 0,
         }
@@ -106,6 +121,19 @@ impl Aggregate {
                 *x += y;
             }
         }
+        for (x, y) in self.started_in_quarter.iter_mut().zip(&buffer.started_in_quarter) {
+            *x += y;
+        }
+        for (a, b) in self.shock_in_quarter.iter_mut().zip(&buffer.shock_in_quarter) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (a, b) in self.missed.iter_mut().zip(&buffer.missed) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
         buffer.clear();
     }
 
@@ -124,6 +152,14 @@ impl Aggregate {
                 .iter()
                 .zip(&other.reached_in_quarter)
                 .all(|(a, b)| a.len() == b.len())
+            && self.started_in_quarter.len() == other.started_in_quarter.len()
+            && self.shock_in_quarter.len() == other.shock_in_quarter.len()
+            && self
+                .shock_in_quarter
+                .iter()
+                .zip(&other.shock_in_quarter)
+                .all(|(a, b)| a.len() == b.len())
+            && self.missed.len() == other.missed.len()
     }
 
     /// Adds another aggregate of the same model. Every sum is checked: an
@@ -149,6 +185,19 @@ impl Aggregate {
                 *x = add(*x, *y, "reached_in_quarter")?;
             }
         }
+        for (x, y) in self.started_in_quarter.iter_mut().zip(&other.started_in_quarter) {
+            *x = add(*x, *y, "started_in_quarter")?;
+        }
+        for (a, b) in self.shock_in_quarter.iter_mut().zip(&other.shock_in_quarter) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = add(*x, *y, "shock_in_quarter")?;
+            }
+        }
+        for (a, b) in self.missed.iter_mut().zip(&other.missed) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = add(*x, *y, "missed")?;
+            }
+        }
         Ok(self)
     }
 
@@ -157,8 +206,13 @@ impl Aggregate {
     /// `horizon × chip_types × ChipMetric::COUNT` per chip type, each
     /// holding exactly one value per trial within the valid bucket range;
     /// one row of `horizon` counts per milestone, whose sum (trials that
-    /// reached it within the horizon) is at most the trials. The error
-    /// names the offending field.
+    /// reached it within the horizon) is at most the trials; `horizon`
+    /// start counts adding up to `training_started` (at most the trials);
+    /// one row of `horizon` counts per shock, adding up to at most the
+    /// trials; per milestone four miss counts adding up to at most the
+    /// trials. (What only the model can tell, such as how many trials
+    /// missed a milestone, is [`Aggregate::check_model`]'s.) The error names
+    /// the offending field.
     pub fn check(&self) -> Result<(), String> {
         let h = self.horizon as usize;
         if self.metrics.len() != h.saturating_mul(Metric::COUNT) {
@@ -197,6 +251,112 @@ impl Aggregate {
                 return Err(format!(
                     "aggregate.reached_in_quarter[{k}]: {reached} trials reached the milestone, \
                      more than the {} trials of the aggregate",
+                    self.trials
+                ));
+            }
+        }
+        let total = |row: &[u64]| row.iter().try_fold(0u64, |acc, &c| acc.checked_add(c));
+        let shown = |t: Option<u64>| t.map_or_else(|| "more than 2^64".to_string(), |t| t.to_string());
+        if self.started_in_quarter.len() != h {
+            return Err(format!(
+                "aggregate.started_in_quarter: {} quarters where the horizon has {h}",
+                self.started_in_quarter.len()
+            ));
+        }
+        let started = total(&self.started_in_quarter);
+        if started != Some(self.training_started) || self.training_started > self.trials {
+            return Err(format!(
+                "aggregate.started_in_quarter: {} trials started their run, where training_started says {} \
+                 (of {} trials)",
+                shown(started),
+                self.training_started,
+                self.trials
+            ));
+        }
+        for (s, row) in self.shock_in_quarter.iter().enumerate() {
+            if row.len() != h {
+                return Err(format!(
+                    "aggregate.shock_in_quarter[{s}]: {} quarters where the horizon has {h}",
+                    row.len()
+                ));
+            }
+            let fired = total(row);
+            if fired.is_none_or(|f| f > self.trials) {
+                return Err(format!(
+                    "aggregate.shock_in_quarter[{s}]: the shock happened in {} trials, more than the {} \
+                     trials of the aggregate",
+                    shown(fired),
+                    self.trials
+                ));
+            }
+        }
+        for (k, row) in self.missed.iter().enumerate() {
+            let missed = total(row);
+            if missed.is_none_or(|m| m > self.trials) {
+                return Err(format!(
+                    "aggregate.missed[{k}]: {} trials missed the milestone, more than the {} trials of the \
+                     aggregate",
+                    shown(missed),
+                    self.trials
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks an aggregate read from a file against its model, beyond
+    /// [`Aggregate::check`] (which it runs first): one row per shock and
+    /// per milestone, shocks counted only in quarters their trigger can
+    /// fire in, and for each milestone miss counts that add up to the
+    /// trials that did not reach it by its deadline, of which
+    /// `never_started` are exactly the trials whose run had not started by
+    /// then.
+    pub fn check_model(&self, model: &Model) -> Result<(), String> {
+        self.check()?;
+        if self.horizon != model.horizon()
+            || self.shock_in_quarter.len() != model.shocks.len()
+            || self.missed.len() != model.milestones.len()
+            || self.reached_in_quarter.len() != model.milestones.len()
+        {
+            return Err(format!(
+                "aggregate: statistics of {} quarters, {} shocks and {} milestones where the scenario has {}, {} \
+                 and {}",
+                self.horizon,
+                self.shock_in_quarter.len(),
+                self.missed.len(),
+                model.horizon(),
+                model.shocks.len(),
+                model.milestones.len()
+            ));
+        }
+        for (s, (row, shock)) in self.shock_in_quarter.iter().zip(&model.shocks).enumerate() {
+            let possible = match shock.trigger {
+                Trigger::At { quarter, .. } => quarter..=quarter,
+                Trigger::Hazard { from, until, .. } => from..=until,
+            };
+            if let Some(q) = (0..row.len()).find(|&q| row[q] > 0 && !possible.contains(&(q as u32))) {
+                return Err(format!(
+                    "aggregate.shock_in_quarter[{s}]: {} trials have shock {} happen in quarter {q}, where it \
+                     cannot",
+                    row[q], shock.name
+                ));
+            }
+        }
+        for (k, m) in model.milestones.iter().enumerate() {
+            let d = m.deadline as usize;
+            let reached: u64 = self.reached_in_quarter[k][..=d].iter().sum();
+            let missed: u64 = self.missed[k].iter().sum();
+            let started: u64 = self.started_in_quarter[..=d].iter().sum();
+            let not_started = self.trials - started;
+            if reached.checked_add(missed) != Some(self.trials)
+                || self.missed[k][MissReason::NeverStarted.index()] != not_started
+            {
+                return Err(format!(
+                    "aggregate.missed[{k}]: {missed} trials missed milestone {} ({} with no run by its deadline), \
+                     where {} of {} reached it and {not_started} had no run by then",
+                    m.name,
+                    self.missed[k][MissReason::NeverStarted.index()],
+                    reached,
                     self.trials
                 ));
             }
@@ -257,6 +417,12 @@ pub struct BlockBuffer {
     values: Vec<f64>,
     reached: Vec<Vec<u64>>,
     started: u64,
+    started_in_quarter: Vec<u64>,
+    shock_in_quarter: Vec<Vec<u64>>,
+    missed: Vec<[u64; MissReason::COUNT]>,
+    /// Why a trial missed a milestone, and each milestone's deadline.
+    rule: MissRule,
+    deadlines: Vec<u32>,
     events: u64,
     draws: u64,
     len: usize,
@@ -280,14 +446,21 @@ impl BlockBuffer {
             values: vec![0.0; h * (Metric::COUNT + per_chip) * BLOCK as usize],
             reached: vec![vec![0; h]; model.milestones.len()],
             started: 0,
+            started_in_quarter: vec![0; h],
+            shock_in_quarter: vec![vec![0; h]; model.shocks.len()],
+            missed: vec![[0; MissReason::COUNT]; model.milestones.len()],
+            rule: MissRule::new(model),
+            deadlines: model.milestones.iter().map(|m| m.deadline).collect(),
             events: 0,
             draws: 0,
             len: 0,
         }
     }
 
-    /// Appends one trial (at most [`BLOCK`] per block).
-    pub fn push(&mut self, outcome: &TrialOutcome) {
+    /// Appends the trial just simulated in `ws` (at most [`BLOCK`] per
+    /// block): its outcome, and why it missed each milestone it missed.
+    pub fn push(&mut self, model: &Model, ws: &Workspace) {
+        let outcome = &ws.outcome;
         let i = self.len;
         for (q, row) in outcome.metrics.iter().enumerate() {
             for (m, &v) in row.iter().enumerate() {
@@ -304,6 +477,18 @@ impl BlockBuffer {
             if let Some(q) = r {
                 self.reached[k][*q as usize] += 1;
             }
+            if r.is_none_or(|q| q > self.deadlines[k]) {
+                let reason = self.rule.classify_trial(model, ws, k);
+                self.missed[k][reason.index()] += 1;
+            }
+        }
+        if let Some(t) = outcome.start_time {
+            self.started_in_quarter[model.calendar.quarter_at(t) as usize] += 1;
+        }
+        for (s, q) in outcome.shocks.iter().enumerate() {
+            if let Some(q) = q {
+                self.shock_in_quarter[s][*q as usize] += 1;
+            }
         }
         self.started += u64::from(outcome.started);
         self.events += outcome.events;
@@ -317,6 +502,9 @@ impl BlockBuffer {
         self.events = 0;
         self.draws = 0;
         self.reached.iter_mut().for_each(|r| r.fill(0));
+        self.started_in_quarter.fill(0);
+        self.shock_in_quarter.iter_mut().for_each(|r| r.fill(0));
+        self.missed.iter_mut().for_each(|r| r.fill(0));
     }
 }
 
@@ -355,15 +543,35 @@ pub fn run_to_precision(
     progress: &(dyn Fn(u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<(Aggregate, bool), Error> {
+    let control = RunControl {
+        threads,
+        progress,
+        cancel,
+    };
+    run_to_precision_sampled(model, seed, target, max_trials, 0, &control).map(|(agg, converged, _)| (agg, converged))
+}
+
+/// [`run_to_precision`] that also keeps the samples.csv rows of the trials
+/// below `samples` that ran ([`run_trials_sampled`]), in trial order.
+pub fn run_to_precision_sampled(
+    model: &Model,
+    seed: u64,
+    target: f64,
+    max_trials: u64,
+    samples: u64,
+    control: &RunControl,
+) -> Result<(Aggregate, bool, String), Error> {
     let mut agg = Aggregate::new(model);
+    let mut rows = String::new();
     loop {
         let start = agg.trials;
         let end = (start + PRECISION_BATCH).min(max_trials);
-        let batch = run_trials_controlled(model, seed, start..end, threads, progress, cancel)?;
+        let (batch, batch_rows) = run_trials_sampled(model, seed, start..end, samples, control)?;
         agg = agg.merge(batch).map_err(run_error)?;
+        rows.push_str(&batch_rows);
         let converged = agg.max_ci_half_width(model) <= target;
         if converged || agg.trials >= max_trials {
-            return Ok((agg, converged));
+            return Ok((agg, converged, rows));
         }
     }
 }
@@ -402,22 +610,42 @@ pub fn run_trials_controlled(
         progress,
         cancel,
     };
-    let mut aggregate = run_blocks(
+    run_trials_sampled(model, seed, range, 0, &control).map(|(agg, _)| agg)
+}
+
+/// Runs trials `range` as [`run_trials_controlled`] does and also returns
+/// the samples.csv rows ([`crate::samples::write_row`]) of its trials below
+/// `samples`, in trial order (empty when `samples` is 0): the same text for
+/// any thread count.
+pub fn run_trials_sampled(
+    model: &Model,
+    seed: u64,
+    range: Range<u64>,
+    samples: u64,
+    control: &RunControl,
+) -> Result<(Aggregate, String), Error> {
+    let (mut aggregate, rows) = run_blocks(
         range,
-        &control,
+        control,
         || (Workspace::new(model), BlockBuffer::new(model)),
-        || Aggregate::new(model),
-        |(ws, buffer), agg, trials| {
+        || (Aggregate::new(model), Rows::default()),
+        |(ws, buffer), (agg, rows), trials| {
+            let first = trials.start;
+            let mut text = String::new();
             for trial in trials {
                 simulate_trial(model, seed, trial, ws);
-                buffer.push(&ws.outcome);
+                buffer.push(model, ws);
+                if trial < samples {
+                    crate::samples::write_row(model, ws, trial, &mut text);
+                }
             }
             agg.add_block(buffer);
+            rows.add(first, text);
         },
-        Aggregate::merge,
+        |(a, ra), (b, rb)| Ok((a.merge(b)?, ra.merge(rb))),
     )?;
     aggregate.fill_mirrored_chip_metrics(model);
-    Ok(aggregate)
+    Ok((aggregate, rows.into_text()))
 }
 
 #[cfg(test)]
@@ -553,5 +781,122 @@ mod tests {
         assert_eq!(parts, whole);
         assert_eq!(whole.check(), Ok(()));
         assert_eq!(whole.chip_metric(3, 1, ChipMetric::Training).count(), 700);
+    }
+
+    /// The default scenario: shocks at a quarter and by hazard, runs that
+    /// start in several quarters or never, every miss reason.
+    fn default_aggregate(range: Range<u64>, threads: usize) -> (Model, Aggregate) {
+        let model = Model::from_text(include_str!("../scenarios/default.toml"), "d.toml").unwrap();
+        let agg = run_trials(&model, 5, range, Some(threads)).unwrap();
+        (model, agg)
+    }
+
+    #[test]
+    fn start_shock_and_miss_counts_add_up_and_merge_exactly() {
+        let (model, whole) = default_aggregate(0..1500, 1);
+        let (_, a) = default_aggregate(0..700, 2);
+        let (_, b) = default_aggregate(700..1500, 1);
+        assert_eq!(a.merge(b).unwrap(), whole);
+        assert_eq!(whole.check_model(&model), Ok(()));
+        assert_eq!(whole.started_in_quarter.iter().sum::<u64>(), whole.training_started);
+        assert!(whole.started_in_quarter.iter().filter(|&&c| c > 0).count() > 2);
+        for (k, m) in model.milestones.iter().enumerate() {
+            let reached: u64 = whole.reached_in_quarter[k][..=m.deadline as usize].iter().sum();
+            assert_eq!(
+                whole.missed[k].iter().sum::<u64>() + reached,
+                whole.trials,
+                "{}",
+                m.name
+            );
+        }
+        // frontier_1e26 is missed for every reason.
+        assert!(whole.missed[3].iter().all(|&c| c > 0), "{:?}", whole.missed[3]);
+        // The December 2024 rule happens only in 2024Q4; the hazard in 2025Q1 on.
+        let q4 = 3;
+        assert_eq!(
+            whole.shock_in_quarter[0][q4],
+            whole.shock_in_quarter[0].iter().sum::<u64>()
+        );
+        assert!(whole.shock_in_quarter[2][..4].iter().all(|&c| c == 0));
+        assert!(whole.shock_in_quarter[2][4..].iter().sum::<u64>() > 0);
+    }
+
+    #[test]
+    fn check_refuses_start_shock_and_miss_counts_no_run_can_give() {
+        let (model, agg) = default_aggregate(0..300, 1);
+        let refused = |edit: &dyn Fn(&mut Aggregate), field: &str| {
+            let mut bad = agg.clone();
+            edit(&mut bad);
+            let err = bad.check_model(&model).unwrap_err();
+            assert!(err.starts_with(&format!("aggregate.{field}")), "{field}: {err}");
+        };
+        refused(&|a| a.started_in_quarter[5] += 1, "started_in_quarter");
+        refused(
+            &|a| {
+                a.started_in_quarter[5] += 1;
+                a.training_started += 1;
+            },
+            // Now consistent with itself, but not with the misses.
+            "missed[0]",
+        );
+        refused(&|a| a.started_in_quarter.push(0), "started_in_quarter");
+        refused(&|a| a.shock_in_quarter[0][3] = u64::MAX, "shock_in_quarter[0]");
+        refused(&|a| a.shock_in_quarter[0][2] += 1, "shock_in_quarter[0]");
+        refused(
+            &|a| {
+                a.shock_in_quarter[1].pop();
+            },
+            "shock_in_quarter[1]",
+        );
+        refused(&|a| a.missed[1][2] += 1, "missed[1]");
+        refused(
+            &|a| {
+                // Moved from one reason to another: the sum holds, the
+                // trials without a run by the deadline do not.
+                a.missed[1][0] -= 1;
+                a.missed[1][1] += 1;
+            },
+            "missed[1]",
+        );
+        refused(&|a| a.missed[2] = [u64::MAX, 1, 0, 0], "missed[2]");
+        assert!(agg.clone().check_model(&model).is_ok());
+        let mut short = agg.clone();
+        short.missed.pop();
+        assert!(!agg.same_shape(&short));
+        let mut wrapped = agg.clone();
+        wrapped.missed[0][0] = u64::MAX;
+        assert_eq!(wrapped.merge(agg.clone()), Err(MergeError::Overflow("missed")));
+        let mut wrapped = agg.clone();
+        wrapped.shock_in_quarter[0][3] = u64::MAX;
+        assert_eq!(
+            wrapped.merge(agg.clone()),
+            Err(MergeError::Overflow("shock_in_quarter"))
+        );
+        let mut wrapped = agg.clone();
+        wrapped.started_in_quarter[4] = u64::MAX;
+        assert_eq!(wrapped.merge(agg), Err(MergeError::Overflow("started_in_quarter")));
+    }
+
+    #[test]
+    fn samples_rows_are_the_same_for_any_thread_count_and_split() {
+        let model = Model::from_text(include_str!("../scenarios/successor_910c.toml"), "s.toml").unwrap();
+        let flag = AtomicBool::new(false);
+        let control = |threads| RunControl {
+            threads: Some(threads),
+            progress: &|_| {},
+            cancel: &flag,
+        };
+        let (agg1, rows1) = run_trials_sampled(&model, 3, 0..900, 600, &control(1)).unwrap();
+        let (agg2, rows2) = run_trials_sampled(&model, 3, 0..900, 600, &control(2)).unwrap();
+        assert_eq!((&agg1, &rows1), (&agg2, &rows2));
+        assert_eq!(agg1, run_trials(&model, 3, 0..900, Some(2)).unwrap());
+        assert_eq!(rows1.lines().count(), 600);
+        let (_, a) = run_trials_sampled(&model, 3, 0..300, 600, &control(2)).unwrap();
+        let (_, b) = run_trials_sampled(&model, 3, 300..900, 600, &control(1)).unwrap();
+        assert_eq!(a + &b, rows1);
+        assert_eq!(b.lines().count(), 300);
+        assert!(b.starts_with("300,"));
+        let (_, none) = run_trials_sampled(&model, 3, 0..900, 0, &control(2)).unwrap();
+        assert!(none.is_empty());
     }
 }

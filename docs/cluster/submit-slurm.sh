@@ -11,7 +11,11 @@
 #             shard-K/partial.json, logs/ and the merged outputs in merged/
 #   SANCSIM   the sancsim binary the nodes run (default: sancsim on PATH here)
 #   --wait    wait for the merge job (sbatch --wait) and exit 0 only if it
-#             completed and wrote OUT/merged/summary.json
+#             completed and wrote OUT/merged/report.html
+#
+# COMMAND (default run) shards another command the same way: compare, sweep
+# or sensitivity, with its own options in EXTRA_ARGS (split at spaces), e.g.
+#   COMMAND=compare EXTRA_ARGS="--variant training.mfu=0.40" submit-slurm.sh ...
 #
 # Prints the job ids as `array job: ID` and `merge job: ID`. Options for both
 # jobs (partition, account, time limit) go in Slurm's own environment
@@ -65,7 +69,7 @@ fi
 mkdir -p "$OUT/logs"
 OUT="$(cd "$OUT" && pwd)"
 MERGED="$OUT/merged"
-for old in "$OUT"/shard-*/partial.json "$MERGED/summary.json"; do
+for old in "$OUT"/shard-*/partial.json "$MERGED/report.html"; do
   if [ -e "$old" ]; then
     die "$OUT already holds results of an earlier run ($old): choose another folder or delete them"
   fi
@@ -106,7 +110,7 @@ wait "$waiter" || wait_rc=$?
 # sbatch --wait returns 0 for a job cancelled because a shard failed, so ask
 # the controller for the job's state and look for the outputs.
 state="$(scontrol show job "$merge_id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | head -n1)"
-if [ "$wait_rc" -eq 0 ] && [ "${state:-COMPLETED}" = COMPLETED ] && [ -f "$MERGED/summary.json" ]; then
+if [ "$wait_rc" -eq 0 ] && [ "${state:-COMPLETED}" = COMPLETED ] && [ -f "$MERGED/report.html" ]; then
   echo "merged outputs in $MERGED/"
   exit 0
 fi

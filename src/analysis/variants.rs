@@ -52,6 +52,14 @@ pub struct VariantStats {
     /// Trials in which inference fell short by more than the run's
     /// shortfall level in some quarter.
     pub shortfall: u64,
+    /// Quarters (summed over trials) in which inference fell short by more
+    /// than the shortfall level.
+    pub short_quarters: u64,
+    /// Sum over trials of the square of each trial's short quarters (for
+    /// the interval of the mean).
+    pub short_quarters_squared: u64,
+    /// Quarters per trial (the variant's horizon).
+    pub horizon: u32,
     /// `paired[k]`: for the base's milestone `k`, the trials classified by
     /// whether the base and this variant reached it by their deadlines
     /// (`None` when this variant has no milestone of that name).
@@ -67,6 +75,9 @@ impl VariantStats {
             trials: 0,
             reached_in_quarter: vec![vec![0; h]; variant.milestones.len()],
             shortfall: 0,
+            short_quarters: 0,
+            short_quarters_squared: 0,
+            horizon: variant.horizon(),
             paired: base
                 .milestones
                 .iter()
@@ -96,6 +107,15 @@ impl VariantStats {
         }
         self.trials = add(self.trials, other.trials, "trials")?;
         self.shortfall = add(self.shortfall, other.shortfall, "shortfall")?;
+        self.short_quarters = add(self.short_quarters, other.short_quarters, "short_quarters")?;
+        self.short_quarters_squared = add(
+            self.short_quarters_squared,
+            other.short_quarters_squared,
+            "short_quarters_squared",
+        )?;
+        if self.horizon != other.horizon {
+            return Err(MergeError::Shape);
+        }
         for (a, b) in self.reached_in_quarter.iter_mut().zip(&other.reached_in_quarter) {
             if a.len() != b.len() {
                 return Err(MergeError::Shape);
@@ -204,7 +224,7 @@ pub fn run_variants(
                 let base_reached: Vec<bool> = (0..base.milestones.len())
                     .map(|k| reached_by_deadline(base, base_ws, k))
                     .collect();
-                let base_short = base_ws.outcome.worst_shortfall_share > shortfall_level;
+                let base_short = short_quarters(base_ws, shortfall_level) > 0;
                 for (v, (variant, ws)) in variants.iter().zip(&scratch.workspaces).enumerate() {
                     let stats = &mut acc.variants[v];
                     stats.trials += 1;
@@ -213,8 +233,11 @@ pub fn run_variants(
                             stats.reached_in_quarter[k][*q as usize] += 1;
                         }
                     }
-                    let short = ws.outcome.worst_shortfall_share > shortfall_level;
+                    let quarters = short_quarters(ws, shortfall_level);
+                    let short = quarters > 0;
                     stats.shortfall += u64::from(short);
+                    stats.short_quarters += quarters;
+                    stats.short_quarters_squared += quarters * quarters;
                     stats.paired_shortfall.add(base_short, short);
                     for (k, pair) in stats.paired.iter_mut().enumerate() {
                         if let (Some(counts), Some(j)) = (pair.as_mut(), scratch.pair_index[v][k]) {
@@ -226,6 +249,28 @@ pub fn run_variants(
         },
         VariantRun::merge,
     )
+}
+
+/// Quarters of the trial in which more than `level` of the demand went unmet.
+fn short_quarters(ws: &Workspace, level: f64) -> u64 {
+    ws.outcome.shortfall_share.iter().filter(|&&s| s > level).count() as u64
+}
+
+impl VariantStats {
+    /// The mean share of quarters with an inference shortfall above the
+    /// level, and its 95% interval (normal approximation to the mean of the
+    /// trials' shares, clamped to [0, 1]).
+    pub fn short_quarter_share(&self) -> (f64, f64, f64) {
+        let (n, h) = (self.trials as f64, self.horizon.max(1) as f64);
+        if self.trials == 0 {
+            return (f64::NAN, f64::NAN, f64::NAN);
+        }
+        let mean = self.short_quarters as f64 / n / h;
+        let mean_sq = self.short_quarters_squared as f64 / n / (h * h);
+        let var = (mean_sq - mean * mean).max(0.0) * n / (n - 1.0).max(1.0);
+        let half = 1.959_963_984_540_054 * (var / n).sqrt();
+        (mean, (mean - half).max(0.0), (mean + half).min(1.0))
+    }
 }
 
 fn reached_by_deadline(model: &Model, ws: &Workspace, k: usize) -> bool {

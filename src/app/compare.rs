@@ -427,35 +427,75 @@ pub fn page(c: &Comparison, command: &str) -> Page {
     }
 }
 
-/// Runs `compare`.
+/// Runs `compare`, or one shard of it.
 pub(crate) fn run(args: &CompareArgs, ctx: &mut Ctx) -> Result<String, Error> {
     crate::cli::check_sim_args(&args.sim)?;
+    let shard = super::parse_shard(args.shard.as_deref())?;
     let loaded = load_variants(ctx, &args.files, &args.variants, &args.sim.set)?;
     if loaded.variants.len() < 2 {
         return Err(Error::Usage(
             "compare needs a base and at least one variant: give two or more scenario files, or one file and --variant 'KEY=VALUE' (repeatable)".into(),
         ));
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(format!("compare-{}", crate::cli::file_stem(&args.files[0]))));
+    let stem = format!("compare-{}", crate::cli::file_stem(&args.files[0]));
+    let out = super::out_folder(args.out.as_deref(), &stem, shard);
     let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     crate::output::check_not_inside(&out, &inputs)?;
     let analysis = AnalysisRun::new(&loaded, &args.sim, args.shortfall_level)?;
-    let run = analysis.run(ctx, &loaded.variants, 0..analysis.trials, "compare")?;
-    let c = comparison(&loaded, &run, analysis.seed, args.shortfall_level);
-    let files = output_files(&c, &loaded, &command(args, &analysis))?;
     super::warn(ctx, &loaded.warnings);
-    crate::cli::write_results(ctx, &out, &files)?;
+    if let Some(shard) = shard {
+        let range = shard.trials(analysis.trials);
+        let run = analysis.run(ctx, &loaded.variants, range.clone(), "compare")?;
+        return super::write_shard(
+            ctx,
+            &out,
+            words(args, &analysis),
+            &args.files,
+            analysis.trials,
+            shard,
+            &run,
+            args.sim.quiet,
+        );
+    }
+    let run = analysis.run(ctx, &loaded.variants, 0..analysis.trials, "compare")?;
+    finish(args, ctx, &loaded, &analysis, &run, &out)
+}
+
+/// Merges the shards of a comparison (`states`, in trial order) into its outputs in `out`.
+pub(crate) fn merge(
+    args: &CompareArgs,
+    ctx: &mut Ctx,
+    states: Vec<serde_json::Value>,
+    out: &Path,
+    quiet: bool,
+) -> Result<String, Error> {
+    let loaded = load_variants(ctx, &args.files, &args.variants, &args.sim.set)?;
+    let analysis = AnalysisRun::new(&loaded, &args.sim, args.shortfall_level)?;
+    let run = super::merge_states::<VariantRun>(states, VariantRun::merge)?;
+    let mut args = args.clone();
+    args.sim.quiet = quiet;
+    finish(&args, ctx, &loaded, &analysis, &run, out)
+}
+
+fn finish(
+    args: &CompareArgs,
+    ctx: &mut Ctx,
+    loaded: &Loaded,
+    analysis: &AnalysisRun,
+    run: &VariantRun,
+    out: &Path,
+) -> Result<String, Error> {
+    let c = comparison(loaded, run, analysis.seed, args.shortfall_level);
+    let files = output_files(&c, loaded, &crate::report::shell_words(&words(args, analysis)))?;
+    crate::cli::write_results(ctx, out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
     }
     Ok(format!("{}results in {}\n", table(&c), out.display()))
 }
 
-/// The command that reproduces a comparison's outputs.
-fn command(args: &CompareArgs, analysis: &AnalysisRun) -> String {
+/// The command that reproduces a comparison's outputs, as words.
+fn words(args: &CompareArgs, analysis: &AnalysisRun) -> Vec<String> {
     let mut words: Vec<String> = vec!["sancsim".into(), "compare".into()];
     words.extend(args.files.iter().map(|f| f.display().to_string()));
     for v in &args.variants {
@@ -471,7 +511,10 @@ fn command(args: &CompareArgs, analysis: &AnalysisRun) -> String {
     if args.shortfall_level != super::DEFAULT_SHORTFALL_LEVEL {
         words.extend(["--shortfall-level".into(), decimal(args.shortfall_level)]);
     }
-    crate::report::shell_words(&words)
+    if args.sim.allow_large_run {
+        words.push("--allow-large-run".into());
+    }
+    words
 }
 
 /// Every output file of a comparison.

@@ -7,14 +7,20 @@
 //! trials and run control they all share.
 
 pub mod compare;
+pub mod optimize;
 pub mod sensitivity;
+pub mod shard;
+pub mod sweep;
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
 
 use crate::analysis::variants::{Variant, VariantRun, run_variants};
 use crate::cli::{Ctx, Diagnostic, SimArgs};
 use crate::error::Error;
+use crate::partial::Shard;
 use crate::runner::RunControl;
 
 /// Default `--shortfall-level`: a trial is an inference shortfall when more
@@ -180,6 +186,125 @@ impl AnalysisRun {
         bar.finish_and_clear();
         Ok(run)
     }
+}
+
+/// The index of milestone `name` of `model`; a usage error naming the
+/// closest milestone when there is none of that name.
+pub fn milestone_index(model: &crate::model::Model, name: &str) -> Result<usize, Error> {
+    model.milestones.iter().position(|m| m.name == name).ok_or_else(|| {
+        let names = model.milestones.iter().map(|m| m.name.as_str());
+        let hint = crate::error::closest(name, names.clone())
+            .map(|c| format!("; did you mean `{c}`?"))
+            .unwrap_or_default();
+        Error::Usage(format!(
+            "--milestone {name}: no such milestone{hint} (the scenario has: {})",
+            names.collect::<Vec<_>>().join(", ")
+        ))
+    })
+}
+
+/// Parses `--shard K/N`.
+pub fn parse_shard(text: Option<&str>) -> Result<Option<Shard>, Error> {
+    text.map(|t| Shard::parse(t).map_err(|e| Error::Usage(format!("--shard: {e}"))))
+        .transpose()
+}
+
+/// The output folder: `--out`, else `outputs/<stem>` (a shard's
+/// `outputs/<stem>.shard-K-of-N`).
+pub fn out_folder(out: Option<&Path>, stem: &str, shard: Option<Shard>) -> PathBuf {
+    match (out, shard) {
+        (Some(o), _) => o.to_path_buf(),
+        (None, None) => Path::new("outputs").join(stem),
+        (None, Some(s)) => Path::new("outputs").join(format!("{stem}.shard-{}-of-{}", s.index, s.count)),
+    }
+}
+
+/// Writes a shard's partial result into `out` and says so.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_shard(
+    ctx: &Ctx,
+    out: &Path,
+    words: Vec<String>,
+    files: &[PathBuf],
+    total: u64,
+    shard: Shard,
+    state: &impl serde::Serialize,
+    quiet: bool,
+) -> Result<String, Error> {
+    let bytes = shard::seal(words[1..].to_vec(), files, total, shard, state)?;
+    crate::cli::write_results(ctx, out, &[(crate::partial::FILE_NAME.to_string(), bytes)])?;
+    if quiet {
+        return Ok(String::new());
+    }
+    let range = shard.trials(total);
+    Ok(format!(
+        "shard {}/{}: trials {}..{} of {total}, partial result in {}\n",
+        shard.index,
+        shard.count,
+        range.start,
+        range.end,
+        out.join(crate::partial::FILE_NAME).display()
+    ))
+}
+
+/// Adds the shards' states, in trial order, with the accumulator's exact merge.
+pub fn merge_states<T: serde::de::DeserializeOwned>(
+    states: Vec<serde_json::Value>,
+    merge: impl Fn(T, T) -> Result<T, crate::trials::MergeError>,
+) -> Result<T, Error> {
+    let mut total: Option<T> = None;
+    for (k, s) in states.into_iter().enumerate() {
+        let part: T = serde_json::from_value(s)
+            .map_err(|e| Error::Usage(format!("shard {}: its counts are not readable: {e}", k + 1)))?;
+        total = Some(match total {
+            None => part,
+            Some(t) => merge(t, part).map_err(|e| Error::Usage(format!("shard {}: {e}", k + 1)))?,
+        });
+    }
+    total.ok_or_else(|| Error::Usage("merge needs at least one partial result".into()))
+}
+
+/// `sancsim merge` of an analysis's shards (`parts`: file and bytes):
+/// checks them ([`shard::gather`]), then finishes the command they record
+/// with their added counts, writing into `out` (default: that command's
+/// own default folder).
+pub(crate) fn merge(
+    parts: Vec<(String, Vec<u8>)>,
+    out: Option<&Path>,
+    quiet: bool,
+    ctx: &mut Ctx,
+) -> Result<String, Error> {
+    let decoded = parts
+        .iter()
+        .map(|(f, b)| Ok((f.clone(), shard::decode(f, b)?)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    let (head, states) = shard::gather(decoded)?;
+    let argv = std::iter::once("sancsim".to_string()).chain(head.command.iter().cloned());
+    let cli = crate::cli::Cli::try_parse_from(argv)
+        .map_err(|e| Error::Usage(format!("the shards record a command this sancsim cannot read: {e}")))?;
+    let count = head.shard.count;
+    let text = match cli.command {
+        crate::cli::Command::Compare(args) => {
+            let stem = format!("compare-{}", crate::cli::file_stem(&args.files[0]));
+            let out = out_folder(out, &stem, None);
+            compare::merge(&args, ctx, states, &out, quiet)?
+        }
+        crate::cli::Command::Sweep(args) => {
+            let stem = format!("sweep-{}", crate::cli::file_stem(&args.file));
+            let out = out_folder(out, &stem, None);
+            sweep::merge(&args, ctx, states, &out, quiet)?
+        }
+        crate::cli::Command::Sensitivity(args) => {
+            let stem = format!("sensitivity-{}", crate::cli::file_stem(&args.file));
+            let out = out_folder(out, &stem, None);
+            sensitivity::merge(&args, ctx, states, &out, quiet)?
+        }
+        _ => return Err(Error::Usage("the shards record a command that cannot be merged".into())),
+    };
+    if quiet {
+        return Ok(String::new());
+    }
+    Ok(format!("merged {count} shards\n{text}"))
 }
 
 /// A fraction as written on a command line: shortest round-trip decimal.

@@ -2,15 +2,14 @@
 //! held at its P10 and its P90 on common random numbers) and Sobol'
 //! indices (first order and total, with bootstrap intervals) for every
 //! milestone's indicator and its training FLOP at the deadline
-//! ([`crate::analysis::sensitivity`]; docs/MODEL.md, "Sensitivity").
+//! ([`crate::analysis::sensitivity`]; docs/MODEL.md section 9).
 //!
 //! With `--shard K/N` a process runs its contiguous share of the tornado's
-//! trials and of the Sobol' rows and writes a partial result
-//! ([`SensitivityPartial`], format [`PARTIAL_FORMAT`]); `sancsim merge`
-//! recognises it by its format and writes the outputs of one process,
-//! byte for byte.
+//! trials and of the Sobol' rows and writes them as an analysis partial
+//! result ([`super::shard`]); `sancsim merge` adds the shards and finishes
+//! the analysis, byte for byte as one process would.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,12 +18,12 @@ use crate::analysis::sensitivity::{
 };
 use crate::analysis::variants::VariantRun;
 use crate::charts::{self, SobolBar, TornadoBar};
-use crate::cli::{Ctx, MergeArgs, SensitivityArgs};
+use crate::cli::{Ctx, SensitivityArgs};
 use crate::error::Error;
 use crate::model::{MAX_TRIALS, Model};
-use crate::partial::Shard;
 use crate::report::page::{Page, Section, Table};
 use crate::runner::RunControl;
+use crate::trials::MergeError;
 
 /// Default `--sobol-rows`: with the default 10,000 tornado trials and 500
 /// resamples, the default scenario's analysis takes about a minute on two
@@ -32,8 +31,6 @@ use crate::runner::RunControl;
 pub const DEFAULT_SOBOL_ROWS: u64 = 200_000;
 /// Most `--bootstrap` resamples.
 pub const MAX_BOOTSTRAP: usize = 100_000;
-/// Identifies a sensitivity partial result (a shard's `partial.json`).
-pub const PARTIAL_FORMAT: &str = "sancsim-sensitivity-partial/1";
 
 /// How the tornado is computed (also in sensitivity.json).
 pub const TORNADO_METHOD: &str = "Each uncertain input whose distribution is not fixed is held at its P10 \
@@ -96,118 +93,30 @@ pub struct Sensitivity {
     pub sancsim_version: String,
 }
 
-/// A shard's partial result of `sensitivity --shard K/N`.
+/// What a shard keeps (the state of its partial result): the tornado's
+/// counts over its trials and the Sobol' outputs of its rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SensitivityPartial {
-    /// Always [`PARTIAL_FORMAT`].
-    pub format: String,
-    /// Version of sancsim that produced it.
-    pub sancsim_version: String,
-    /// Stem of the scenario file (names the merged output folder).
-    pub scenario_stem: String,
-    /// Hash of the scenario text after `overrides`.
-    pub scenario_hash: String,
-    /// The scenario file's text, as in the file.
-    pub scenario_text: String,
-    /// The `--set` overrides, applied again by the merge.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub overrides: Vec<String>,
-    /// The whole analysis's settings.
-    pub settings: Settings,
-    /// Which shard this is.
-    pub shard: Shard,
-    /// First tornado trial of this shard.
-    pub first_trial: u64,
-    /// One past its last tornado trial.
-    pub end_trial: u64,
-    /// The tornado's counts over this shard's trials.
+pub struct ShardState {
+    /// The tornado's counts.
     pub tornado: VariantRun,
-    /// The Sobol' outputs of this shard's rows.
+    /// The Sobol' outputs, by row.
     pub sobol: SobolSamples,
 }
 
-/// A partial result as written, with its checksum.
-#[derive(Serialize, Deserialize)]
-struct Sealed {
-    #[serde(flatten)]
-    partial: SensitivityPartial,
-    /// 64-bit FNV-1a of the compact JSON of `partial`, as `fnv1a64:` and 16 hex digits.
-    checksum: String,
-}
-
-fn checksum(p: &SensitivityPartial) -> Result<String, Error> {
-    let json = serde_json::to_string(p).map_err(|e| Error::Run(format!("cannot encode partial result: {e}")))?;
-    Ok(format!("fnv1a64:{:016x}", crate::rng::key_hash(&json)))
-}
-
-/// The bytes of a shard's `partial.json`.
-pub fn encode(p: &SensitivityPartial) -> Result<Vec<u8>, Error> {
-    let sealed = Sealed {
-        partial: p.clone(),
-        checksum: checksum(p)?,
-    };
-    serde_json::to_vec(&sealed).map_err(|e| Error::Run(format!("cannot encode partial result: {e}")))
-}
-
-/// The `format` a partial result's bytes declare, if they are JSON with one.
-pub fn format_of(bytes: &[u8]) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Head {
-        format: Option<String>,
-    }
-    serde_json::from_slice::<Head>(bytes).ok()?.format
-}
-
-/// Reads a sensitivity partial result from `bytes` (of `file`), checking
-/// its checksum.
-pub fn decode(file: &str, bytes: &[u8]) -> Result<SensitivityPartial, Error> {
-    let bad = |m: String| Error::Usage(format!("{file}: {m}"));
-    match format_of(bytes).as_deref() {
-        Some(PARTIAL_FORMAT) => {}
-        Some(f) => return Err(bad(format!("not a sancsim sensitivity partial result (format `{f}`)"))),
-        None => return Err(bad("not a sancsim partial result (no `format`)".into())),
-    }
-    let sealed: Sealed = serde_json::from_slice(bytes)
-        .map_err(|e| bad(format!("not a valid `{PARTIAL_FORMAT}` partial result: {e}")))?;
-    let expect = checksum(&sealed.partial)?;
-    if sealed.checksum != expect {
-        return Err(bad(format!(
-            "its checksum `{}` does not match its contents (`{expect}`): the file was edited or damaged \
-             after the shard wrote it; re-run this shard",
-            sealed.checksum
-        )));
-    }
-    Ok(sealed.partial)
-}
-
-/// The milestone `--milestone` names (the first when not given); an
-/// unknown name is a usage error with the closest name.
-fn milestone(model: &Model, name: Option<&str>) -> Result<String, Error> {
-    let Some(name) = name else {
-        return Ok(model.milestones[0].name.clone());
-    };
-    if model.milestones.iter().any(|m| m.name == name) {
-        return Ok(name.to_string());
-    }
-    let names: Vec<&str> = model.milestones.iter().map(|m| m.name.as_str()).collect();
-    // The closest name, or the one that starts with what was typed (`gpt4`).
-    let hint = crate::error::closest(name, names.iter().copied())
-        .or_else(|| {
-            let mut starting = names.iter().filter(|n| !name.is_empty() && n.starts_with(name));
-            starting.next().filter(|_| starting.next().is_none()).copied()
+impl ShardState {
+    /// Adds the next shard (its trials and rows follow these).
+    pub fn merge(self, next: ShardState) -> Result<ShardState, MergeError> {
+        Ok(ShardState {
+            tornado: self.tornado.merge(next.tornado)?,
+            sobol: self.sobol.merge(next.sobol)?,
         })
-        .map(|c| format!("; did you mean `{c}`?"))
-        .unwrap_or_default();
-    Err(Error::Usage(format!(
-        "--milestone `{name}` is not a milestone of {}{hint} (milestones: {})",
-        model.name,
-        names.join(", ")
-    )))
+    }
 }
 
-/// Runs `sensitivity`.
-pub(crate) fn run(args: &SensitivityArgs, ctx: &mut Ctx) -> Result<String, Error> {
-    crate::cli::check_sim_args(&args.sim)?;
+/// The settings of the command line: seed and trials (`--seed`,
+/// `--trials`, else the file's), rows, resamples and the milestone
+/// (`--milestone`, else the first); refuses values out of range.
+fn settings(args: &SensitivityArgs, model: &Model) -> Result<Settings, Error> {
     let rows = args.sobol_rows;
     if rows == 0 || rows > MAX_TRIALS {
         return Err(Error::Usage(format!(
@@ -220,42 +129,42 @@ pub(crate) fn run(args: &SensitivityArgs, ctx: &mut Ctx) -> Result<String, Error
             args.bootstrap
         )));
     }
-    let shard = args
-        .shard
-        .as_deref()
-        .map(Shard::parse)
-        .transpose()
-        .map_err(Error::Usage)?;
-    let (model, text) = ctx.load(&args.file, &args.sim.set)?;
-    let settings = Settings {
+    let milestone = match &args.milestone {
+        None => 0,
+        Some(name) => super::milestone_index(model, name)?,
+    };
+    Ok(Settings {
         seed: args.sim.seed.unwrap_or(model.seed),
         trials: args.sim.trials.unwrap_or(model.trials),
         sobol_rows: rows,
         bootstrap: args.bootstrap,
-        milestone: milestone(&model, args.milestone.as_deref())?,
-    };
-    let stem = crate::cli::file_stem(&args.file);
-    let out = args.out.clone().unwrap_or_else(|| default_out(&stem, shard));
+        milestone: model.milestones[milestone].name.clone(),
+    })
+}
+
+/// Runs `sensitivity`, or one shard of it.
+pub(crate) fn run(args: &SensitivityArgs, ctx: &mut Ctx) -> Result<String, Error> {
+    crate::cli::check_sim_args(&args.sim)?;
+    let shard = super::parse_shard(args.shard.as_deref())?;
+    let (model, text) = ctx.load(&args.file, &args.sim.set)?;
+    let settings = settings(args, &model)?;
+    let stem = format!("sensitivity-{}", crate::cli::file_stem(&args.file));
+    let out = super::out_folder(args.out.as_deref(), &stem, shard);
     crate::output::check_not_inside(&out, &[&args.file])?;
     let (trials, rows) = match shard {
         Some(s) => (s.trials(settings.trials), s.trials(settings.sobol_rows)),
         None => (0..settings.trials, 0..settings.sobol_rows),
     };
-    let size = sens::cost(&model, trials.end - trials.start, rows.end - rows.start);
-    crate::cli::check_size(&model, u64::try_from(size).unwrap_or(u64::MAX), &args.sim)?;
+    let size = u64::try_from(sens::cost(&model, trials.end - trials.start, rows.end - rows.start)).unwrap_or(u64::MAX);
+    crate::cli::check_size(&model, size, &args.sim)?;
 
-    let bar = crate::cli::progress_bar(
-        u64::try_from(size).unwrap_or(u64::MAX),
-        &format!("sensitivity {stem}"),
-        args.sim.quiet,
-        ctx.console,
-    );
+    let bar = crate::cli::progress_bar(size, &stem, args.sim.quiet, ctx.console);
     let variants = 1 + 2 * sens::varying_inputs(&model).len() as u64;
     let evaluations = sens::Design::new(&model).evaluations() as u64;
     let tornado_run = run_tornado(
         &model,
         settings.seed,
-        trials.clone(),
+        trials,
         &RunControl {
             threads: args.sim.threads,
             progress: &|k| bar.inc(k * variants),
@@ -265,7 +174,7 @@ pub(crate) fn run(args: &SensitivityArgs, ctx: &mut Ctx) -> Result<String, Error
     let samples = run_sobol(
         &model,
         settings.seed,
-        rows.clone(),
+        rows,
         &RunControl {
             threads: args.sim.threads,
             progress: &|k| bar.inc(k * evaluations),
@@ -273,72 +182,105 @@ pub(crate) fn run(args: &SensitivityArgs, ctx: &mut Ctx) -> Result<String, Error
         },
     )?;
     bar.finish_and_clear();
-
+    let state = ShardState {
+        tornado: tornado_run,
+        sobol: samples,
+    };
     if let Some(shard) = shard {
-        let partial = SensitivityPartial {
-            format: PARTIAL_FORMAT.to_string(),
-            sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
-            scenario_stem: stem.clone(),
-            scenario_hash: Model::fingerprint(&text.effective),
-            scenario_text: text.file.clone(),
-            overrides: model.overrides.clone(),
-            settings,
+        return super::write_shard(
+            ctx,
+            &out,
+            words(args, &settings),
+            std::slice::from_ref(&args.file),
+            settings.trials,
             shard,
-            first_trial: trials.start,
-            end_trial: trials.end,
-            tornado: tornado_run,
-            sobol: samples,
-        };
-        let bytes = encode(&partial)?;
-        crate::cli::write_results(ctx, &out, &[(crate::partial::FILE_NAME.to_string(), bytes)])?;
-        if args.sim.quiet {
-            return Ok(String::new());
-        }
-        return Ok(format!(
-            "shard {}/{}: tornado trials {}..{} of {}, Sobol' rows {}..{} of {}, partial result in {}\n",
-            shard.index,
-            shard.count,
-            trials.start,
-            trials.end,
-            partial.settings.trials,
-            rows.start,
-            rows.end,
-            partial.settings.sobol_rows,
-            out.join(crate::partial::FILE_NAME).display()
-        ));
+            &state,
+            args.sim.quiet,
+        );
+    }
+    let hash = Model::fingerprint(&text.effective);
+    finish(args, ctx, &model, &hash, &settings, state, &out)
+}
+
+/// Merges the shards of an analysis (`states`, in trial order) into its
+/// outputs in `out`.
+pub(crate) fn merge(
+    args: &SensitivityArgs,
+    ctx: &mut Ctx,
+    states: Vec<serde_json::Value>,
+    out: &Path,
+    quiet: bool,
+) -> Result<String, Error> {
+    let (model, text) = ctx.load(&args.file, &args.sim.set)?;
+    let settings = settings(args, &model)?;
+    let state = super::merge_states::<ShardState>(states, ShardState::merge)?;
+    let mut args = args.clone();
+    args.sim.quiet = quiet;
+    let hash = Model::fingerprint(&text.effective);
+    finish(&args, ctx, &model, &hash, &settings, state, out)
+}
+
+/// Checks the counts and samples of all trials and rows (a merge's come
+/// from files), computes the results and writes the outputs into `out`.
+fn finish(
+    args: &SensitivityArgs,
+    ctx: &mut Ctx,
+    model: &Model,
+    hash: &str,
+    settings: &Settings,
+    state: ShardState,
+    out: &Path,
+) -> Result<String, Error> {
+    let corrupt = |e: String| Error::Usage(format!("the shards' results do not fit this analysis: {e}"));
+    check_tornado(model, &state.tornado, settings.trials).map_err(corrupt)?;
+    state.sobol.check(model).map_err(corrupt)?;
+    if (state.sobol.first_row, state.sobol.rows) != (0, settings.sobol_rows) {
+        return Err(corrupt(format!(
+            "they hold Sobol' rows {}..{}, not 0..{}",
+            state.sobol.first_row,
+            state.sobol.end_row(),
+            settings.sobol_rows
+        )));
     }
     let control = RunControl {
         threads: args.sim.threads,
         progress: &|_| {},
         cancel: ctx.control.flag(),
     };
-    let s = finish(
-        &model,
-        &Model::fingerprint(&text.effective),
-        &settings,
-        &tornado_run,
-        &samples,
-        &control,
-    )?;
-    let files = files(&s, &model, &stem)?;
-    crate::cli::write_results(ctx, &out, &files)?;
+    let s = results(model, hash, settings, &state.tornado, &state.sobol, &control)?;
+    let files = files(&s, model, &crate::report::shell_words(&words(args, settings)))?;
+    crate::cli::write_results(ctx, out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
     }
-    Ok(format!("{}results in {}\n", summary(&s, &model), out.display()))
+    Ok(format!("{}results in {}\n", summary(&s, model), out.display()))
 }
 
-/// `outputs/sensitivity-<stem>`, or `…​.shard-K-of-N` for a shard.
-fn default_out(stem: &str, shard: Option<Shard>) -> PathBuf {
-    let name = match shard {
-        Some(k) => format!("sensitivity-{stem}.shard-{}-of-{}", k.index, k.count),
-        None => format!("sensitivity-{stem}"),
-    };
-    Path::new("outputs").join(name)
+/// The command that reproduces the outputs in one process, as words.
+fn words(args: &SensitivityArgs, settings: &Settings) -> Vec<String> {
+    let mut words: Vec<String> = vec!["sancsim".into(), "sensitivity".into(), args.file.display().to_string()];
+    for s in &args.sim.set {
+        words.push("--set".into());
+        words.push(s.clone());
+    }
+    for (flag, value) in [
+        ("--seed", settings.seed.to_string()),
+        ("--trials", settings.trials.to_string()),
+        ("--sobol-rows", settings.sobol_rows.to_string()),
+        ("--bootstrap", settings.bootstrap.to_string()),
+        ("--milestone", settings.milestone.clone()),
+    ] {
+        words.push(flag.into());
+        words.push(value);
+    }
+    if args.sim.allow_large_run {
+        words.push("--allow-large-run".into());
+    }
+    words
 }
 
 /// The results from all trials' counts and all rows' samples.
-fn finish(
+fn results(
     model: &Model,
     hash: &str,
     settings: &Settings,
@@ -363,27 +305,6 @@ fn finish(
         sobol: s,
         sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
     })
-}
-
-/// The command that reproduces the outputs in one process.
-fn command(s: &Sensitivity, stem: &str) -> String {
-    let mut words: Vec<String> = vec!["sancsim".into(), "sensitivity".into(), format!("{stem}.toml")];
-    for o in &s.overrides {
-        words.push("--set".into());
-        words.push(o.clone());
-    }
-    let st = &s.settings;
-    for (flag, value) in [
-        ("--seed", st.seed.to_string()),
-        ("--trials", st.trials.to_string()),
-        ("--sobol-rows", st.sobol_rows.to_string()),
-        ("--bootstrap", st.bootstrap.to_string()),
-        ("--milestone", st.milestone.clone()),
-    ] {
-        words.push(flag.into());
-        words.push(value);
-    }
-    crate::report::shell_words(&words)
 }
 
 /// A value to three significant digits: `0.279`, `2.05e4`.
@@ -699,9 +620,9 @@ pub fn page(s: &Sensitivity, model: &Model, command: &str) -> Page {
 }
 
 /// Every output file.
-fn files(s: &Sensitivity, model: &Model, stem: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
+fn files(s: &Sensitivity, model: &Model, command: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let charts = charts(s, model)?;
-    let page = page(s, model, &command(s, stem));
+    let page = page(s, model, command);
     let mut json = serde_json::to_vec_pretty(s).map_err(|e| Error::Run(e.to_string()))?;
     json.push(b'\n');
     let mut files = vec![
@@ -767,168 +688,4 @@ fn check_tornado(model: &Model, run: &VariantRun, trials: u64) -> Result<(), Str
         }
     }
     Ok(())
-}
-
-/// Checks what one partial result claims about itself.
-fn check_one(file: &str, p: &SensitivityPartial) -> Result<(), Error> {
-    let bad = |m: String| Error::Usage(format!("{file}: {m}"));
-    let Shard { index, count } = p.shard;
-    if count == 0 || index == 0 || index > count {
-        return Err(bad(format!("shard {index}/{count} is not a shard: need 1 <= K <= N")));
-    }
-    let st = &p.settings;
-    if st.trials == 0 || st.trials > MAX_TRIALS || st.sobol_rows == 0 || st.sobol_rows > MAX_TRIALS {
-        return Err(bad(format!(
-            "trials {} and sobol_rows {} must each be between 1 and {MAX_TRIALS}",
-            st.trials, st.sobol_rows
-        )));
-    }
-    if st.bootstrap > MAX_BOOTSTRAP {
-        return Err(bad(format!("bootstrap {} is above {MAX_BOOTSTRAP}", st.bootstrap)));
-    }
-    let stem = &p.scenario_stem;
-    if stem.is_empty() || stem == "." || stem == ".." || stem.contains(['/', '\\', '\0']) {
-        return Err(bad(format!(
-            "scenario_stem `{stem}` is not a file name (it names the output folder under outputs/)"
-        )));
-    }
-    let trials = p.shard.trials(st.trials);
-    let rows = p.shard.trials(st.sobol_rows);
-    if (p.first_trial, p.end_trial) != (trials.start, trials.end)
-        || (p.sobol.first_row, p.sobol.end_row()) != (rows.start, rows.end)
-    {
-        return Err(bad(format!(
-            "shard {index}/{count} should hold tornado trials {trials:?} and Sobol' rows {rows:?}, it says {}..{} and {}..{}",
-            p.first_trial,
-            p.end_trial,
-            p.sobol.first_row,
-            p.sobol.first_row.saturating_add(p.sobol.rows)
-        )));
-    }
-    Ok(())
-}
-
-/// `sancsim merge` of sensitivity partial results: checks that `parts`
-/// (each with the file it came from) are all the shards of one analysis
-/// and writes the outputs one process would have written.
-pub(crate) fn merge(
-    args: &MergeArgs,
-    ctx: &Ctx,
-    mut parts: Vec<(String, SensitivityPartial)>,
-) -> Result<String, Error> {
-    let bad = |m: String| Error::Usage(m);
-    if parts.is_empty() {
-        return Err(bad("no partial results to merge".into()));
-    }
-    for (file, p) in &parts {
-        let file_name = format!("{}.toml", p.scenario_stem);
-        let text = crate::overrides::effective_text(&p.scenario_text, &file_name, &p.overrides)
-            .map_err(|e| bad(format!("{file}: its overrides do not apply to its scenario text: {e}")))?;
-        if Model::fingerprint(&text) != p.scenario_hash {
-            return Err(bad(format!(
-                "{file}: its scenario text does not match its scenario hash (edited or corrupt)"
-            )));
-        }
-        check_one(file, p)?;
-    }
-    parts.sort_by_key(|(_, p)| p.shard.index);
-    let (first_file, first) = &parts[0];
-    for (file, p) in &parts[1..] {
-        let differs = |what: &str| bad(format!("{file} does not belong with {first_file}: its {what} differs"));
-        if p.sancsim_version != first.sancsim_version {
-            return Err(differs("sancsim version"));
-        }
-        if p.scenario_hash != first.scenario_hash || p.scenario_text != first.scenario_text {
-            return Err(differs("scenario"));
-        }
-        if p.overrides != first.overrides {
-            return Err(differs("--set overrides"));
-        }
-        if p.settings != first.settings {
-            return Err(differs("settings (seed, trials, Sobol' rows, bootstrap or milestone)"));
-        }
-        if p.shard.count != first.shard.count {
-            return Err(differs("shard count"));
-        }
-    }
-    let n = first.shard.count;
-    for w in parts.windows(2) {
-        if w[0].1.shard.index == w[1].1.shard.index {
-            return Err(bad(format!(
-                "shard {}/{n} given twice: {} and {}",
-                w[0].1.shard.index, w[0].0, w[1].0
-            )));
-        }
-    }
-    if parts.len() as u64 != u64::from(n) {
-        let have: Vec<u32> = parts.iter().map(|(_, p)| p.shard.index).collect();
-        let missing: Vec<String> = (1..=n)
-            .filter(|k| have.binary_search(k).is_err())
-            .take(10)
-            .map(|k| format!("{k}/{n}"))
-            .collect();
-        return Err(bad(format!(
-            "missing shards: {}{} (have {} of {n})",
-            missing.join(", "),
-            if u64::from(n) - parts.len() as u64 > missing.len() as u64 {
-                " and more"
-            } else {
-                ""
-            },
-            parts.len()
-        )));
-    }
-    if first.sancsim_version != env!("CARGO_PKG_VERSION") {
-        return Err(bad(format!(
-            "partial results were made by sancsim {}, this is {}: merge them with the same version",
-            first.sancsim_version,
-            env!("CARGO_PKG_VERSION")
-        )));
-    }
-    let stem = first.scenario_stem.clone();
-    let (model, _) = crate::overrides::load_text(&first.scenario_text, &format!("{stem}.toml"), &first.overrides)?;
-    if !model.milestones.iter().any(|m| m.name == first.settings.milestone) {
-        return Err(bad(format!(
-            "{first_file}: its milestone `{}` is not in its scenario: corrupt partial result",
-            first.settings.milestone
-        )));
-    }
-    for (file, p) in &parts {
-        check_tornado(&model, &p.tornado, p.end_trial - p.first_trial)
-            .and_then(|()| p.sobol.check(&model))
-            .map_err(|e| bad(format!("{file}: {e}: corrupt partial result")))?;
-    }
-    let settings = first.settings.clone();
-    let hash = first.scenario_hash.clone();
-    let out = args.out.clone().unwrap_or_else(|| default_out(&stem, None));
-    let inputs: Vec<&Path> = args.parts.iter().map(PathBuf::as_path).collect();
-    crate::output::check_not_inside(&out, &inputs)?;
-    let mut parts = parts.into_iter();
-    let (_, head) = parts.next().ok_or_else(|| bad("no partial results to merge".into()))?;
-    let (mut run, mut samples) = (head.tornado, head.sobol);
-    for (file, p) in parts {
-        let corrupt = |e: crate::trials::MergeError| {
-            bad(format!(
-                "{file}: {e} when added to the shards before it: corrupt partial result"
-            ))
-        };
-        run = run.merge(p.tornado).map_err(corrupt)?;
-        samples = samples.merge(p.sobol).map_err(corrupt)?;
-    }
-    let control = RunControl {
-        threads: None,
-        progress: &|_| {},
-        cancel: ctx.control.flag(),
-    };
-    let s = finish(&model, &hash, &settings, &run, &samples, &control)?;
-    let files = files(&s, &model, &stem)?;
-    crate::cli::write_results(ctx, &out, &files)?;
-    if args.quiet {
-        return Ok(String::new());
-    }
-    Ok(format!(
-        "merged {n} shards\n{}results in {}\n",
-        summary(&s, &model),
-        out.display()
-    ))
 }

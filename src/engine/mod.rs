@@ -114,9 +114,9 @@ pub struct TrialOutcome {
     /// `shocks[s]`: the quarter in which shock `s` happened (its trigger
     /// came true, even if its duration rounds to zero quarters), if it did.
     pub shocks: Vec<Option<u32>>,
-    /// The largest share of a quarter's inference demand left unmet,
-    /// `max_q shortfall_q / demand_q` over quarters with demand (0 without).
-    pub worst_shortfall_share: f64,
+    /// `shortfall_share[q]`: the share of quarter `q`'s inference demand
+    /// left unmet at its end, `shortfall / demand` (0 without demand).
+    pub shortfall_share: Vec<f64>,
     /// Events processed (for benchmarks).
     pub events: u64,
     /// Random 64-bit words drawn (for benchmarks).
@@ -178,7 +178,7 @@ impl Workspace {
                 started: false,
                 start_time: None,
                 shocks: vec![None; model.shocks.len()],
-                worst_shortfall_share: 0.0,
+                shortfall_share: vec![0.0; h],
                 events: 0,
                 draws: 0,
             },
@@ -300,7 +300,6 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
     ws.outcome.reached.fill(None);
     ws.outcome.shocks.fill(None);
     ws.outcome.start_time = None;
-    ws.outcome.worst_shortfall_share = 0.0;
     ws.outcome.events = 0;
     let mut st = State {
         now: 0,
@@ -436,12 +435,11 @@ fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
         Some(inf) => (st.demand_chips - inference_flops(model, ws) / model.chips[inf.unit_chip].peak_flops).max(0.0),
         None => 0.0,
     };
-    if shortfall > 0.0 {
-        let share = shortfall / st.demand_chips;
-        if share > ws.outcome.worst_shortfall_share {
-            ws.outcome.worst_shortfall_share = share;
-        }
-    }
+    ws.outcome.shortfall_share[quarter as usize] = if shortfall > 0.0 {
+        shortfall / st.demand_chips
+    } else {
+        0.0
+    };
     ws.outcome.metrics[quarter as usize] = [
         st.delivered_domestic as f64,
         inference_chips as f64,

@@ -1,7 +1,7 @@
 //! The short table printed after a run. (A batch's `index.md` is a report:
 //! [`crate::report::index_markdown`].)
 
-use crate::report::{milestone_title, probability};
+use crate::report::{milestone_title, percent, probability};
 use crate::results::Summary;
 
 /// Milestone probabilities as an aligned text table: the probability in
@@ -65,4 +65,79 @@ pub fn align<R: AsRef<[String]>>(rows: &[R]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The lines printed under the milestone table: when the training run
+/// starts, why each milestone is missed (shares of all trials, in the
+/// order the rule tests the reasons) and the executive summary, wrapped.
+pub fn explanation(summary: &Summary) -> String {
+    let ts = &summary.training_start;
+    let last = summary.quarters.last().map(String::as_str).unwrap_or("the horizon");
+    let mut out = format!(
+        "training run: started by {} in half of the trials (P10 {}, P90 {}); never started by {last}: {}\n",
+        ts.quarter_p50,
+        ts.quarter_p10,
+        ts.quarter_p90,
+        percent(ts.never_started)
+    );
+    let missed: Vec<_> = summary.milestones.iter().filter(|m| m.missed.total() > 0).collect();
+    if !missed.is_empty() {
+        out.push_str(
+            "missed by the deadline, % of trials (never started / started too late / cluster below maximum / low MFU × goodput):\n",
+        );
+        let width = missed.iter().map(|m| m.name.chars().count()).max().unwrap_or(0);
+        for m in missed {
+            let shares: Vec<String> = m
+                .missed
+                .counts()
+                .iter()
+                .map(|&c| percent(c as f64 / summary.trials as f64))
+                .collect();
+            out.push_str(&format!("  {:<width$}  {}\n", m.name, shares.join(" / ")));
+        }
+    }
+    out.push('\n');
+    out.push_str(&wrap(&summary.executive_summary, WRAP));
+    out
+}
+
+/// Width the executive summary is wrapped to on the console.
+const WRAP: usize = 100;
+
+/// `text` wrapped at spaces into lines of at most `width` characters (a
+/// longer word gets a line of its own), each ending in a line break.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrapping_keeps_every_word_and_the_width() {
+        let text = "In 37.5% of futures the training run never starts by 2027Q4: it needs 4,096 chips.";
+        let wrapped = wrap(text, 30);
+        assert!(wrapped.lines().all(|l| l.chars().count() <= 30), "{wrapped}");
+        assert_eq!(wrapped.split_whitespace().collect::<Vec<_>>().join(" "), text);
+        assert_eq!(wrap("a-very-long-word b", 5), "a-very-long-word\nb\n");
+        assert_eq!(wrap("", 5), "");
+    }
 }

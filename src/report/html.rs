@@ -6,8 +6,9 @@ use std::fmt::Write;
 
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, milestone_title,
-    precision_warning, produced_by, run_command, run_facts, scientific, training_note,
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NOTE, MISSED_NUMERIC, SHOCK_COLUMNS,
+    SHOCK_NOTE, START_COLUMNS, assumption_source, milestone_cells, milestone_title, missed_cells, precision_warning,
+    produced_by, run_command, run_facts, scientific, shock_cells, start_line, start_rows, training_note,
 };
 use crate::charts::Chart;
 use crate::results::Summary;
@@ -44,6 +45,14 @@ header { border-bottom: 1px solid var(--line); padding-bottom: 20px; }
 }
 h1 { margin: 4px 0 10px; font-size: 2.1rem; line-height: 1.2; overflow-wrap: anywhere; }
 .description { margin: 0 0 14px; max-width: 75ch; font-size: 1.08rem; }
+.executive {
+  margin: 0 0 16px;
+  padding: 12px 16px;
+  max-width: 90ch;
+  border-left: 4px solid var(--accent);
+  background: #f1f6fc;
+  border-radius: 6px;
+}
 .run { margin: 0; color: var(--muted); font-size: 0.9rem; }
 .run span { white-space: nowrap; }
 .run span + span::before { content: "\00b7"; margin: 0 0.55em; color: var(--line); }
@@ -192,6 +201,13 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
     if !summary.description.is_empty() {
         let _ = writeln!(h, "<p class=\"description\">{}</p>", escape(&summary.description));
     }
+    if !summary.executive_summary.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"executive\" id=\"executive-summary\">{}</p>",
+            escape(&summary.executive_summary)
+        );
+    }
     h.push_str("<p class=\"run\">");
     for fact in run_facts(summary) {
         let _ = write!(h, "<span>{}</span>", escape(&fact));
@@ -208,6 +224,7 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
     h.push_str("</header>\n");
 
     milestones(&mut h, summary);
+    explanation(&mut h, summary);
     figures(&mut h, charts);
     assumptions(&mut h, summary);
 
@@ -280,6 +297,57 @@ fn milestones(h: &mut String, summary: &Summary) {
         "<p class=\"note\" id=\"training-runs\">{}</p>\n</section>",
         escape(&training_note(summary))
     );
+}
+
+/// A plain table: its id, headings, which columns are numeric, and rows.
+fn table(h: &mut String, id: &str, heads: &[&str], numeric: &[bool], rows: &[Vec<String>]) {
+    let _ = write!(h, "<div class=\"table-wrap\">\n<table id=\"{id}\">\n<thead><tr>");
+    let class = |n: bool| if n { " class=\"num\"" } else { "" };
+    for (head, &n) in heads.iter().zip(numeric) {
+        let _ = write!(h, "<th scope=\"col\"{}>{}</th>", class(n), escape(head));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for row in rows {
+        h.push_str("<tr>");
+        for (cell, &n) in row.iter().zip(numeric) {
+            let _ = write!(h, "<td{}>{}</td>", class(n), escape(cell));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n</div>\n");
+}
+
+/// Why milestones are missed, when the run started, and the shocks.
+fn explanation(h: &mut String, summary: &Summary) {
+    h.push_str("<section>\n<h2>Why milestones are missed</h2>\n");
+    let rows: Vec<Vec<String>> = summary
+        .milestones
+        .iter()
+        .map(|m| missed_cells(summary, m).to_vec())
+        .collect();
+    table(h, "missed", &MISSED_COLUMNS, &MISSED_NUMERIC, &rows);
+    let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(MISSED_NOTE));
+
+    h.push_str("<section>\n<h2>Training start</h2>\n");
+    let _ = writeln!(
+        h,
+        "<p class=\"note\" id=\"start-percentiles\">{}</p>",
+        escape(&start_line(summary))
+    );
+    let rows: Vec<Vec<String>> = start_rows(summary).into_iter().map(|r| r.to_vec()).collect();
+    table(h, "training-start", &START_COLUMNS, &[false, true, true], &rows);
+    h.push_str("</section>\n");
+
+    if !summary.shocks.is_empty() {
+        h.push_str("<section>\n<h2>Shocks</h2>\n");
+        let rows: Vec<Vec<String>> = summary
+            .shocks
+            .iter()
+            .map(|s| shock_cells(summary, s).to_vec())
+            .collect();
+        table(h, "shocks", &SHOCK_COLUMNS, &[false, true, false], &rows);
+        let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(SHOCK_NOTE));
+    }
 }
 
 pub(super) fn figures(h: &mut String, charts: &[Chart]) {

@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, assumption_source, milestone_cells, milestone_title,
-    precision_warning, produced_by, run_command, run_facts, scientific, training_note,
+    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NOTE, MISSED_NUMERIC, SHOCK_COLUMNS,
+    SHOCK_NOTE, START_COLUMNS, assumption_source, milestone_cells, milestone_title, missed_cells, precision_warning,
+    produced_by, run_command, run_facts, scientific, shock_cells, start_line, start_rows, training_note,
 };
 use crate::charts::Chart;
 use crate::results::Summary;
@@ -97,6 +98,9 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
     if !summary.description.is_empty() {
         let _ = writeln!(m, "{}\n", paragraph(&summary.description));
     }
+    if !summary.executive_summary.is_empty() {
+        let _ = writeln!(m, "**Summary.** {}\n", escape(&summary.executive_summary));
+    }
     let facts: Vec<String> = run_facts(summary).iter().map(|f| escape(f)).collect();
     let _ = writeln!(m, "{}\n", facts.join(" · "));
     let _ = writeln!(
@@ -124,6 +128,34 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
     }
     let _ = writeln!(m, "\n{}\n", escape(MILESTONE_NOTE));
     let _ = writeln!(m, "{}\n", escape(&training_note(summary)));
+
+    m.push_str("## Why milestones are missed\n\n");
+    let heads: Vec<String> = MISSED_COLUMNS.iter().map(|c| escape(c)).collect();
+    row(&mut m, &heads);
+    rule(&mut m, &MISSED_NUMERIC);
+    for ms in &summary.milestones {
+        row(&mut m, &missed_cells(summary, ms).map(|c| escape(&c)));
+    }
+    let _ = writeln!(m, "\n{}\n", escape(MISSED_NOTE));
+
+    m.push_str("## Training start\n\n");
+    let _ = writeln!(m, "{}\n", escape(&start_line(summary)));
+    row(&mut m, &START_COLUMNS.map(escape));
+    rule(&mut m, &[false, true, true]);
+    for r in start_rows(summary) {
+        row(&mut m, &r.map(|c| escape(&c)));
+    }
+    m.push('\n');
+
+    if !summary.shocks.is_empty() {
+        m.push_str("## Shocks\n\n");
+        row(&mut m, &SHOCK_COLUMNS.map(escape));
+        rule(&mut m, &[false, true, false]);
+        for s in &summary.shocks {
+            row(&mut m, &shock_cells(summary, s).map(|c| escape(&c)));
+        }
+        let _ = writeln!(m, "\n{}\n", escape(SHOCK_NOTE));
+    }
 
     if !charts.is_empty() {
         m.push_str("## Charts\n\n");

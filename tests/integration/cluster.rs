@@ -51,7 +51,7 @@ fn assert_same_outputs(a: &Path, b: &Path) {
         a.display(),
         b.display()
     );
-    assert!(fa.contains_key("summary.json"), "{}: no summary.json", a.display());
+    assert!(fa.contains_key("report.html"), "{}: no report.html", a.display());
     for (name, bytes) in &fa {
         assert!(
             bytes == &fb[name],
@@ -298,12 +298,53 @@ fn job_state(id: &str) -> String {
 
 #[test]
 fn slurm_array_job_merges_to_the_single_run() {
+    let Some((dir, merged)) = slurm_job("run", "") else {
+        return;
+    };
+    let scenario = dir.path().join("default.toml");
+    let single = single_run(dir.path(), scenario.to_str().unwrap(), "single");
+    assert_same_outputs(&merged, &single);
+}
+
+/// A comparison sharded by the same Slurm scripts (COMMAND=compare) merges
+/// to the bytes of one process.
+#[test]
+fn slurm_array_job_merges_a_comparison_to_the_single_process() {
+    let variant = "training.mfu=0.40";
+    let Some((dir, merged)) = slurm_job("compare", &format!("--variant {variant}")) else {
+        return;
+    };
+    let scenario = dir.path().join("default.toml");
+    let o = run_in(
+        dir.path(),
+        &[
+            "compare",
+            scenario.to_str().unwrap(),
+            "--variant",
+            variant,
+            "--trials",
+            TRIALS,
+            "--seed",
+            SEED,
+            "--out",
+            "single",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(merged.join("compare.csv").is_file());
+    assert_same_outputs(&merged, &dir.path().join("single"));
+}
+
+/// Submits `command` of the default scenario as a Slurm array of 3 shards
+/// and a merge, waits, and checks the jobs; returns the test folder and the
+/// merged outputs (None when Slurm is missing outside CI).
+fn slurm_job(command: &str, extra: &str) -> Option<(tempfile::TempDir, PathBuf)> {
     if let Some(why) = slurm_missing() {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("CI must provide Slurm: .ci/run starts it ({why})");
         }
         eprintln!("skipping: {why}");
-        return;
+        return None;
     }
     let base = std::env::var_os("SANCSIM_SLURM_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
     let dir = tempfile::Builder::new()
@@ -317,7 +358,7 @@ fn slurm_array_job_merges_to_the_single_run() {
     let scenario = dir.path().join("default.toml");
     std::fs::copy(repo().join("scenarios/default.toml"), &scenario).unwrap();
     let out = dir.path().join("run");
-    let job_name = format!("sancsim-test-{}", std::process::id());
+    let job_name = format!("sancsim-test-{}-{command}", std::process::id());
 
     let mut submit = Command::new("bash");
     submit
@@ -329,6 +370,8 @@ fn slurm_array_job_merges_to_the_single_run() {
         .arg(&bin)
         .current_dir(dir.path())
         .env("JOB_NAME", &job_name)
+        .env("COMMAND", command)
+        .env("EXTRA_ARGS", extra)
         // Jobs left behind by a failed test end on their own.
         .env("SBATCH_TIMELIMIT", "5");
     let start = Instant::now();
@@ -354,11 +397,11 @@ fn slurm_array_job_merges_to_the_single_run() {
     // sbatch --wait returns 0 for a merge job cancelled because a shard
     // failed: look at the outputs and the job's state too.
     let merged = out.join("merged");
-    while !merged.join("summary.json").is_file() && start.elapsed() < SLURM_TIMEOUT {
+    while !merged.join("report.html").is_file() && start.elapsed() < SLURM_TIMEOUT {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(
-        merged.join("summary.json").is_file(),
+        merged.join("report.html").is_file(),
         "no merged outputs\n{}\n{}",
         text(&o),
         job_logs(&out)
@@ -373,8 +416,7 @@ fn slurm_array_job_merges_to_the_single_run() {
             job_logs(&out)
         );
     }
-    let single = single_run(dir.path(), scenario.to_str().unwrap(), "single");
-    assert_same_outputs(&merged, &single);
+    Some((dir, merged))
 }
 
 /// Runs shard `k`/`n` of MINIMAL (`s.toml` in `dir`, 300 trials, seed 5)
@@ -428,7 +470,7 @@ fn assert_merge_refused(dir: &Path, case: &str, parts: &[&str], file: &str, expe
 /// recomputed after the edit (so that only the invariants can catch it).
 type Tamper = (&'static str, &'static str, fn(&mut serde_json::Value), &'static str);
 
-const TAMPERINGS: [Tamper; 9] = [
+const TAMPERINGS: [Tamper; 12] = [
     (
         // Was: probability 3.78 and never_within_horizon 6.1e13, exit 0.
         "reached",
@@ -489,6 +531,42 @@ const TAMPERINGS: [Tamper; 9] = [
         "a2",
         |p| p["scenario_stem"] = "../../elsewhere".into(),
         "scenario_stem",
+    ),
+    (
+        // A run counted as started in a quarter, without the total.
+        "started",
+        "a2",
+        |p| {
+            let n = p["aggregate"]["started_in_quarter"][0].as_u64().unwrap();
+            p["aggregate"]["started_in_quarter"][0] = (n + 1).into();
+        },
+        "started_in_quarter",
+    ),
+    (
+        // Misses that no longer add up to the trials that missed.
+        "missed",
+        "a2",
+        |p| {
+            let n = p["aggregate"]["missed"][0][2].as_u64().unwrap();
+            p["aggregate"]["missed"][0][2] = (n + 5).into();
+        },
+        "missed[0]",
+    ),
+    (
+        // A reason moved: the sum holds, the trials without a run do not.
+        "missed-moved",
+        "a2",
+        |p| {
+            let m = &mut p["aggregate"]["missed"][0];
+            let counts: Vec<u64> = (0..4).map(|r| m[r].as_u64().unwrap()).collect();
+            let (from, to) = match (1..4).find(|&r| counts[r] > 0) {
+                Some(r) => (r, 0),
+                None => (0, 1),
+            };
+            m[from] = (counts[from] - 1).into();
+            m[to] = (counts[to] + 1).into();
+        },
+        "missed[0]",
     ),
     (
         // Was: a panic on subtraction overflow (debug) or a wrap.
@@ -599,4 +677,66 @@ fn merge_refuses_partial_results_of_an_older_format() {
     p.as_object_mut().unwrap().remove("checksum");
     write_partial(d, "old", &serde_json::to_vec(&p).unwrap());
     assert_merge_refused(d, "old", &["old"], "old/partial.json", "re-run the shards");
+}
+
+#[test]
+fn shards_with_samples_merge_to_the_single_runs_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "s.toml", MINIMAL);
+    // 300 trials in 4 shards, rows for the first 130: the first shard holds
+    // 75 rows, the second 55, the others none.
+    let run = |args: &[&str]| {
+        let mut all = vec![
+            "run",
+            "s.toml",
+            "--trials",
+            "300",
+            "--seed",
+            "5",
+            "--samples",
+            "130",
+            "--quiet",
+        ];
+        all.extend_from_slice(args);
+        let o = run_in(d, &all);
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    for k in 1..=4 {
+        run(&["--shard", &format!("{k}/4"), "--out", &format!("s{k}")]);
+    }
+    run(&["--out", "single"]);
+    let o = run_in(d, &["merge", "s4", "s2", "s3", "s1", "--out", "merged", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_same_outputs(&d.join("merged"), &d.join("single"));
+    let rows = |k: u32| {
+        partial_json(d, &format!("s{k}"))["samples"]["rows"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!([rows(1), rows(2), rows(3), rows(4)], [75, 55, 0, 0]);
+    assert_eq!(
+        std::fs::read_to_string(d.join("merged/samples.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        131
+    );
+    // Shards of one run must all have the same --samples, or none.
+    let o = run_in(
+        d,
+        &[
+            "run", "s.toml", "--trials", "300", "--seed", "5", "--shard", "2/4", "--out", "plain2", "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_merge_refused(d, "mixed", &["s1", "plain2", "s3", "s4"], "plain2", "samples");
+    // Rows edited (and the checksum recomputed) are refused.
+    let mut p = partial_json(d, "s2");
+    let edited = p["samples"]["rows"].as_str().unwrap().replacen("75,", "76,", 1);
+    p["samples"]["rows"] = edited.into();
+    write_partial(d, "rows", &resealed(&p));
+    assert_merge_refused(d, "rows", &["s1", "rows", "s3", "s4"], "rows/partial.json", "trial 75");
 }

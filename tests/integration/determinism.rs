@@ -1,5 +1,6 @@
-//! Same scenario and seed give byte-identical outputs, whatever the thread
-//! count; another seed gives other results.
+//! Same scenario and seed give byte-identical outputs (samples.csv and the
+//! explanation of the run included), whatever the thread count; another
+//! seed gives other results.
 
 use crate::common::{MINIMAL, repo, run_in, text, write};
 
@@ -25,6 +26,8 @@ fn thread_count_does_not_change_a_byte() {
                 "3000",
                 "--threads",
                 threads,
+                "--samples",
+                "1000",
                 "--out",
                 out,
                 "--quiet",
@@ -33,6 +36,7 @@ fn thread_count_does_not_change_a_byte() {
         assert!(o.status.success(), "{}", text(&o));
     }
     let one = outputs(dir.path(), "t1");
+    assert!(one.iter().any(|(name, _)| name == "samples.csv"));
     assert_eq!(one, outputs(dir.path(), "t2"));
     assert_eq!(one, outputs(dir.path(), "t3"));
 }

@@ -125,6 +125,9 @@ fn html_report_renders_in_a_real_browser() {
         "no milestone table in the DOM; stderr:\n{err}"
     );
     assert!(dom.contains("id=\"assumptions\""), "no assumptions table in the DOM");
+    for id in ["executive-summary", "missed", "training-start", "shocks"] {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "no {id} in the DOM");
+    }
     let figures: Vec<&str> = dom.split("<figure class=\"chart\"").skip(1).collect();
     assert_eq!(figures.len(), 4, "expected four charts in the DOM");
     for figure in &figures {
@@ -136,6 +139,11 @@ fn html_report_renders_in_a_real_browser() {
         );
     }
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let executive = summary["executive_summary"].as_str().expect("an executive summary");
+    assert!(
+        dom.contains(&html_escaped(executive)),
+        "the executive summary is not in the DOM as written"
+    );
     let milestones = summary["milestones"].as_array().expect("milestones in summary.json");
     assert!(!milestones.is_empty());
     for m in milestones {
