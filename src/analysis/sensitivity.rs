@@ -632,7 +632,8 @@ pub fn bootstrap_rng(seed: u64) -> StreamRng {
 /// Indices of every output from the samples of all `N` rows (rows `0..N`),
 /// with `bootstrap` resamples from [`bootstrap_rng`]`(seed)`; outputs are
 /// computed in parallel on `control`'s threads, each from its own copy of
-/// the rng, so the result does not depend on them.
+/// the rng, so the result does not depend on them; `control.progress` is
+/// called with 1 as each output is finished.
 pub fn sobol(
     model: &Model,
     seed: u64,
@@ -683,6 +684,7 @@ pub fn sobol(
                     y_ab: &y_ab,
                 };
                 let ix = sobol_indices(&out, bootstrap, 1.0 - CONFIDENCE, &mut bootstrap_rng(seed));
+                (control.progress)(1);
                 Some(OutputIndices {
                     output: name.clone(),
                     milestone: model.milestones[*m].name.clone(),

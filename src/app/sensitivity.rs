@@ -242,18 +242,34 @@ fn finish(
             settings.sobol_rows
         )));
     }
+    let bar = bootstrap_bar(2 * model.milestones.len() as u64, args.sim.quiet, ctx.console);
     let control = RunControl {
         threads: args.sim.threads,
-        progress: &|_| {},
+        progress: &|k| bar.inc(k),
         cancel: ctx.control.flag(),
     };
     let s = results(model, hash, settings, &state.tornado, &state.sobol, &control)?;
+    bar.finish_and_clear();
     let files = files(&s, model, &crate::report::shell_words(&words(args, settings)))?;
     crate::cli::write_results(ctx, out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
     }
     Ok(format!("{}results in {}\n", summary(&s, model), out.display()))
+}
+
+/// A progress bar on stderr for the bootstrap, counting outputs (drawn
+/// only when stderr is a terminal, as the trials' bar).
+fn bootstrap_bar(outputs: u64, quiet: bool, console: crate::cli::Console) -> indicatif::ProgressBar {
+    if quiet || !console.progress {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(outputs), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} outputs, ETA {eta}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message("bootstrap");
+    bar
 }
 
 /// The command that reproduces the outputs in one process, as words.
