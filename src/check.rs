@@ -5,9 +5,14 @@
 //!   lies outside its bound, so Monte Carlo noise alone cannot fail a check
 //!   whose bound the true probability meets (up to the interval's 2.5%
 //!   one-sided error, and not at all with a fixed seed).
-//! * A baseline comparison flags a milestone whose probability moved by more
-//!   than its noise: a two-sided two-proportion z-test with pooled variance
-//!   at level 0.01 (|z| > 2.5758).
+//! * A baseline comparison reports each milestone's difference in
+//!   percentage points with a 95% interval, and flags a milestone whose
+//!   probability moved by more than its noise. When the baseline's folder
+//!   holds its scenario (`scenario.toml`) and seed, trials and version
+//!   match, both scenarios are re-run on the same trials and the difference
+//!   is paired (Tango's interval; flagged when its 99% interval excludes 0);
+//!   otherwise it is unpaired (Newcombe's interval; flagged by a two-sided
+//!   two-proportion z-test with pooled variance at level 0.01, |z| > 2.5758).
 
 use serde::Serialize;
 
@@ -103,6 +108,12 @@ pub struct MilestoneChange {
     pub z: Option<f64>,
     /// Moved by more than its noise at level [`BASELINE_ALPHA`].
     pub flagged: bool,
+    /// Now minus baseline (a fraction; absent for a new or removed milestone).
+    pub difference: Option<f64>,
+    /// Lower end of its 95% interval (paired or not, as `method` says).
+    pub difference_low: Option<f64>,
+    /// Upper end.
+    pub difference_high: Option<f64>,
 }
 
 /// The comparison of a run with a baseline.
@@ -112,6 +123,10 @@ pub struct BaselineComparison {
     pub same_run: bool,
     /// With `same_run`: whether summary.json is byte-identical.
     pub identical: Option<bool>,
+    /// How the differences were computed: `paired` (both scenarios re-run
+    /// on the same trials, Tango's interval), `unpaired` (Newcombe's), or
+    /// `identical` (the same run again, identical results: every difference 0).
+    pub method: String,
     /// Per milestone, by name, current file order then removed ones.
     pub milestones: Vec<MilestoneChange>,
 }
@@ -134,12 +149,23 @@ pub fn compare(baseline: &Summary, current: &Summary, identical: bool) -> Baseli
                 current.trials,
             )
         });
+        let d = old.map(|b| {
+            crate::report::difference::newcombe(
+                m.reached_by_deadline,
+                current.trials,
+                b.reached_by_deadline,
+                baseline.trials,
+            )
+        });
         milestones.push(MilestoneChange {
             milestone: m.name.clone(),
             baseline: old.map(|b| b.probability),
             current: Some(m.probability),
             z,
             flagged: old.is_none() || z.is_some_and(|z| z.abs() > BASELINE_Z),
+            difference: d.map(|d| d.estimate),
+            difference_low: d.map(|d| d.low),
+            difference_high: d.map(|d| d.high),
         });
     }
     for b in &baseline.milestones {
@@ -150,13 +176,42 @@ pub fn compare(baseline: &Summary, current: &Summary, identical: bool) -> Baseli
                 current: None,
                 z: None,
                 flagged: true,
+                difference: None,
+                difference_low: None,
+                difference_high: None,
             });
+        }
+    }
+    if same_run && identical {
+        // The same trials gave the same results: every difference is
+        // exactly 0, as a paired comparison of the two runs would say.
+        for m in milestones.iter_mut().filter(|m| m.difference.is_some()) {
+            (m.difference, m.difference_low, m.difference_high) = (Some(0.0), Some(0.0), Some(0.0));
         }
     }
     BaselineComparison {
         same_run,
         identical: same_run.then_some(identical),
+        method: if same_run && identical { "identical" } else { "unpaired" }.into(),
         milestones,
+    }
+}
+
+/// Replaces the unpaired differences by paired ones: `pairs[i]` holds the
+/// paired counts (baseline as base) of the comparison's milestone `i`, if
+/// both runs have it. The flag becomes: the paired interval at level
+/// [`BASELINE_ALPHA`] excludes 0.
+pub fn pair(comparison: &mut BaselineComparison, pairs: &[Option<crate::analysis::paired::PairedCounts>]) {
+    use crate::analysis::paired::paired_difference;
+    comparison.method = "paired".into();
+    for (m, counts) in comparison.milestones.iter_mut().zip(pairs) {
+        let Some(counts) = counts else { continue };
+        let d95 = paired_difference(counts, 0.05);
+        let d99 = paired_difference(counts, BASELINE_ALPHA);
+        m.difference = Some(d95.estimate);
+        m.difference_low = Some(d95.low);
+        m.difference_high = Some(d95.high);
+        m.flagged = d99.low > 0.0 || d99.high < 0.0;
     }
 }
 
@@ -177,17 +232,25 @@ pub fn baseline_table(c: &BaselineComparison) -> String {
         Some(false) => {
             out.push_str("baseline: same seed, scenario, version and trials, but results DIFFER (not reproducible)\n")
         }
+        None if c.method == "paired" => out.push_str(&format!(
+            "baseline: paired (both scenarios re-run on the same trials); changes flagged where the {}% interval excludes 0\n",
+            100.0 * (1.0 - BASELINE_ALPHA)
+        )),
         None => out.push_str(&format!(
-            "baseline: changes flagged where |z| > {BASELINE_Z:.3} (two-proportion test, level {BASELINE_ALPHA})\n"
+            "baseline: unpaired; changes flagged where |z| > {BASELINE_Z:.3} (two-proportion test, level {BASELINE_ALPHA})\n"
         )),
     }
     let p = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
-    let mut rows = vec![["milestone", "baseline", "now", "z", "flag"].map(String::from)];
+    let mut rows = vec![["milestone", "baseline", "now", "difference [95% CI]", "z", "flag"].map(String::from)];
     for m in &c.milestones {
         rows.push([
             m.milestone.clone(),
             p(m.baseline),
             p(m.current),
+            match (m.difference, m.difference_low, m.difference_high) {
+                (Some(d), Some(lo), Some(hi)) => crate::app::signed_points(d, lo, hi),
+                _ => "-".into(),
+            },
             m.z.map(|z| format!("{z:+.2}")).unwrap_or_else(|| "-".into()),
             match (m.flagged, m.baseline, m.current) {
                 (_, None, _) => "new".into(),

@@ -5,7 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use clap::Parser;
-use sancsim::cli::{Cli, Console, Diagnostic, execute};
+use sancsim::app::context::{Console, Diagnostic};
+use sancsim::app::execute;
+use sancsim::cli::Cli;
 use sancsim::control::{Control, interrupted_message};
 use sancsim::error::Error;
 

@@ -15,7 +15,7 @@
 //! not fixed, one group each (a per-quarter number is one group: all its
 //! quarters move together), in model order, then one group [`NOISE`]: the
 //! randomness that is no input (deliveries, failures, whether and when
-//! shocks happen). docs/MODEL.md section 9 states every rule.
+//! shocks happen). docs/MODEL.md section 10 states every rule.
 //!
 //! Both parts split into ranges of trials or rows whose results merge
 //! exactly ([`VariantRun::merge`], [`SobolSamples::merge`]): the tornado

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::{AnalysisRun, Loaded, decimal, load_variants, points, signed_points};
 use crate::analysis::paired::{PairedCounts, paired_difference};
 use crate::analysis::variants::VariantRun;
+use crate::app::context::Ctx;
 use crate::charts::{self, CurveMilestone, CurveVariant, DifferenceRow};
-use crate::cli::{CompareArgs, Ctx};
+use crate::cli::CompareArgs;
 use crate::error::Error;
 use crate::report::difference::newcombe;
 use crate::report::page::{Page, Section, Table};
@@ -429,7 +430,7 @@ pub fn page(c: &Comparison, command: &str) -> Page {
 
 /// Runs `compare`, or one shard of it.
 pub(crate) fn run(args: &CompareArgs, ctx: &mut Ctx) -> Result<String, Error> {
-    crate::cli::check_sim_args(&args.sim)?;
+    crate::app::context::check_sim_args(&args.sim)?;
     let shard = super::parse_shard(args.shard.as_deref())?;
     let loaded = load_variants(ctx, &args.files, &args.variants, &args.sim.set)?;
     if loaded.variants.len() < 2 {
@@ -437,7 +438,7 @@ pub(crate) fn run(args: &CompareArgs, ctx: &mut Ctx) -> Result<String, Error> {
             "compare needs a base and at least one variant: give two or more scenario files, or one file and --variant 'KEY=VALUE' (repeatable)".into(),
         ));
     }
-    let stem = format!("compare-{}", crate::cli::file_stem(&args.files[0]));
+    let stem = format!("compare-{}", crate::app::context::file_stem(&args.files[0]));
     let out = super::out_folder(args.out.as_deref(), &stem, shard);
     let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     crate::output::check_not_inside(&out, &inputs)?;
@@ -487,7 +488,7 @@ fn finish(
 ) -> Result<String, Error> {
     let c = comparison(loaded, run, analysis.seed, args.shortfall_level);
     let files = output_files(&c, loaded, &crate::report::shell_words(&words(args, analysis)))?;
-    crate::cli::write_results(ctx, out, &files)?;
+    crate::app::context::write_results(ctx, out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
     }

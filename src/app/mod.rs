@@ -1,13 +1,24 @@
-//! The strategy-question commands, one module each: they build variants of
-//! a scenario, run them on common random numbers through
+//! The application layer: one module per command, each turning parsed
+//! arguments ([`crate::cli`]) into a run of the library and output files;
+//! [`execute`] dispatches a command line and returns what to print, which
+//! `main` prints. [`context`] holds what every command shares.
+//!
+//! The strategy-question commands (compare, sweep, optimize, sensitivity)
+//! build variants of a scenario, run them on common random numbers through
 //! [`crate::runner`], and turn the counts into files.
 //!
 //! [`load_variants`] reads the scenario files and `--variant` overrides
 //! (each validated exactly as a file is); [`AnalysisRun`] holds the seed,
 //! trials and run control they all share.
 
+pub mod author;
+pub mod batch;
+pub mod check;
 pub mod compare;
+pub mod context;
+pub mod merge;
 pub mod optimize;
+pub mod run;
 pub mod sensitivity;
 pub mod shard;
 pub mod sweep;
@@ -18,10 +29,58 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 
 use crate::analysis::variants::{Variant, VariantRun, run_variants};
-use crate::cli::{Ctx, Diagnostic, SimArgs};
+use crate::app::context::{Ctx, Diagnostic};
+use crate::cli::SimArgs;
+use crate::cli::{Cli, Command};
+use crate::control::Control;
 use crate::error::Error;
 use crate::partial::Shard;
 use crate::runner::RunControl;
+use context::{Console, Outcome};
+
+/// Runs a parsed command line. `control` is shared with the signal handler
+/// that `main` installs.
+pub fn execute(cli: Cli, control: &Control, console: Console) -> Outcome {
+    let mut ctx = Ctx {
+        control,
+        console,
+        stdout: String::new(),
+        diagnostics: Vec::new(),
+    };
+    let result = dispatch(cli, &mut ctx);
+    Outcome {
+        stdout: ctx.stdout,
+        diagnostics: ctx.diagnostics,
+        result,
+    }
+}
+
+pub(crate) fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
+    let out = match cli.command {
+        Command::Validate { files } => author::validate(&files, ctx)?,
+        Command::Init(args) => author::init(&args, ctx)?,
+        Command::Show(args) => author::show(&args, ctx)?,
+        Command::Run(args) => run::run(&args, ctx)?,
+        Command::Batch(args) => batch::batch(&args, ctx)?,
+        Command::Check { file, sim } => check::check(&file, &sim, ctx)?,
+        Command::Merge(args) => merge::merge(&args, ctx)?,
+        Command::Compare(args) => crate::app::compare::run(&args, ctx)?,
+        Command::Sweep(args) => crate::app::sweep::run(&args, ctx)?,
+        Command::Sensitivity(args) => crate::app::sensitivity::run(&args, ctx)?,
+        Command::Optimize(args) => crate::app::optimize::run(&args, ctx)?,
+        Command::Bench(args) => author::bench(&args)?,
+        Command::Schema => crate::schema::json(),
+        Command::BenchWorker { file, trials, threads } => {
+            let (model, _) = context::load(&file, &[])?;
+            let r = crate::bench::measure(&model, trials, threads)?;
+            serde_json::to_string(&r)
+                .map(|s| s + "\n")
+                .map_err(|e| Error::Run(e.to_string()))?
+        }
+    };
+    ctx.stdout.push_str(&out);
+    Ok(())
+}
 
 /// Default `--shortfall-level`: a trial is an inference shortfall when more
 /// than this share of a quarter's demand goes unmet in some quarter.
@@ -99,7 +158,7 @@ pub(crate) fn load_variants(
         Ok(())
     };
     for f in files {
-        push(&mut loaded, crate::cli::file_stem(f), f, sets)?;
+        push(&mut loaded, crate::app::context::file_stem(f), f, sets)?;
     }
     for v in variants {
         let own = split_variant(v);
@@ -157,7 +216,7 @@ impl AnalysisRun {
         let base = &loaded.variants[0].model;
         let trials = sim.trials.unwrap_or(base.trials);
         let total = trials.saturating_mul(loaded.variants.len() as u64);
-        crate::cli::check_size(base, total, sim)?;
+        crate::app::context::check_size(base, total, sim)?;
         Ok(AnalysisRun {
             seed: sim.seed.unwrap_or(base.seed),
             trials,
@@ -175,7 +234,7 @@ impl AnalysisRun {
         label: &str,
     ) -> Result<VariantRun, Error> {
         let n = (range.end - range.start).saturating_mul(variants.len() as u64);
-        let bar = crate::cli::progress_bar(n, label, self.sim.quiet, ctx.console);
+        let bar = crate::app::context::progress_bar(n, label, self.sim.quiet, ctx.console);
         let per = variants.len() as u64;
         let control = RunControl {
             threads: self.sim.threads,
@@ -232,7 +291,7 @@ pub(crate) fn write_shard(
     quiet: bool,
 ) -> Result<String, Error> {
     let bytes = shard::seal(words[1..].to_vec(), files, total, shard, state)?;
-    crate::cli::write_results(ctx, out, &[(crate::partial::FILE_NAME.to_string(), bytes)])?;
+    crate::app::context::write_results(ctx, out, &[(crate::partial::FILE_NAME.to_string(), bytes)])?;
     if quiet {
         return Ok(String::new());
     }
@@ -268,7 +327,7 @@ pub fn merge_states<T: serde::de::DeserializeOwned>(
 /// checks them ([`shard::gather`]), then finishes the command they record
 /// with their added counts, writing into `out` (default: that command's
 /// own default folder).
-pub(crate) fn merge(
+pub(crate) fn merge_analysis(
     parts: Vec<(String, Vec<u8>)>,
     out: Option<&Path>,
     quiet: bool,
@@ -280,22 +339,22 @@ pub(crate) fn merge(
         .collect::<Result<Vec<_>, Error>>()?;
     let (head, states) = shard::gather(decoded)?;
     let argv = std::iter::once("sancsim".to_string()).chain(head.command.iter().cloned());
-    let cli = crate::cli::Cli::try_parse_from(argv)
+    let cli = Cli::try_parse_from(argv)
         .map_err(|e| Error::Usage(format!("the shards record a command this sancsim cannot read: {e}")))?;
     let count = head.shard.count;
     let text = match cli.command {
-        crate::cli::Command::Compare(args) => {
-            let stem = format!("compare-{}", crate::cli::file_stem(&args.files[0]));
+        Command::Compare(args) => {
+            let stem = format!("compare-{}", crate::app::context::file_stem(&args.files[0]));
             let out = out_folder(out, &stem, None);
             compare::merge(&args, ctx, states, &out, quiet)?
         }
-        crate::cli::Command::Sweep(args) => {
-            let stem = format!("sweep-{}", crate::cli::file_stem(&args.file));
+        Command::Sweep(args) => {
+            let stem = format!("sweep-{}", crate::app::context::file_stem(&args.file));
             let out = out_folder(out, &stem, None);
             sweep::merge(&args, ctx, states, &out, quiet)?
         }
-        crate::cli::Command::Sensitivity(args) => {
-            let stem = format!("sensitivity-{}", crate::cli::file_stem(&args.file));
+        Command::Sensitivity(args) => {
+            let stem = format!("sensitivity-{}", crate::app::context::file_stem(&args.file));
             let out = out_folder(out, &stem, None);
             sensitivity::merge(&args, ctx, states, &out, quiet)?
         }

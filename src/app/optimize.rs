@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::{AnalysisRun, Loaded, decimal, signed_points};
 use crate::analysis::paired::paired_difference;
 use crate::analysis::variants::Variant;
+use crate::app::context::Ctx;
 use crate::charts::{self, FrontierPoint};
-use crate::cli::{Ctx, OptimizeArgs};
+use crate::cli::OptimizeArgs;
 use crate::error::Error;
 use crate::model::limits::MAX_CHIPS;
 use crate::model::{Model, Policy};
@@ -280,7 +281,7 @@ fn estimates(
 
 /// Runs `optimize`.
 pub(crate) fn run(args: &OptimizeArgs, ctx: &mut Ctx) -> Result<String, Error> {
-    crate::cli::check_sim_args(&args.sim)?;
+    crate::app::context::check_sim_args(&args.sim)?;
     if let Some(p) = args.max_shortfall_prob {
         if !(0.0..=1.0).contains(&p) {
             return Err(Error::Usage(format!(
@@ -301,7 +302,7 @@ pub(crate) fn run(args: &OptimizeArgs, ctx: &mut Ctx) -> Result<String, Error> {
         .collect();
     let out = super::out_folder(
         args.out.as_deref(),
-        &format!("optimize-{}", crate::cli::file_stem(&args.file)),
+        &format!("optimize-{}", crate::app::context::file_stem(&args.file)),
         None,
     );
     crate::output::check_not_inside(&out, &[args.file.as_path()])?;
@@ -396,7 +397,7 @@ pub(crate) fn run(args: &OptimizeArgs, ctx: &mut Ctx) -> Result<String, Error> {
         sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
     };
     let files = output_files(&o, &command(args, &analysis))?;
-    crate::cli::write_results(ctx, &out, &files)?;
+    crate::app::context::write_results(ctx, &out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
     }

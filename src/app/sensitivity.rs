@@ -2,7 +2,7 @@
 //! held at its P10 and its P90 on common random numbers) and Sobol'
 //! indices (first order and total, with bootstrap intervals) for every
 //! milestone's indicator and its training FLOP at the deadline
-//! ([`crate::analysis::sensitivity`]; docs/MODEL.md section 9).
+//! ([`crate::analysis::sensitivity`]; docs/MODEL.md section 10).
 //!
 //! With `--shard K/N` a process runs its contiguous share of the tornado's
 //! trials and of the Sobol' rows and writes them as an analysis partial
@@ -17,8 +17,9 @@ use crate::analysis::sensitivity::{
     self as sens, OutputKind, Sobol, SobolSamples, Tornado, run_sobol, run_tornado, sobol, tornado,
 };
 use crate::analysis::variants::VariantRun;
+use crate::app::context::Ctx;
 use crate::charts::{self, SobolBar, TornadoBar};
-use crate::cli::{Ctx, SensitivityArgs};
+use crate::cli::SensitivityArgs;
 use crate::error::Error;
 use crate::model::{MAX_TRIALS, Model};
 use crate::report::page::{Page, Section, Table};
@@ -144,11 +145,11 @@ fn settings(args: &SensitivityArgs, model: &Model) -> Result<Settings, Error> {
 
 /// Runs `sensitivity`, or one shard of it.
 pub(crate) fn run(args: &SensitivityArgs, ctx: &mut Ctx) -> Result<String, Error> {
-    crate::cli::check_sim_args(&args.sim)?;
+    crate::app::context::check_sim_args(&args.sim)?;
     let shard = super::parse_shard(args.shard.as_deref())?;
     let (model, text) = ctx.load(&args.file, &args.sim.set)?;
     let settings = settings(args, &model)?;
-    let stem = format!("sensitivity-{}", crate::cli::file_stem(&args.file));
+    let stem = format!("sensitivity-{}", crate::app::context::file_stem(&args.file));
     let out = super::out_folder(args.out.as_deref(), &stem, shard);
     crate::output::check_not_inside(&out, &[&args.file])?;
     let (trials, rows) = match shard {
@@ -156,9 +157,9 @@ pub(crate) fn run(args: &SensitivityArgs, ctx: &mut Ctx) -> Result<String, Error
         None => (0..settings.trials, 0..settings.sobol_rows),
     };
     let size = u64::try_from(sens::cost(&model, trials.end - trials.start, rows.end - rows.start)).unwrap_or(u64::MAX);
-    crate::cli::check_size(&model, size, &args.sim)?;
+    crate::app::context::check_size(&model, size, &args.sim)?;
 
-    let bar = crate::cli::progress_bar(size, &stem, args.sim.quiet, ctx.console);
+    let bar = crate::app::context::progress_bar(size, &stem, args.sim.quiet, ctx.console);
     let variants = 1 + 2 * sens::varying_inputs(&model).len() as u64;
     let evaluations = sens::Design::new(&model).evaluations() as u64;
     let tornado_run = run_tornado(
@@ -251,7 +252,7 @@ fn finish(
     let s = results(model, hash, settings, &state.tornado, &state.sobol, &control)?;
     bar.finish_and_clear();
     let files = files(&s, model, &crate::report::shell_words(&words(args, settings)))?;
-    crate::cli::write_results(ctx, out, &files)?;
+    crate::app::context::write_results(ctx, out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
     }
@@ -260,7 +261,7 @@ fn finish(
 
 /// A progress bar on stderr for the bootstrap, counting outputs (drawn
 /// only when stderr is a terminal, as the trials' bar).
-fn bootstrap_bar(outputs: u64, quiet: bool, console: crate::cli::Console) -> indicatif::ProgressBar {
+fn bootstrap_bar(outputs: u64, quiet: bool, console: crate::app::context::Console) -> indicatif::ProgressBar {
     if quiet || !console.progress {
         return indicatif::ProgressBar::hidden();
     }

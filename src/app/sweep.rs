@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{AnalysisRun, Loaded, decimal};
 use crate::analysis::variants::{Variant, VariantRun};
+use crate::app::context::Ctx;
 use crate::charts::{self, SweepPoint, SweepSeries};
-use crate::cli::{Ctx, SweepArgs};
+use crate::cli::SweepArgs;
 use crate::error::Error;
 use crate::report::page::{Page, Section, Table};
 use crate::stats::clopper_pearson;
@@ -366,7 +367,7 @@ struct Prepared {
 }
 
 fn prepare(args: &SweepArgs, ctx: &mut Ctx) -> Result<Prepared, Error> {
-    crate::cli::check_sim_args(&args.sim)?;
+    crate::app::context::check_sim_args(&args.sim)?;
     let (axes, fixed) = axes(&args.sim.set)?;
     if axes.is_empty() || axes.len() > 2 {
         return Err(Error::Usage(format!(
@@ -397,7 +398,7 @@ fn prepare(args: &SweepArgs, ctx: &mut Ctx) -> Result<Prepared, Error> {
     for p in &points {
         let mut sets = fixed.clone();
         sets.extend(axes.iter().zip(p).map(|(a, v)| format!("{}={v}", a.key)));
-        let (model, _) = crate::cli::load(&args.file, &sets)?;
+        let (model, _) = crate::app::context::load(&args.file, &sets)?;
         if model.milestones.len() != base_model.milestones.len() {
             return Err(Error::Usage(format!(
                 "--set {}: a sweep cannot change which milestones the scenario has",
@@ -427,7 +428,7 @@ fn prepare(args: &SweepArgs, ctx: &mut Ctx) -> Result<Prepared, Error> {
 pub(crate) fn run(args: &SweepArgs, ctx: &mut Ctx) -> Result<String, Error> {
     let shard = super::parse_shard(args.shard.as_deref())?;
     let prepared = prepare(args, ctx)?;
-    let stem = format!("sweep-{}", crate::cli::file_stem(&args.file));
+    let stem = format!("sweep-{}", crate::app::context::file_stem(&args.file));
     let out = super::out_folder(args.out.as_deref(), &stem, shard);
     crate::output::check_not_inside(&out, &[args.file.as_path()])?;
     let analysis = AnalysisRun::new(&prepared.loaded, &args.sim, args.shortfall_level)?;
@@ -491,7 +492,7 @@ fn finish(
         prepared.milestone,
         &crate::report::shell_words(&words(args, analysis)),
     )?;
-    crate::cli::write_results(ctx, out, &files)?;
+    crate::app::context::write_results(ctx, out, &files)?;
     if args.sim.quiet {
         return Ok(String::new());
     }

@@ -191,6 +191,101 @@ fn baseline_is_identical_for_the_same_run_and_flags_real_changes() {
     assert!(!String::from_utf8_lossy(&o.stdout).contains("CHANGED"), "{}", text(&o));
 }
 
+/// With the same seed and trials, and the baseline's scenario beside its
+/// summary.json, the comparison is paired: both scenarios re-run on the
+/// same trials. A small change (MFU 0.35 → 0.40) that the unpaired z-test
+/// cannot see is then measured with an interval that excludes 0, in
+/// percentage points; the same run again differs by exactly 0.
+#[test]
+fn baseline_with_matching_seed_and_trials_is_paired() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = repo().join("scenarios/default.toml");
+    let d = default.to_str().unwrap();
+    let o = run_in(dir.path(), &["run", d, "--trials", "4000", "--out", "base", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(dir.path().join("base/scenario.toml").is_file());
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            d,
+            "--trials",
+            "4000",
+            "--set",
+            "training.mfu=0.40",
+            "--out",
+            "mfu",
+            "--baseline",
+            "base/summary.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("baseline: paired"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("mfu/baseline.json")).unwrap()).unwrap();
+    assert_eq!(json["method"], "paired");
+    let dsv3 = json["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["milestone"] == "dsv3_class")
+        .unwrap();
+    let (lo, hi) = (
+        dsv3["difference_low"].as_f64().unwrap(),
+        dsv3["difference_high"].as_f64().unwrap(),
+    );
+    assert!(lo > 0.0 && hi < 0.02, "{dsv3}");
+    // The unpaired test misses it (|z| far below 2.58), the paired one flags it.
+    assert!(dsv3["z"].as_f64().unwrap().abs() < 2.0, "{dsv3}");
+    assert_eq!(dsv3["flagged"], true);
+    // Without the baseline's scenario the comparison is unpaired.
+    std::fs::remove_file(dir.path().join("base/scenario.toml")).unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            d,
+            "--trials",
+            "4000",
+            "--set",
+            "training.mfu=0.40",
+            "--out",
+            "mfu2",
+            "--baseline",
+            "base/summary.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("mfu2/baseline.json")).unwrap()).unwrap();
+    assert_eq!(json["method"], "unpaired");
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            d,
+            "--trials",
+            "4000",
+            "--out",
+            "again",
+            "--baseline",
+            "base/summary.json",
+        ],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("again/baseline.json")).unwrap()).unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(json["method"], "identical");
+    assert!(
+        json["milestones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["difference_low"] == 0.0 && m["difference_high"] == 0.0)
+    );
+}
+
 #[test]
 fn runs_beyond_the_size_limit_need_an_explicit_override() {
     let dir = tempfile::tempdir().unwrap();

@@ -31,6 +31,7 @@ fn run_writes_results_charts_and_reports() {
         "quarters.csv",
         "report.html",
         "report.md",
+        "scenario.toml",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -38,6 +39,8 @@ fn run_writes_results_charts_and_reports() {
     .collect();
     expected.sort();
     assert_eq!(names, expected);
+    // The scenario as run, to pair a later `run --baseline` with this one.
+    assert_eq!(std::fs::read_to_string(out.join("scenario.toml")).unwrap(), MINIMAL);
     for c in CHARTS {
         let png = std::fs::File::open(out.join(format!("{c}.png"))).unwrap();
         let reader = png::Decoder::new(std::io::BufReader::new(png))
