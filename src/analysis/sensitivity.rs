@@ -473,8 +473,7 @@ impl SobolSamples {
     }
 }
 
-/// Per worker: a workspace, the two samples' inputs and each input group's
-/// slots.
+/// Per worker: a workspace and the inputs of the two samples of a row.
 struct SobolScratch {
     ws: Workspace,
     a: Vec<f64>,
