@@ -52,6 +52,14 @@ pub enum Dist {
         /// Standard deviation of the logarithm.
         sigma: f64,
     },
+    /// Logit-normal on `(0, 1)`: `1 / (1 + exp(−N(mu, sigma²)))`, the shape
+    /// a 90% interval `{ p5, p95 }` of a fraction takes.
+    LogitNormal {
+        /// Mean of the logit.
+        mu: f64,
+        /// Standard deviation of the logit.
+        sigma: f64,
+    },
     /// Beta(α, β) on `[0, 1]`.
     Beta {
         /// Shape α.
@@ -121,6 +129,14 @@ pub enum DistSpec {
     Triangular(f64, f64, f64),
     /// `dist = "pert"`.
     Pert(f64, f64, f64),
+    /// `{ p5, p95 }` of a fraction without an explicit shape: logit-normal
+    /// with `logit(p5)` and `logit(p95)` as its 5th and 95th percentiles.
+    LogitInterval90 {
+        /// 5th percentile, in (0, 1).
+        p5: f64,
+        /// 95th percentile, in (p5, 1).
+        p95: f64,
+    },
     /// `{ p5, p95 }`, with an optional explicit shape (`Some(true)` lognormal,
     /// `Some(false)` normal).
     Interval90 {
@@ -223,6 +239,21 @@ impl Dist {
                     gamma_b: gamma(beta)?,
                 }
             }
+            DistSpec::LogitInterval90 { p5, p95 } => {
+                finite("p5", p5)?;
+                finite("p95", p95)?;
+                if !(0.0 < p5 && p5 < p95 && p95 < 1.0) {
+                    return Err(format!(
+                        "a 90% interval of a fraction needs 0 < p5 < p95 < 1 (it is fitted as a logit-normal, which stays inside 0 to 1), got p5 = {p5}, p95 = {p95}; for a fraction that can be 0 or 1, write a beta or PERT, e.g. {{ dist = \"beta\", mean = 0.3, sd = 0.1 }}"
+                    ));
+                }
+                let logit = |x: f64| (x / (1.0 - x)).ln();
+                let (l5, l95) = (logit(p5), logit(p95));
+                Dist::LogitNormal {
+                    mu: (l5 + l95) / 2.0,
+                    sigma: (l95 - l5) / (2.0 * Z95),
+                }
+            }
             DistSpec::Interval90 { p5, p95, lognormal } => {
                 finite("p5", p5)?;
                 finite("p95", p95)?;
@@ -260,7 +291,7 @@ impl Dist {
             Dist::Uniform { low, high } => (low, high),
             Dist::Normal { min, max, .. } => (min, max),
             Dist::LogNormal { .. } => (0.0, f64::INFINITY),
-            Dist::Beta { .. } => (0.0, 1.0),
+            Dist::LogitNormal { .. } | Dist::Beta { .. } => (0.0, 1.0),
             Dist::Triangular { min, max, .. } | Dist::Pert { min, max, .. } => (min, max),
         }
     }
@@ -302,6 +333,10 @@ impl Dist {
                 let z: f64 = StandardNormal.sample(rng);
                 (mu + sigma * z).exp()
             }
+            Dist::LogitNormal { mu, sigma } => {
+                let z: f64 = StandardNormal.sample(rng);
+                logistic(mu + sigma * z)
+            }
             Dist::Beta {
                 alpha,
                 beta,
@@ -330,6 +365,7 @@ impl Dist {
                 mean + sd * (pdf(a) - pdf(b)) / z
             }
             Dist::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
+            Dist::LogitNormal { mu, sigma } => logit_normal_moment(mu, sigma, 1),
             Dist::Beta { alpha, beta, .. } => alpha / (alpha + beta),
             Dist::Triangular { min, mode, max } => (min + mode + max) / 3.0,
             Dist::Pert {
@@ -368,6 +404,7 @@ impl Dist {
                 (mean + sd * z).clamp(min, max)
             }
             Dist::LogNormal { mu, sigma } => (mu + sigma * standard_normal().inverse_cdf(p)).exp(),
+            Dist::LogitNormal { mu, sigma } => logistic(mu + sigma * standard_normal().inverse_cdf(p)),
             Dist::Beta { alpha, beta, .. } => beta_quantile_unit(alpha, beta, p),
             Dist::Triangular { min, mode, max } => triangular_inverse(min, mode, max, p),
             Dist::Pert {
@@ -433,6 +470,10 @@ impl Dist {
                 let s2 = sigma * sigma;
                 (s2.exp() - 1.0) * (2.0 * mu + s2).exp()
             }
+            Dist::LogitNormal { mu, sigma } => {
+                let m = logit_normal_moment(mu, sigma, 1);
+                (logit_normal_moment(mu, sigma, 2) - m * m).max(0.0)
+            }
             Dist::Beta { alpha, beta, .. } => beta_variance(alpha, beta),
             Dist::Triangular { min, mode, max } => {
                 (min * min + mode * mode + max * max - min * mode - min * max - mode * max) / 18.0
@@ -447,6 +488,25 @@ impl Dist {
     pub fn is_fixed(&self) -> bool {
         matches!(self, Dist::Fixed(_))
     }
+}
+
+/// `1 / (1 + e^(−x))`.
+fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// `E[X^k]` of a logit-normal (no closed form): the midpoint rule in the
+/// normal variable over ±12 sd with 24,000 steps, which is exact to about
+/// 1e-9 for any `sigma` a 90% interval gives (the integrand is smooth).
+fn logit_normal_moment(mu: f64, sigma: f64, k: i32) -> f64 {
+    const STEPS: usize = 24_000;
+    let h = 24.0 / STEPS as f64;
+    (0..STEPS)
+        .map(|i| {
+            let z = -12.0 + (i as f64 + 0.5) * h;
+            logistic(mu + sigma * z).powi(k) * pdf(z) * h
+        })
+        .sum()
 }
 
 /// Smallest probability a truncated normal's interval may hold.
@@ -954,6 +1014,41 @@ mod tests {
             DistSpec::Fixed(f64::NAN),
         ] {
             assert!(Dist::new_checked(&spec).is_err(), "{spec:?} accepted");
+        }
+    }
+
+    /// A 90% interval of a fraction is a logit-normal whose 5th and 95th
+    /// percentiles are the ones given, whose draws stay inside (0, 1), and
+    /// whose numerical mean agrees with the draws (20,000 draws at a fixed
+    /// seed: the standard error of the mean is about 0.0007, the tolerance
+    /// 0.003 is four of them).
+    #[test]
+    fn a_fraction_interval_is_a_logit_normal_inside_zero_to_one() {
+        let d = Dist::new_checked(&DistSpec::LogitInterval90 { p5: 0.1, p95: 0.35 }).unwrap();
+        assert!((d.quantile(0.05) - 0.1).abs() < 1e-12, "{}", d.quantile(0.05));
+        assert!((d.quantile(0.95) - 0.35).abs() < 1e-12, "{}", d.quantile(0.95));
+        assert_eq!(d.support(), (0.0, 1.0));
+        let mut rng = stream(31, 0, 7);
+        let draws: Vec<f64> = (0..20_000).map(|_| d.sample(&mut rng)).collect();
+        assert!(draws.iter().all(|&x| x > 0.0 && x < 1.0));
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        assert!((mean - d.mean()).abs() < 0.003, "{mean} vs {}", d.mean());
+        let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (draws.len() - 1) as f64;
+        assert!((var / d.variance() - 1.0).abs() < 0.05, "{var} vs {}", d.variance());
+        // A wide interval near the bounds still stays inside.
+        let wide = Dist::new_checked(&DistSpec::LogitInterval90 {
+            p5: 1e-6,
+            p95: 0.999_999,
+        })
+        .unwrap();
+        assert!(
+            (0..1000)
+                .map(|_| wide.sample(&mut rng))
+                .all(|x| (0.0..=1.0).contains(&x))
+        );
+        for (p5, p95) in [(0.0, 0.5), (0.5, 1.0), (0.4, 0.3), (-1e300, 1e300)] {
+            let e = Dist::new_checked(&DistSpec::LogitInterval90 { p5, p95 }).unwrap_err();
+            assert!(e.contains("0 < p5 < p95 < 1"), "{e}");
         }
     }
 }

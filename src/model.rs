@@ -386,6 +386,32 @@ impl Ctx<'_> {
     fn uncertain(&mut self, path: KeyPath, raw: &RawNumber, bounds: Bounds) -> Option<UncertainId> {
         let Bounds { min, max, .. } = bounds;
         let (spec, per, source) = self.spec(&path, raw)?;
+        // A 90% interval must lie within the quantity's valid range; one of
+        // a fraction, with no shape forced, is fitted as a logit-normal so
+        // that its draws stay inside 0 to 1 rather than being clamped.
+        let spec = match spec {
+            DistSpec::Interval90 { p5, p95, lognormal } => {
+                for (k, v) in [("p5", p5), ("p95", p95)] {
+                    if v.is_finite() && !bounds.contains(v) {
+                        self.error(
+                            path.key(k),
+                            format!(
+                                "{k} = {} lies outside the valid range {}",
+                                format_number(v),
+                                range_text(bounds)
+                            ),
+                        );
+                        return None;
+                    }
+                }
+                if lognormal.is_none() && bounds == FRACTION {
+                    DistSpec::LogitInterval90 { p5, p95 }
+                } else {
+                    DistSpec::Interval90 { p5, p95, lognormal }
+                }
+            }
+            other => other,
+        };
         let dist = match Dist::new_checked(&spec) {
             Ok(d) => d,
             Err(e) => {
@@ -520,6 +546,7 @@ fn describe(spec: &DistSpec, per: Per) -> String {
         DistSpec::Triangular(a, m, b) => format!("triangular({}, {}, {}), {per}", f(a), f(m), f(b)),
         DistSpec::Pert(a, m, b) => format!("PERT({}, {}, {}), {per}", f(a), f(m), f(b)),
         DistSpec::Interval90 { p5, p95, .. } => format!("90% in [{}, {}], {per}", f(p5), f(p95)),
+        DistSpec::LogitInterval90 { p5, p95 } => format!("90% in [{}, {}] (logit-normal), {per}", f(p5), f(p95)),
     }
 }
 

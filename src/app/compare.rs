@@ -523,21 +523,6 @@ fn output_files(c: &Comparison, loaded: &Loaded, command: &str) -> Result<Vec<(S
     let charts = charts(c, loaded)?;
     let page = page(c, command);
     let json = serde_json::to_vec_pretty(c).map_err(|e| Error::Run(e.to_string()))?;
-    let mut files = vec![
-        ("compare.csv".to_string(), csv(c)),
-        ("compare.json".to_string(), json),
-        (
-            "report.html".to_string(),
-            crate::report::page::page_html(&page, &charts),
-        ),
-        (
-            "report.md".to_string(),
-            crate::report::page::page_markdown(&page, &charts),
-        ),
-    ];
-    for chart in &charts {
-        files.push((format!("{}.svg", chart.stem), chart.svg.clone().into_bytes()));
-        files.push((format!("{}.png", chart.stem), chart.png.clone()));
-    }
-    Ok(files)
+    let files = vec![("compare.csv".to_string(), csv(c)), ("compare.json".to_string(), json)];
+    Ok(super::analysis_files(files, &page, &charts))
 }

@@ -97,9 +97,9 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Splits a `--variant` value into its overrides: `KEY=VALUE` items
-/// separated by `;` outside quotes, brackets and braces.
-pub fn split_variant(text: &str) -> Vec<String> {
+/// Splits `text` at `separator` where it stands outside quotes, brackets
+/// and braces, trimming each item.
+pub fn split_outside(text: &str, separator: char) -> Vec<String> {
     let mut items = Vec::new();
     let mut depth = 0i32;
     let mut quote: Option<char> = None;
@@ -111,7 +111,7 @@ pub fn split_variant(text: &str) -> Vec<String> {
             (None, '"' | '\'') => quote = Some(c),
             (None, '[' | '{') => depth += 1,
             (None, ']' | '}') => depth -= 1,
-            (None, ';') if depth == 0 => {
+            (None, c) if c == separator && depth == 0 => {
                 items.push(std::mem::take(&mut current).trim().to_string());
                 continue;
             }
@@ -120,6 +120,13 @@ pub fn split_variant(text: &str) -> Vec<String> {
         current.push(c);
     }
     items.push(current.trim().to_string());
+    items
+}
+
+/// Splits a `--variant` value into its overrides: `KEY=VALUE` items
+/// separated by `;` outside quotes, brackets and braces.
+pub fn split_variant(text: &str) -> Vec<String> {
+    let mut items = split_outside(text, ';');
     items.retain(|s| !s.is_empty());
     items
 }
@@ -364,6 +371,25 @@ pub(crate) fn merge_analysis(
         return Ok(String::new());
     }
     Ok(format!("merged {count} shards\n{text}"))
+}
+
+/// The files of a strategy question: its own data files, then
+/// report.html and report.md of `page`, then each chart as SVG and PNG.
+pub fn analysis_files(
+    mut files: Vec<(String, Vec<u8>)>,
+    page: &crate::report::page::Page,
+    charts: &[crate::charts::Chart],
+) -> Vec<(String, Vec<u8>)> {
+    files.push(("report.html".to_string(), crate::report::page::page_html(page, charts)));
+    files.push((
+        "report.md".to_string(),
+        crate::report::page::page_markdown(page, charts),
+    ));
+    for chart in charts {
+        files.push((format!("{}.svg", chart.stem), chart.svg.clone().into_bytes()));
+        files.push((format!("{}.png", chart.stem), chart.png.clone()));
+    }
+    files
 }
 
 /// A fraction as written on a command line: shortest round-trip decimal.

@@ -645,21 +645,9 @@ fn output_files(o: &Optimization, command: &str) -> Result<Vec<(String, Vec<u8>)
         ],
     };
     let json = serde_json::to_vec_pretty(o).map_err(|e| Error::Run(e.to_string()))?;
-    let mut files = vec![
+    let files = vec![
         ("optimize.csv".to_string(), csv(o)),
         ("optimize.json".to_string(), json),
-        (
-            "report.html".to_string(),
-            crate::report::page::page_html(&page, &charts),
-        ),
-        (
-            "report.md".to_string(),
-            crate::report::page::page_markdown(&page, &charts),
-        ),
     ];
-    for c in &charts {
-        files.push((format!("{}.svg", c.stem), c.svg.clone().into_bytes()));
-        files.push((format!("{}.png", c.stem), c.png.clone()));
-    }
-    Ok(files)
+    Ok(super::analysis_files(files, &page, &charts))
 }

@@ -28,27 +28,7 @@ pub struct Axis {
 
 /// Splits `text` at commas outside quotes, brackets and braces.
 fn split_list(text: &str) -> Vec<String> {
-    let mut items = Vec::new();
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut current = String::new();
-    for c in text.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '[' | '{') => depth += 1,
-            (None, ']' | '}') => depth -= 1,
-            (None, ',') if depth == 0 => {
-                items.push(std::mem::take(&mut current).trim().to_string());
-                continue;
-            }
-            _ => {}
-        }
-        current.push(c);
-    }
-    items.push(current.trim().to_string());
-    items
+    super::split_outside(text, ',')
 }
 
 /// Decimal places written in a number's text (`0.25` → 2, `1e3` → 0).
@@ -590,23 +570,8 @@ fn output_files(s: &Sweep, milestone: usize, command: &str) -> Result<Vec<(Strin
     let charts = charts(s, milestone)?;
     let page = page(s, command);
     let json = serde_json::to_vec_pretty(s).map_err(|e| Error::Run(e.to_string()))?;
-    let mut files = vec![
-        ("sweep.csv".to_string(), csv(s)),
-        ("sweep.json".to_string(), json),
-        (
-            "report.html".to_string(),
-            crate::report::page::page_html(&page, &charts),
-        ),
-        (
-            "report.md".to_string(),
-            crate::report::page::page_markdown(&page, &charts),
-        ),
-    ];
-    for chart in &charts {
-        files.push((format!("{}.svg", chart.stem), chart.svg.clone().into_bytes()));
-        files.push((format!("{}.png", chart.stem), chart.png.clone()));
-    }
-    Ok(files)
+    let files = vec![("sweep.csv".to_string(), csv(s)), ("sweep.json".to_string(), json)];
+    Ok(super::analysis_files(files, &page, &charts))
 }
 
 #[cfg(test)]

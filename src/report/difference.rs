@@ -37,24 +37,9 @@ pub fn wilson(successes: u64, n: u64) -> (f64, f64) {
     ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
-/// A difference of two proportions with its 95% interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Difference {
-    /// `p₁ − p₂`.
-    pub estimate: f64,
-    /// Lower end of the 95% interval.
-    pub low: f64,
-    /// Upper end of the 95% interval.
-    pub high: f64,
-}
-
-impl Difference {
-    /// Whether the interval leaves out 0: the data are unlikely under no
-    /// difference at all.
-    pub fn excludes_zero(&self) -> bool {
-        self.low > 0.0 || self.high < 0.0
-    }
-}
+/// A difference of two proportions with its interval (shared with the
+/// paired estimator).
+pub use crate::analysis::paired::Difference;
 
 /// Newcombe's hybrid score interval of `x₁/n₁ − x₂/n₂`.
 pub fn newcombe(x1: u64, n1: u64, x2: u64, n2: u64) -> Difference {

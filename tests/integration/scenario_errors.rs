@@ -1121,3 +1121,36 @@ fn warnings_reach_stderr_of_run_and_summary_json() {
     let json = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
     assert!(!json.contains("\"warnings\""), "{json}");
 }
+
+/// A 90% interval must lie inside the quantity's valid range; one of a
+/// fraction must be strictly inside 0 to 1 (it is fitted as a logit-normal).
+#[test]
+fn a_ninety_percent_interval_outside_its_range_is_refused() {
+    let s = edit("mfu = 0.4", "mfu = { p5 = -1e300, p95 = 1e300 }");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "training.mfu.p5",
+        line_of(&s, "p5 = -1e300"),
+        &["p5 = -1e300", "outside", "[0, 1]"],
+    );
+    let s = edit("mfu = 0.4", "mfu = { p5 = 0, p95 = 0.5 }");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "training.mfu",
+        line_of(&s, "p5 = 0,"),
+        &["0 < p5 < p95 < 1", "beta"],
+    );
+    let s = edit(
+        "lead_time_quarters = 0.5",
+        "lead_time_quarters = { p5 = 0.5, p95 = 500 }",
+    );
+    let found = rejected(&s);
+    expect(
+        &found,
+        "supply.line.lead_time_quarters.p95",
+        line_of(&s, "p95 = 500"),
+        &["outside", "400"],
+    );
+}
