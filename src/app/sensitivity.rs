@@ -642,24 +642,12 @@ fn files(s: &Sensitivity, model: &Model, command: &str) -> Result<Vec<(String, V
     let page = page(s, model, command);
     let mut json = serde_json::to_vec_pretty(s).map_err(|e| Error::Run(e.to_string()))?;
     json.push(b'\n');
-    let mut files = vec![
+    let files = vec![
         ("sensitivity.json".to_string(), json),
         ("tornado.csv".to_string(), sens::tornado_csv(&s.tornado)),
         ("sensitivity.csv".to_string(), sens::sensitivity_csv(&s.sobol)),
-        (
-            "report.html".to_string(),
-            crate::report::page::page_html(&page, &charts),
-        ),
-        (
-            "report.md".to_string(),
-            crate::report::page::page_markdown(&page, &charts),
-        ),
     ];
-    for chart in &charts {
-        files.push((format!("{}.svg", chart.stem), chart.svg.clone().into_bytes()));
-        files.push((format!("{}.png", chart.stem), chart.png.clone()));
-    }
-    Ok(files)
+    Ok(super::analysis_files(files, &page, &charts))
 }
 
 /// Checks that `run` holds the tornado's counts over `trials` trials of
