@@ -50,6 +50,9 @@ pub enum Command {
     /// Run variants of a scenario on common random numbers and report each
     /// milestone's paired difference from the base.
     Compare(CompareArgs),
+    /// What matters: a tornado (each uncertain input at its P10 and P90)
+    /// and Sobol' indices (first order and total) for every milestone.
+    Sensitivity(SensitivityArgs),
     /// Sweep one or two scenario values over a range or a list, every point
     /// on common random numbers.
     Sweep(SweepArgs),
@@ -207,6 +210,37 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = crate::app::DEFAULT_SHORTFALL_LEVEL, value_name = "SHARE")]
     pub shortfall_level: f64,
     /// Simulation options (--trials, --seed: every variant runs the base's).
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+/// Options of `sancsim sensitivity`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SensitivityArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// Output folder (default: outputs/sensitivity-<file stem>/, or
+    /// outputs/sensitivity-<file stem>.shard-K-of-N/ with --shard).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The milestone the charts and the console show (default: the first);
+    /// the CSV and JSON files hold every milestone.
+    #[arg(long, value_name = "NAME")]
+    pub milestone: Option<String>,
+    /// Rows N of each Sobol' sample: N·(k+2) trials for k groups (the
+    /// varying inputs and the noise).
+    #[arg(long, value_name = "N", default_value_t = crate::app::sensitivity::DEFAULT_SOBOL_ROWS, value_parser = count)]
+    pub sobol_rows: u64,
+    /// Bootstrap resamples for the 95% intervals of the Sobol' indices
+    /// (0: no intervals).
+    #[arg(long, value_name = "B", default_value_t = crate::analysis::sensitivity::DEFAULT_BOOTSTRAP)]
+    pub bootstrap: usize,
+    /// Run only shard K of N (its share of the tornado's trials and of the
+    /// Sobol' rows) and write its partial result, to be combined by
+    /// `sancsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Simulation options (--trials: the tornado's trials per variant).
     #[command(flatten)]
     pub sim: SimArgs,
 }

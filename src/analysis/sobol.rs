@@ -93,7 +93,8 @@ pub struct SobolIndices {
 /// usable replicate (`bootstrap = 0`, for one) or an `alpha` outside (0, 1)
 /// gives NaN limits. The percentile interval need not contain the estimate.
 ///
-/// Takes `O(bootstrap · N · k)` time and `O(bootstrap · k + N)` memory.
+/// Takes `O(bootstrap · N · k)` time and `O(bootstrap · k + N · k)` memory
+/// (the outputs are copied into one row-by-row table).
 /// `N = 0` gives a NaN variance and `None` everywhere.
 ///
 /// # Panics
@@ -111,8 +112,8 @@ pub fn sobol_indices<R: Rng + ?Sized>(
         assert_eq!(y.len(), n, "y_ab[{i}] has {} rows, y_a {n}", y.len());
     }
     let k = outputs.y_ab.len();
-    let mut rows: Vec<usize> = (0..n).collect();
-    let point = estimate(outputs, &rows);
+    let table = Table::new(outputs);
+    let point = estimate(&table);
     if !usable(point.variance) {
         return SobolIndices {
             variance: point.variance,
@@ -123,11 +124,27 @@ pub fn sobol_indices<R: Rng + ?Sized>(
 
     let mut first_reps: Vec<Vec<f64>> = (0..k).map(|_| Vec::with_capacity(bootstrap)).collect();
     let mut total_reps: Vec<Vec<f64>> = (0..k).map(|_| Vec::with_capacity(bootstrap)).collect();
+    // Each resample's rows are copied, in the order drawn, into a table of
+    // their own (summing them for the mean on the way), which the estimate
+    // then reads once front to back: the same sums in the same order as
+    // reading the rows where they lie, without a cache miss per row and pass.
+    let mut resample = Table {
+        values: Vec::with_capacity(table.values.len()),
+        groups: k,
+    };
     for _ in 0..bootstrap {
-        for row in rows.iter_mut() {
-            *row = ((rng.next_u64() as u128 * n as u128) >> 64) as usize;
+        resample.values.clear();
+        let (mut shift, mut sum) = (0.0, 0.0);
+        for j in 0..n {
+            let row = table.row(((rng.next_u64() as u128 * n as u128) >> 64) as usize);
+            if j == 0 {
+                shift = row[0];
+            }
+            sum += row[0] - shift;
+            sum += row[1] - shift;
+            resample.values.extend_from_slice(row);
         }
-        let replicate = estimate(outputs, &rows);
+        let replicate = estimate_from(&resample, shift, sum);
         if !usable(replicate.variance) {
             continue;
         }
@@ -159,51 +176,87 @@ fn usable(variance: f64) -> bool {
     variance > 0.0 && variance.is_finite()
 }
 
-/// `V`, `S_i` and `ST_i` from the rows listed (in that order).
+/// `V`, `S_i` and `ST_i` from the rows of a table (in that order).
 struct Estimate {
     variance: f64,
     first_order: Vec<f64>,
     total: Vec<f64>,
 }
 
-fn estimate(outputs: &SobolOutputs, rows: &[usize]) -> Estimate {
-    let (y_a, y_b) = (outputs.y_a, outputs.y_b);
-    let n = rows.len() as f64;
-    let Some(&first) = rows.first() else {
+/// The outputs row by row: `(y_a[j], y_b[j], y_ab[0][j], …, y_ab[k−1][j])`
+/// side by side, so that a resampled row is read from one place rather
+/// than from `k + 2` arrays (a bootstrap visits rows in random order).
+struct Table {
+    /// `k + 2` values per row.
+    values: Vec<f64>,
+    /// `k`.
+    groups: usize,
+}
+
+impl Table {
+    fn new(outputs: &SobolOutputs) -> Table {
+        let groups = outputs.y_ab.len();
+        let mut values = Vec::with_capacity(outputs.y_a.len() * (groups + 2));
+        for j in 0..outputs.y_a.len() {
+            values.push(outputs.y_a[j]);
+            values.push(outputs.y_b[j]);
+            values.extend(outputs.y_ab.iter().map(|y| y[j]));
+        }
+        Table { values, groups }
+    }
+
+    /// Row `j`: `y_a`, `y_b`, then `y_ab` of each group.
+    #[inline]
+    fn row(&self, j: usize) -> &[f64] {
+        let w = self.groups + 2;
+        &self.values[j * w..(j + 1) * w]
+    }
+
+    /// The rows, in order.
+    fn rows(&self) -> std::slice::ChunksExact<'_, f64> {
+        self.values.chunks_exact(self.groups + 2)
+    }
+}
+
+fn estimate(table: &Table) -> Estimate {
+    let Some(first) = table.rows().next() else {
         return Estimate {
             variance: f64::NAN,
-            first_order: vec![f64::NAN; outputs.y_ab.len()],
-            total: vec![f64::NAN; outputs.y_ab.len()],
+            first_order: vec![f64::NAN; table.groups],
+            total: vec![f64::NAN; table.groups],
         };
     };
-    let shift = y_a[first];
+    let shift = first[0];
     let mut sum = 0.0;
-    for &r in rows {
-        sum += y_a[r] - shift;
-        sum += y_b[r] - shift;
+    for row in table.rows() {
+        sum += row[0] - shift;
+        sum += row[1] - shift;
     }
+    estimate_from(table, shift, sum)
+}
+
+/// [`estimate`] given the first pass: `shift` (the first row's `y_a`) and
+/// `sum`, the sum of `y_a − shift` and `y_b − shift` over the rows in
+/// order. The second pass reads each row once for the squares about the
+/// mean and the 2k index sums: independent chains, each still in row order.
+fn estimate_from(table: &Table, shift: f64, sum: f64) -> Estimate {
+    let k = table.groups;
+    let n = table.rows().len() as f64;
     let mean = sum / (2.0 * n);
     let mut squares = 0.0;
-    for &r in rows {
-        let (da, db) = (y_a[r] - shift - mean, y_b[r] - shift - mean);
-        squares += da * da;
-        squares += db * db;
-    }
-    let variance = squares / (2.0 * n);
-
-    // Rows outside, groups inside: each row's y_a and y_b are read once,
-    // and the 2k sums are independent chains, each still in row order.
-    let k = outputs.y_ab.len();
     let mut first_order = vec![0.0; k];
     let mut total = vec![0.0; k];
-    for &r in rows {
-        let (a, b) = (y_a[r], y_b[r]);
-        for ((y_ab, s), t) in outputs.y_ab.iter().zip(&mut first_order).zip(&mut total) {
-            let ab = y_ab[r];
+    for row in table.rows() {
+        let (a, b) = (row[0], row[1]);
+        let (da, db) = (a - shift - mean, b - shift - mean);
+        squares += da * da;
+        squares += db * db;
+        for ((&ab, s), t) in row[2..].iter().zip(&mut first_order).zip(&mut total) {
             *s += b * (ab - a);
             *t += (a - ab) * (a - ab);
         }
     }
+    let variance = squares / (2.0 * n);
     for s in &mut first_order {
         *s = *s / n / variance;
     }

@@ -19,6 +19,7 @@ pub mod context;
 pub mod merge;
 pub mod optimize;
 pub mod run;
+pub mod sensitivity;
 pub mod shard;
 pub mod sweep;
 
@@ -65,6 +66,7 @@ pub(crate) fn dispatch(cli: Cli, ctx: &mut Ctx) -> Result<(), Error> {
         Command::Merge(args) => merge::merge(&args, ctx)?,
         Command::Compare(args) => crate::app::compare::run(&args, ctx)?,
         Command::Sweep(args) => crate::app::sweep::run(&args, ctx)?,
+        Command::Sensitivity(args) => crate::app::sensitivity::run(&args, ctx)?,
         Command::Optimize(args) => crate::app::optimize::run(&args, ctx)?,
         Command::Bench(args) => author::bench(&args)?,
         Command::Schema => crate::schema::json(),
@@ -357,6 +359,11 @@ pub(crate) fn merge_analysis(
             let stem = format!("sweep-{}", crate::app::context::file_stem(&args.file));
             let out = out_folder(out, &stem, None);
             sweep::merge(&args, ctx, states, &out, quiet)?
+        }
+        Command::Sensitivity(args) => {
+            let stem = format!("sensitivity-{}", crate::app::context::file_stem(&args.file));
+            let out = out_folder(out, &stem, None);
+            sensitivity::merge(&args, ctx, states, &out, quiet)?
         }
         _ => return Err(Error::Usage("the shards record a command that cannot be merged".into())),
     };

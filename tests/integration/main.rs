@@ -20,5 +20,6 @@ mod report_contents;
 mod scale;
 mod scenario_errors;
 mod schema;
+mod sensitivity;
 mod shipped_scenarios;
 mod sweep;
