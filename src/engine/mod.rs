@@ -750,6 +750,10 @@ mod design_tests {
     /// Four per-trial inputs of different shapes (beta, lognormal, PERT,
     /// truncated normal) and one per-quarter one.
     fn scenario(extra_meta: &str, correlation: &str) -> Model {
+        scenario_with_target(extra_meta, correlation, 1e20)
+    }
+
+    fn scenario_with_target(extra_meta: &str, correlation: &str, target: f64) -> Model {
         let text = format!(
             r#"
 [scenario]
@@ -776,7 +780,7 @@ mfu = {{ dist = "pert", min = 0.2, mode = 0.35, max = 0.5 }}
 goodput = {{ dist = "normal", mean = 0.9, sd = 0.1, min = 0.5, max = 1 }}
 
 [milestones.m]
-target_flop = 1e20
+target_flop = {target:e}
 deadline = "2024Q4"
 {correlation}
 "#
@@ -913,5 +917,48 @@ deadline = "2024Q4"
         let whole = draws(&m, 9, 0..600);
         let tail = draws(&m, 9, 300..600);
         assert_eq!(&whole[300..], &tail[..]);
+    }
+
+    /// LHS lowers the spread of a milestone's probability: 200 replications
+    /// (seeds 1000..1200) of 256 trials (one block) each, the milestone's
+    /// target set at the median of a pilot run so that p is about 0.5.
+    #[test]
+    fn lhs_reduces_the_variance_of_a_milestone_probability() {
+        let pilot = scenario("", "");
+        let mut ws = Workspace::new(&pilot);
+        let mut flop: Vec<f64> = (0..4000)
+            .map(|t| {
+                simulate_trial(&pilot, 1, t, &mut ws);
+                ws.outcome.metrics[3][Metric::TrainingFlopDomestic as usize]
+            })
+            .collect();
+        flop.sort_by(f64::total_cmp);
+        let target = flop[2000];
+        let spread = |sampling: &str| {
+            let m = scenario_with_target(sampling, "", target);
+            let mut ws = Workspace::new(&m);
+            let p: Vec<f64> = (1000..1200)
+                .map(|seed| {
+                    let hits = (0..LHS_BLOCK)
+                        .filter(|&t| {
+                            simulate_trial(&m, seed, t, &mut ws);
+                            ws.outcome.reached[0].is_some_and(|q| q <= 3)
+                        })
+                        .count();
+                    hits as f64 / LHS_BLOCK as f64
+                })
+                .collect();
+            let mean = p.iter().sum::<f64>() / p.len() as f64;
+            let var = p.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (p.len() - 1) as f64;
+            (mean, var)
+        };
+        let (mi, vi) = spread("");
+        let (ml, vl) = spread("sampling = \"lhs\"");
+        eprintln!(
+            "independent: mean {mi:.4} var {vi:.3e}; lhs: mean {ml:.4} var {vl:.3e}; ratio {:.3}",
+            vl / vi
+        );
+        assert!((mi - 0.5).abs() < 0.05 && (ml - 0.5).abs() < 0.05, "{mi} {ml}");
+        assert!(vl < 0.5 * vi, "LHS variance {vl:.3e} is not below half of {vi:.3e}");
     }
 }
