@@ -42,3 +42,42 @@ fn correlated_lhs_runs_are_identical_across_threads_and_shards() {
         "the merged shards differ from the single run"
     );
 }
+
+#[test]
+fn show_and_report_state_the_design() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "d.toml", &designed());
+    let o = run_in(dir.path(), &["show", "d.toml"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let shown = String::from_utf8_lossy(&o.stdout).to_string();
+    for want in [
+        "scenario.sampling",
+        "lhs (Latin hypercube, blocks of 256 trials)",
+        "[correlation]",
+        "correlation[0].inputs",
+        "training.mfu, training.goodput",
+        "correlation[0].rank",
+        "0.6 (Spearman)",
+        "correlation[1].matrix",
+        "[[1, -0.4, 0.3], [-0.4, 1, 0.5], [0.3, 0.5, 1]] (Spearman)",
+    ] {
+        assert!(shown.contains(want), "`{want}` not in:\n{shown}");
+    }
+    let o = run_in(
+        dir.path(),
+        &["run", "d.toml", "--trials", "300", "--quiet", "--out", "out"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let report = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    assert!(report.contains("Owen 1997"), "{report}");
+    // Without LHS the note is not there.
+    let plain = designed().replace("sampling = \"lhs\"\n", "");
+    write(dir.path(), "p.toml", &plain);
+    let o = run_in(
+        dir.path(),
+        &["run", "p.toml", "--trials", "300", "--quiet", "--out", "plain"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let report = std::fs::read_to_string(dir.path().join("plain/report.md")).unwrap();
+    assert!(!report.contains("Owen 1997"));
+}
