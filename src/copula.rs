@@ -10,6 +10,9 @@
 //! permutations are Fisher–Yates shuffles of `0..LHS_BLOCK` drawn from a
 //! stream addressed by the block index.
 
+// Matrix code reads best with indices.
+#![allow(clippy::needless_range_loop)]
+
 use rand::Rng;
 use statrs::distribution::{ContinuousCDF, Normal};
 

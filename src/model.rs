@@ -791,6 +791,7 @@ fn undefined<T>(kind: &str, name: &str, map: &IndexMap<String, T>) -> String {
 
 /// Validates the `[[correlation]]` tables against the uncertain numbers
 /// built so far (docs/MODEL.md section 3, "Correlations and sampling").
+#[allow(clippy::needless_range_loop)] // matrix entries by (row, column)
 fn correlations(raw: &RawScenario, ctx: &mut Ctx) -> Vec<Correlation> {
     use crate::copula::{
         PSD_TOLERANCE, cholesky, min_eigenvalue, nearest_correlation, pearson_to_spearman, spearman_to_pearson,
