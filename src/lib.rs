@@ -15,6 +15,7 @@ pub mod charts;
 pub mod check;
 pub mod cli;
 pub mod control;
+pub mod copula;
 pub mod dist;
 pub mod engine;
 pub mod error;

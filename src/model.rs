@@ -213,6 +213,31 @@ pub struct Expectation {
     pub max_probability: Option<f64>,
 }
 
+/// `scenario.sampling`: how uncertain numbers drawn once per trial are sampled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sampling {
+    /// Independently in every trial.
+    #[default]
+    Independent,
+    /// A Latin hypercube in blocks of [`crate::copula::LHS_BLOCK`] trials.
+    Lhs,
+}
+
+/// `[[correlation]]`: inputs drawn through one Gaussian copula.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correlation {
+    /// The inputs, in the order written ([`Model::uncertain`] indices).
+    pub inputs: Vec<UncertainId>,
+    /// Spearman rank correlations as used (after any repair), n×n.
+    pub rank: Vec<Vec<f64>>,
+    /// Lower Cholesky factor of the copula's Pearson matrix `2 sin(π rank / 6)`.
+    pub factor: Vec<Vec<f64>>,
+    /// `source`, if given.
+    pub source: Option<String>,
+    /// Whether `repair = "nearest"` changed the matrix.
+    pub repaired: bool,
+}
+
 /// A validated scenario.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -248,6 +273,13 @@ pub struct Model {
     pub expectations: Vec<Expectation>,
     /// Every uncertain number, in file order.
     pub uncertain: Vec<Uncertain>,
+    /// How per-trial uncertain numbers are sampled.
+    pub sampling: Sampling,
+    /// Correlated groups of per-trial uncertain numbers, in file order.
+    pub correlations: Vec<Correlation>,
+    /// For each uncertain number, its (group, position) in
+    /// [`Model::correlations`], if correlated.
+    pub correlated: Vec<Option<(usize, usize)>>,
     /// Every value of the scenario, defaults included, for audit.
     pub assumptions: Vec<Assumption>,
     /// Things in the file that are valid but probably not what was meant
@@ -784,6 +816,215 @@ fn undefined<T>(kind: &str, name: &str, map: &IndexMap<String, T>) -> String {
     }
 }
 
+/// Validates the `[[correlation]]` tables against the uncertain numbers
+/// built so far (docs/MODEL.md section 3, "Correlations and sampling").
+#[allow(clippy::needless_range_loop)] // matrix entries by (row, column)
+fn correlations(raw: &RawScenario, ctx: &mut Ctx) -> Vec<Correlation> {
+    use crate::copula::{
+        PSD_TOLERANCE, cholesky, min_eigenvalue, nearest_correlation, pearson_to_spearman, spearman_to_pearson,
+    };
+    let mut out = Vec::new();
+    // Which table each uncertain number is already correlated in.
+    let mut owner: Vec<Option<usize>> = vec![None; ctx.uncertain.len()];
+    for (i, c) in raw.correlation.iter().enumerate() {
+        let p = KeyPath::root().key("correlation").index(i);
+        let mut ok = true;
+        let n = c.inputs.len();
+        if n < 2 {
+            ctx.error(
+                p.key("inputs"),
+                format!("a correlation needs at least 2 inputs, got {n}"),
+            );
+            ok = false;
+        }
+        if n > MAX_CORRELATED_INPUTS {
+            ctx.error(
+                p.key("inputs"),
+                format!("{n} inputs is beyond the limit of {MAX_CORRELATED_INPUTS} in one correlation"),
+            );
+            continue;
+        }
+        let mut ids = Vec::with_capacity(n);
+        for (j, key) in c.inputs.iter().enumerate() {
+            let at = p.key("inputs").index(j);
+            if c.inputs[..j].contains(key) {
+                ctx.error(at, format!("`{key}` is listed twice; each input appears once"));
+                ok = false;
+                continue;
+            }
+            let Some(id) = ctx.uncertain.iter().position(|u| &u.key == key) else {
+                let hint = closest(
+                    key,
+                    ctx.uncertain
+                        .iter()
+                        .filter(|u| !u.dist.is_fixed())
+                        .map(|u| u.key.as_str()),
+                )
+                .map(|c| format!("; did you mean \"{c}\"?"))
+                .unwrap_or_default();
+                ctx.error(
+                    at,
+                    format!("`{key}` is not an uncertain number written in this file (give the key path of one, such as \"training.mfu\"){hint}"),
+                );
+                ok = false;
+                continue;
+            };
+            let u = &ctx.uncertain[id];
+            if u.dist.is_fixed() {
+                ctx.error(
+                    at,
+                    format!("`{key}` is a fixed number; only numbers with a distribution can be correlated"),
+                );
+                ok = false;
+            } else if u.per == Per::Quarter {
+                ctx.error(
+                    at,
+                    format!("`{key}` is drawn per quarter; correlations are per trial, between numbers drawn once per trial (leave out `per = \"quarter\"`)"),
+                );
+                ok = false;
+            } else if let Some(other) = owner[id] {
+                ctx.error(
+                    at,
+                    format!("`{key}` is already in correlation[{other}]; a number may be in one correlation only, so write the inputs of both in one `matrix`"),
+                );
+                ok = false;
+            } else {
+                owner[id] = Some(i);
+            }
+            ids.push(id);
+        }
+        // The Spearman matrix as written.
+        let rank: Option<Vec<Vec<f64>>> = match (c.rank, &c.matrix) {
+            (Some(_), Some(_)) => {
+                ctx.error(p.key("matrix"), "give `rank` (two inputs) or `matrix`, not both");
+                None
+            }
+            (None, None) => {
+                ctx.error(p.clone(), "a correlation needs `rank` (two inputs) or `matrix`");
+                None
+            }
+            (Some(r), None) => {
+                if n != 2 {
+                    ctx.error(
+                        p.key("rank"),
+                        format!("`rank` correlates exactly two inputs, got {n}; give a {n}×{n} `matrix` instead"),
+                    );
+                    None
+                } else if !(-1.0..=1.0).contains(&r) {
+                    ctx.error(p.key("rank"), format!("must be a rank correlation in [-1, 1], got {r}"));
+                    None
+                } else {
+                    Some(vec![vec![1.0, r], vec![r, 1.0]])
+                }
+            }
+            (None, Some(m)) => {
+                let mp = p.key("matrix");
+                let mut good = true;
+                if m.len() != n {
+                    ctx.error(
+                        mp.clone(),
+                        format!("must have {n} rows, one per input, got {}", m.len()),
+                    );
+                    good = false;
+                }
+                for (r, row) in m.iter().enumerate() {
+                    if row.len() != n {
+                        ctx.error(
+                            mp.index(r),
+                            format!("must have {n} entries, one per input, got {}", row.len()),
+                        );
+                        good = false;
+                    }
+                }
+                if good {
+                    for r in 0..n {
+                        for s in 0..n {
+                            let v = m[r][s];
+                            let at = mp.index(r).index(s);
+                            if r == s && v != 1.0 {
+                                ctx.error(at, format!("a diagonal entry must be 1, got {v}"));
+                                good = false;
+                            } else if !(-1.0..=1.0).contains(&v) {
+                                ctx.error(at, format!("must be a rank correlation in [-1, 1], got {v}"));
+                                good = false;
+                            } else if s > r && v != m[s][r] {
+                                ctx.error(
+                                    at,
+                                    format!(
+                                        "the matrix must be symmetric: [{r}][{s}] is {v} but [{s}][{r}] is {}",
+                                        m[s][r]
+                                    ),
+                                );
+                                good = false;
+                            }
+                        }
+                    }
+                }
+                good.then(|| m.clone())
+            }
+        };
+        let (Some(mut rank), true) = (rank, ok) else { continue };
+        let mut pearson: Vec<Vec<f64>> = rank
+            .iter()
+            .map(|row| row.iter().map(|&r| spearman_to_pearson(r)).collect())
+            .collect();
+        for (r, row) in pearson.iter_mut().enumerate() {
+            row[r] = 1.0;
+        }
+        let lambda = min_eigenvalue(&pearson);
+        let mut repaired = false;
+        if lambda < -PSD_TOLERANCE {
+            let at = if c.matrix.is_some() { p.key("matrix") } else { p.clone() };
+            if c.repair.is_none() {
+                ctx.error(
+                    at,
+                    format!("the correlation matrix is not positive semi-definite (its copula matrix 2·sin(π·r/6) has smallest eigenvalue {lambda:.4}), so no joint distribution has these rank correlations; fix the entries, or add `repair = \"nearest\"` to use the nearest matrix that is"),
+                );
+                continue;
+            }
+            pearson = nearest_correlation(&pearson);
+            let new_rank: Vec<Vec<f64>> = pearson
+                .iter()
+                .enumerate()
+                .map(|(r, row)| {
+                    row.iter()
+                        .enumerate()
+                        .map(|(s, &x)| if r == s { 1.0 } else { pearson_to_spearman(x) })
+                        .collect()
+                })
+                .collect();
+            let mut worst = (0.0, 0, 0);
+            for r in 0..n {
+                for s in r + 1..n {
+                    let d = (new_rank[r][s] - rank[r][s]).abs();
+                    if d > worst.0 {
+                        worst = (d, r, s);
+                    }
+                }
+            }
+            let (_, r, s) = worst;
+            ctx.warn(
+                at,
+                format!(
+                    "the correlation matrix is not positive semi-definite (smallest eigenvalue {lambda:.4}); repaired to the nearest one that is (eigenvalues clipped at 0, rescaled to a unit diagonal): the largest change is [{r}][{s}], {} -> {:.4}",
+                    format_number(rank[r][s]),
+                    new_rank[r][s]
+                ),
+            );
+            rank = new_rank;
+            repaired = true;
+        }
+        out.push(Correlation {
+            inputs: ids,
+            rank,
+            factor: cholesky(&pearson),
+            source: c.source.clone(),
+            repaired,
+        });
+    }
+    out
+}
+
 fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
     let root = KeyPath::root();
     let meta = root.key("scenario");
@@ -1250,6 +1491,13 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         goodput: goodput?,
         allow_foreign_chips: t.allow_foreign_chips.unwrap_or(DEFAULT_ALLOW_FOREIGN_CHIPS),
     };
+    let correlations = correlations(raw, ctx);
+    let mut correlated = vec![None; ctx.uncertain.len()];
+    for (g, c) in correlations.iter().enumerate() {
+        for (pos, &id) in c.inputs.iter().enumerate() {
+            correlated[id] = Some((g, pos));
+        }
+    }
     let mut model = Model {
         name: raw.scenario.name.clone(),
         description: raw.scenario.description.clone().unwrap_or_default(),
@@ -1267,6 +1515,12 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         milestones,
         expectations,
         uncertain: std::mem::take(&mut ctx.uncertain),
+        sampling: match raw.scenario.sampling {
+            Some(scenario::RawSampling::Lhs) => Sampling::Lhs,
+            Some(scenario::RawSampling::Independent) | None => Sampling::Independent,
+        },
+        correlations,
+        correlated,
         assumptions: Vec::new(),
         warnings: std::mem::take(&mut ctx.warnings),
         overrides: Vec::new(),

@@ -81,6 +81,8 @@ pub fn key_hash(key: &str) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrialStreams {
     base: u64,
+    seed: u64,
+    trial: u64,
 }
 
 impl TrialStreams {
@@ -89,7 +91,21 @@ impl TrialStreams {
     pub fn new(seed: u64, trial: u64) -> TrialStreams {
         TrialStreams {
             base: mix64(mix64(seed) ^ trial),
+            seed,
+            trial,
         }
+    }
+
+    /// The run's seed.
+    #[inline]
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The trial's index.
+    #[inline]
+    pub fn trial(&self) -> u64 {
+        self.trial
     }
 
     /// The stream of element `key_hash` in `slot` (a quarter index, or

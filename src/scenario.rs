@@ -50,6 +50,9 @@ pub struct RawScenario {
     /// Bounds on milestone probabilities that `sancsim check` tests, one `[[expect]]` table each.
     #[serde(default)]
     pub expect: Vec<RawExpect>,
+    /// Rank correlations between uncertain numbers drawn once per trial, one `[[correlation]]` table each (docs/MODEL.md section 3).
+    #[serde(default)]
+    pub correlation: Vec<RawCorrelation>,
 }
 
 /// `[scenario]`: the scenario's name, first quarter, horizon and run settings.
@@ -76,6 +79,54 @@ pub struct RawMeta {
     #[serde(default, deserialize_with = "opt_count_u64")]
     #[schemars(range(max = u64::MAX), extend("default" = DEFAULT_SEED))]
     pub seed: Option<u64>,
+    /// How the uncertain numbers drawn once per trial are sampled: `independent` (default) or `lhs`, a Latin hypercube stratified in blocks of 256 trials (docs/MODEL.md section 3).
+    pub sampling: Option<RawSampling>,
+}
+
+/// `scenario.sampling`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Sampling")]
+pub enum RawSampling {
+    /// Each trial draws each number independently (the default).
+    Independent,
+    /// Latin hypercube: in each block of 256 trials, each number drawn once per trial takes one value from each 1/256 of its probability.
+    Lhs,
+}
+
+/// `[[correlation]]`: a Spearman rank correlation between uncertain numbers
+/// drawn once per trial, by a Gaussian copula. Give `rank` (two inputs) or
+/// `matrix` (any number).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    rename = "Correlation",
+    extend("oneOf" = [{ "required": ["rank"] }, { "required": ["matrix"] }])
+)]
+pub struct RawCorrelation {
+    /// Key paths of two or more distinct uncertain numbers drawn once per trial, e.g. ["training.mfu", "training.goodput"].
+    #[schemars(length(min = 2))]
+    pub inputs: Vec<String>,
+    /// With two inputs: their Spearman rank correlation, -1 to 1.
+    #[schemars(range(min = -1.0, max = 1.0))]
+    pub rank: Option<f64>,
+    /// Spearman rank correlations of the inputs, in their order: a symmetric matrix with ones on the diagonal and entries in [-1, 1].
+    pub matrix: Option<Vec<Vec<f64>>>,
+    /// "nearest": a matrix that is not positive semi-definite is replaced by the nearest one that is, with a warning (absent: refused).
+    pub repair: Option<RawRepair>,
+    /// Where the correlation comes from; echoed in the assumptions.
+    pub source: Option<String>,
+    /// What the correlation stands for; not used by the model.
+    pub description: Option<String>,
+}
+
+/// `correlation.repair`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Repair")]
+pub enum RawRepair {
+    /// The nearest positive semi-definite correlation matrix (eigenvalues clipped, then rescaled to a unit diagonal).
+    Nearest,
 }
 
 /// `[chips.<name>]`: a chip type.

@@ -381,7 +381,8 @@ const KEYS: &[&str] = &[
     "min_cluster_chips", "max_cluster_chips", "mfu", "goodput", "allow_foreign_chips", "target_flop", "deadline",
     "domestic_only", "dist", "value", "low", "high", "mean", "sd", "min", "max", "mu", "sigma", "alpha", "beta",
     "mode", "p5", "p95", "per", "expect", "milestone", "min_probability", "max_probability", "scenario",
-    "milestones", "shocks", "fleet", "allocation", "x",
+    "milestones", "shocks", "fleet", "allocation", "x", "sampling", "correlation", "inputs", "rank", "matrix",
+    "repair",
 ];
 
 /// Whole lines to insert besides `key = value` ones.
@@ -397,6 +398,17 @@ const HEADERS: &[&str] = &[
     "[[expect]]\nmilestone = \"one_e25\"\nmin_probability = 0.9\nmax_probability = 0.1",
     "[[expect]]\nmilestone = \"ghost\"\nmax_probability = 1.5",
     "[[expect]]\nmilestone = \"gpt4_class\"\nmin_probability = nan",
+    "[[correlation]]",
+    "[[correlation]]\ninputs = [\"training.mfu\", \"training.goodput\"]\nrank = 0.8",
+    "[[correlation]]\ninputs = [\"training.mfu\", \"training.goodput\"]\nrank = -1",
+    "[[correlation]]\ninputs = [\"training.mfu\", \"training.mfu\"]\nrank = 0.5",
+    "[[correlation]]\ninputs = [\"training.mfu\", \"ghost.x\"]\nrank = nan",
+    "[[correlation]]\ninputs = [\"training.mfu\", \"training.goodput\", \"inference.growth_per_quarter\"]\nmatrix = [[1, 0.9, 0.9], [0.9, 1, -0.9], [0.9, -0.9, 1]]\nrepair = \"nearest\"",
+    "[[correlation]]\ninputs = [\"training.mfu\", \"training.goodput\", \"inference.growth_per_quarter\"]\nmatrix = [[1, 0.9, 0.9], [0.9, 1, -0.9], [0.9, -0.9, 1]]",
+    "[[correlation]]\ninputs = [\"training.mfu\", \"training.goodput\"]\nmatrix = [[1, 0.5], [0.4, 1, 0]]",
+    "[[correlation]]\ninputs = [\"training.mfu\", \"training.goodput\"]\nmatrix = []\nrank = 0.1",
+    "[[correlation]]\ninputs = []\nrepair = \"farthest\"",
+    "sampling = \"lhs\"",
     "[inference]",
     "[allocation]",
     "[scenario]",
@@ -545,7 +557,8 @@ fn string_value() -> impl Strategy<Value = StrValue> {
         "2201Q1", "-2024Q1", "99999999999Q1", "2024Q+1", "2024Q01", "２０２４Q1", "2024Ｑ1", "normal", "lognormal",
         "beta", "pert", "triangular", "uniform", "fixed", "interval", "gamma", "trial", "quarter", "year",
         "inference_first", "fixed_share", "training_reserve", "ascend_910b", "ascend_910c", "bytedance_910b",
-        "nope", "é", "🦀", "a.b", "x\ny",
+        "nope", "é", "🦀", "a.b", "x\ny", "lhs", "independent", "nearest", "training.mfu", "training.goodput",
+        "supply.bytedance_910b.fill_rate",
     ];
     prop_oneof![
         4 => select(STRINGS).prop_map(|s| StrValue::Text(s.to_string())),

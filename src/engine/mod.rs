@@ -11,8 +11,9 @@ pub mod queue;
 
 use crate::binomial::binomial;
 
+use crate::copula::{LHS_BLOCK, lhs_permutation, normal_cdf_open, normal_quantile};
 use crate::dist::unit_open;
-use crate::model::{Model, Per, Trigger, UncertainId};
+use crate::model::{Model, Per, Sampling, Trigger, UncertainId};
 use crate::quarter::{SECONDS_PER_DAY, quarters_to_seconds};
 use crate::rng::{TrialStreams, WHOLE_TRIAL};
 use event::Event;
@@ -146,6 +147,13 @@ pub struct Workspace {
     failure_p: Vec<(f64, f64)>,
     /// The trial's outcome after [`simulate_trial`].
     pub outcome: TrialOutcome,
+    /// Design scratch ([`draw_inputs`] with correlations): each correlated
+    /// number's `z = Φ⁻¹(u)`.
+    uniforms: Vec<f64>,
+    /// Latin hypercube permutations cached per uncertain number, with the
+    /// (seed, block, key hash) they were drawn for.
+    lhs_tag: Vec<Option<(u64, u64, u64)>>,
+    lhs_perm: Vec<[u8; LHS_BLOCK as usize]>,
 }
 
 impl Workspace {
@@ -169,6 +177,9 @@ impl Workspace {
             training: vec![0; model.chips.len()],
             delivered: vec![0; model.chips.len()],
             shock_active: vec![false; model.shocks.len()],
+            uniforms: vec![0.0; model.uncertain.len()],
+            lhs_tag: vec![None; model.uncertain.len()],
+            lhs_perm: vec![[0; LHS_BLOCK as usize]; model.uncertain.len()],
             has_failures: model.chips.iter().any(|c| c.annual_failure_rate.is_some()),
             failure_p: vec![(f64::NAN, 0.0); model.chips.len()],
             outcome: TrialOutcome {
@@ -260,6 +271,9 @@ pub fn simulate_trial(model: &Model, seed: u64, trial: u64, ws: &mut Workspace) 
 /// [`Workspace::inputs`]: slot [`WHOLE_TRIAL`] for a per-trial number, slot
 /// `q` for its quarter-`q` value; each draw clamped to the number's range.
 pub fn draw_inputs(model: &Model, streams: &TrialStreams, ws: &mut Workspace) {
+    if model.sampling == Sampling::Lhs || !model.correlations.is_empty() {
+        return draw_designed_inputs(model, streams, ws);
+    }
     let h = model.horizon() as u64;
     let mut draws = 0;
     for (id, u) in model.uncertain.iter().enumerate() {
@@ -274,6 +288,67 @@ pub fn draw_inputs(model: &Model, streams: &TrialStreams, ws: &mut Workspace) {
             let mut rng = streams.stream(u.key_hash, WHOLE_TRIAL);
             ws.values[off] = u.dist.sample(&mut rng).clamp(u.min, u.max);
             draws += rng.draws;
+        }
+    }
+    ws.outcome.draws = draws;
+}
+
+/// [`draw_inputs`] under a Latin hypercube or correlations (docs/MODEL.md
+/// section 3, "Correlations and sampling"). Per-quarter and fixed numbers
+/// draw as without them; each other per-trial number takes a uniform `v`,
+/// the first [`unit_open`] of its own stream, stratified under LHS to
+/// `u = (π_{b,k}(j) + v) / 256`; an uncorrelated number is `F⁻¹(u)`, and
+/// the numbers of a correlation are `F_i⁻¹(Φ((L z)_i))` with `z_i = Φ⁻¹(u_i)`;
+/// every value clamped to the number's valid range.
+fn draw_designed_inputs(model: &Model, streams: &TrialStreams, ws: &mut Workspace) {
+    let h = model.horizon() as u64;
+    let lhs = model.sampling == Sampling::Lhs;
+    let (block, j) = (streams.trial() / LHS_BLOCK, (streams.trial() % LHS_BLOCK) as usize);
+    let mut draws = 0;
+    for (id, u) in model.uncertain.iter().enumerate() {
+        let off = ws.offset[id];
+        if u.per == Per::Quarter {
+            for (q, slot) in ws.values[off..off + h as usize].iter_mut().enumerate() {
+                let mut rng = streams.stream(u.key_hash, q as u64);
+                *slot = u.dist.sample(&mut rng).clamp(u.min, u.max);
+                draws += rng.draws;
+            }
+            continue;
+        }
+        let correlated = model.correlated.get(id).copied().flatten().is_some();
+        if u.dist.is_fixed() || (!lhs && !correlated) {
+            let mut rng = streams.stream(u.key_hash, WHOLE_TRIAL);
+            ws.values[off] = u.dist.sample(&mut rng).clamp(u.min, u.max);
+            draws += rng.draws;
+            continue;
+        }
+        let mut rng = streams.stream(u.key_hash, WHOLE_TRIAL);
+        let mut p = unit_open(&mut rng);
+        draws += rng.draws;
+        if lhs {
+            let tag = Some((streams.seed(), block, u.key_hash));
+            if ws.lhs_tag[id] != tag {
+                lhs_permutation(streams.seed(), block, &u.key, &mut ws.lhs_perm[id]);
+                // Not counted in `draws`: a cached permutation draws nothing.
+                ws.lhs_tag[id] = tag;
+            }
+            p = (f64::from(ws.lhs_perm[id][j]) + p) / LHS_BLOCK as f64;
+        }
+        if correlated {
+            ws.uniforms[id] = normal_quantile(p);
+        } else {
+            ws.values[off] = u.dist.quantile(p).clamp(u.min, u.max);
+        }
+    }
+    for c in &model.correlations {
+        for (i, row) in c.factor.iter().enumerate() {
+            let z: f64 = row[..=i]
+                .iter()
+                .zip(&c.inputs)
+                .map(|(l, &id)| l * ws.uniforms[id])
+                .sum();
+            let u = &model.uncertain[c.inputs[i]];
+            ws.values[ws.offset[c.inputs[i]]] = u.dist.quantile(normal_cdf_open(z)).clamp(u.min, u.max);
         }
     }
     ws.outcome.draws = draws;
@@ -664,4 +739,226 @@ fn next_crossing(model: &Model, ws: &Workspace, st: &State) -> Option<(u64, usiz
         }
     }
     best
+}
+
+#[cfg(test)]
+mod design_tests {
+    //! Correlations and Latin hypercube sampling, measured on the draws.
+    use super::*;
+    use crate::copula::LHS_BLOCK;
+
+    /// Four per-trial inputs of different shapes (beta, lognormal, PERT,
+    /// truncated normal) and one per-quarter one.
+    fn scenario(extra_meta: &str, correlation: &str) -> Model {
+        scenario_with_target(extra_meta, correlation, 1e20)
+    }
+
+    fn scenario_with_target(extra_meta: &str, correlation: &str, target: f64) -> Model {
+        let text = format!(
+            r#"
+[scenario]
+name = "design"
+start = "2024Q1"
+horizon_quarters = 4
+{extra_meta}
+
+[chips.a]
+peak_flops = 3e14
+
+[supply.line]
+chip = "a"
+orders = [{{ quarter = "2024Q1", chips = 1000 }}]
+fill_rate = {{ dist = "beta", alpha = 2, beta = 3 }}
+lead_time_quarters = {{ dist = "uniform", low = 0, high = 2, per = "quarter" }}
+
+[inference]
+unit_chip = "a"
+initial_demand_chips = {{ mu = 5, sigma = 1, dist = "lognormal" }}
+
+[training]
+mfu = {{ dist = "pert", min = 0.2, mode = 0.35, max = 0.5 }}
+goodput = {{ dist = "normal", mean = 0.9, sd = 0.1, min = 0.5, max = 1 }}
+
+[milestones.m]
+target_flop = {target:e}
+deadline = "2024Q4"
+{correlation}
+"#
+        );
+        Model::from_text(&text, "design.toml").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn draws(model: &Model, seed: u64, trials: std::ops::Range<u64>) -> Vec<Vec<f64>> {
+        let mut ws = Workspace::new(model);
+        trials
+            .map(|t| {
+                draw_inputs(model, &TrialStreams::new(seed, t), &mut ws);
+                (0..model.uncertain.len())
+                    .map(|id| ws.inputs()[ws.input_slots(model, id).start])
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn id(model: &Model, key: &str) -> usize {
+        model.uncertain.iter().position(|u| u.key == key).unwrap()
+    }
+
+    fn ranks(x: &[f64]) -> Vec<f64> {
+        let mut idx: Vec<usize> = (0..x.len()).collect();
+        idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+        let mut r = vec![0.0; x.len()];
+        for (k, &i) in idx.iter().enumerate() {
+            r[i] = k as f64;
+        }
+        r
+    }
+
+    /// Spearman's rank correlation (no ties among continuous draws).
+    fn spearman(x: &[f64], y: &[f64]) -> f64 {
+        let (rx, ry) = (ranks(x), ranks(y));
+        let n = x.len() as f64;
+        let m = (n - 1.0) / 2.0;
+        let cov: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - m) * (b - m)).sum();
+        let var: f64 = rx.iter().map(|a| (a - m) * (a - m)).sum();
+        cov / var
+    }
+
+    fn column(d: &[Vec<f64>], id: usize) -> Vec<f64> {
+        d.iter().map(|row| row[id]).collect()
+    }
+
+    const MFU: &str = "training.mfu";
+    const FILL: &str = "supply.line.fill_rate";
+    const DEMAND: &str = "inference.initial_demand_chips";
+    const GOODPUT: &str = "training.goodput";
+
+    /// 20,000 trials: the sampling sd of a Spearman estimate is about
+    /// (1 − ρ²)/√n ≤ 0.007, so ±0.03 is over 4 sd; the seeds are fixed.
+    #[test]
+    fn achieved_rank_correlations_match_their_targets() {
+        let n = 20_000;
+        for (sampling, seed) in [("", 11), ("sampling = \"lhs\"", 12)] {
+            for r in [0.8, -0.5] {
+                let m = scenario(
+                    sampling,
+                    &format!("[[correlation]]\ninputs = [\"{MFU}\", \"{FILL}\"]\nrank = {r}\n"),
+                );
+                let d = draws(&m, seed, 0..n);
+                let got = spearman(&column(&d, id(&m, MFU)), &column(&d, id(&m, FILL)));
+                assert!((got - r).abs() < 0.03, "{sampling} r = {r}: got {got}");
+            }
+            let target = [[1.0, 0.6, -0.3], [0.6, 1.0, 0.2], [-0.3, 0.2, 1.0]];
+            let m = scenario(
+                sampling,
+                &format!(
+                    "[[correlation]]\ninputs = [\"{MFU}\", \"{DEMAND}\", \"{GOODPUT}\"]\nmatrix = [[1, 0.6, -0.3], [0.6, 1, 0.2], [-0.3, 0.2, 1]]\n"
+                ),
+            );
+            let d = draws(&m, seed, 0..n);
+            let cols: Vec<Vec<f64>> = [MFU, DEMAND, GOODPUT].iter().map(|k| column(&d, id(&m, k))).collect();
+            for i in 0..3 {
+                for j in i + 1..3 {
+                    let got = spearman(&cols[i], &cols[j]);
+                    assert!((got - target[i][j]).abs() < 0.03, "{sampling} [{i}][{j}]: got {got}");
+                }
+            }
+            // The uncorrelated input stays (nearly) uncorrelated.
+            let got = spearman(&cols[0], &column(&d, id(&m, FILL)));
+            assert!(got.abs() < 0.03, "{sampling} uncorrelated: {got}");
+        }
+    }
+
+    /// Without correlations or LHS, and with `sampling = "independent"`,
+    /// uncorrelated inputs draw exactly as before; per-quarter ones always.
+    #[test]
+    fn uncorrelated_inputs_keep_their_draws() {
+        let plain = draws(&scenario("", ""), 5, 0..300);
+        let explicit = draws(&scenario("sampling = \"independent\"", ""), 5, 0..300);
+        assert_eq!(plain, explicit);
+        let m = scenario(
+            "",
+            &format!("[[correlation]]\ninputs = [\"{MFU}\", \"{FILL}\"]\nrank = 0.5\n"),
+        );
+        let corr = draws(&m, 5, 0..300);
+        for key in [DEMAND, GOODPUT, "supply.line.lead_time_quarters"] {
+            let k = id(&m, key);
+            assert_eq!(column(&plain, k), column(&corr, k), "{key}");
+        }
+        let lhs = scenario("sampling = \"lhs\"", "");
+        let k = id(&lhs, "supply.line.lead_time_quarters");
+        assert_eq!(column(&plain, k), column(&draws(&lhs, 5, 0..300), k));
+    }
+
+    /// Under LHS each per-trial input's 256 draws of a block (absolute
+    /// trials 256b .. 256b + 255) take one value in each 1/256 of its
+    /// probability, whichever trial a run or shard starts at.
+    #[test]
+    fn lhs_puts_one_draw_in_each_stratum_of_a_block() {
+        let m = scenario("sampling = \"lhs\"", "");
+        let b = LHS_BLOCK;
+        for block in [0, 3] {
+            let d = draws(&m, 9, block * b..(block + 1) * b);
+            for key in [MFU, FILL, DEMAND, GOODPUT] {
+                let u = &m.uncertain[id(&m, key)];
+                let mut seen = vec![false; b as usize];
+                for x in column(&d, id(&m, key)) {
+                    // Stratum k holds F⁻¹([k/256, (k+1)/256)): count by
+                    // the stratum bounds, not by inverting F.
+                    let k = (0..b as usize)
+                        .find(|&k| x < u.dist.quantile((k + 1) as f64 / b as f64) || k + 1 == b as usize)
+                        .unwrap();
+                    assert!(!seen[k], "{key}: stratum {k} twice in block {block}");
+                    seen[k] = true;
+                }
+            }
+        }
+        // The same trial draws the same wherever a run starts.
+        let whole = draws(&m, 9, 0..600);
+        let tail = draws(&m, 9, 300..600);
+        assert_eq!(&whole[300..], &tail[..]);
+    }
+
+    /// LHS lowers the spread of a milestone's probability: 200 replications
+    /// (seeds 1000..1200) of 256 trials (one block) each, the milestone's
+    /// target set at the median of a pilot run so that p is about 0.5.
+    #[test]
+    fn lhs_reduces_the_variance_of_a_milestone_probability() {
+        let pilot = scenario("", "");
+        let mut ws = Workspace::new(&pilot);
+        let mut flop: Vec<f64> = (0..4000)
+            .map(|t| {
+                simulate_trial(&pilot, 1, t, &mut ws);
+                ws.outcome.metrics[3][Metric::TrainingFlopDomestic as usize]
+            })
+            .collect();
+        flop.sort_by(f64::total_cmp);
+        let target = flop[2000];
+        let spread = |sampling: &str| {
+            let m = scenario_with_target(sampling, "", target);
+            let mut ws = Workspace::new(&m);
+            let p: Vec<f64> = (1000..1200)
+                .map(|seed| {
+                    let hits = (0..LHS_BLOCK)
+                        .filter(|&t| {
+                            simulate_trial(&m, seed, t, &mut ws);
+                            ws.outcome.reached[0].is_some_and(|q| q <= 3)
+                        })
+                        .count();
+                    hits as f64 / LHS_BLOCK as f64
+                })
+                .collect();
+            let mean = p.iter().sum::<f64>() / p.len() as f64;
+            let var = p.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (p.len() - 1) as f64;
+            (mean, var)
+        };
+        let (mi, vi) = spread("");
+        let (ml, vl) = spread("sampling = \"lhs\"");
+        eprintln!(
+            "independent: mean {mi:.4} var {vi:.3e}; lhs: mean {ml:.4} var {vl:.3e}; ratio {:.3}",
+            vl / vi
+        );
+        assert!((mi - 0.5).abs() < 0.05 && (ml - 0.5).abs() < 0.05, "{mi} {ml}");
+        assert!(vl < 0.5 * vi, "LHS variance {vl:.3e} is not below half of {vi:.3e}");
+    }
 }

@@ -99,6 +99,14 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
     );
     t.either(&s.key("trials"), chips(model.trials), meta.trials.is_some());
     t.either(&s.key("seed"), model.seed.to_string(), meta.seed.is_some());
+    // Listed only when written, so that files without it keep their outputs.
+    if meta.sampling.is_some() {
+        let v = match model.sampling {
+            crate::model::Sampling::Independent => "independent",
+            crate::model::Sampling::Lhs => "lhs (Latin hypercube, blocks of 256 trials)",
+        };
+        t.written(&s.key("sampling"), v);
+    }
 
     for ((name, c), chip) in raw.chips.iter().zip(&model.chips) {
         let p = root.key("chips").key(name);
@@ -260,6 +268,44 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
             }
         }
         t.text(&p.key("description"), &e.description);
+    }
+
+    for (i, (c, used)) in raw.correlation.iter().zip(&model.correlations).enumerate() {
+        let p = root.key("correlation").index(i);
+        t.written(&p.key("inputs"), c.inputs.join(", "));
+        let shown = |m: &[Vec<f64>]| {
+            let rows: Vec<String> = m
+                .iter()
+                .map(|row| {
+                    format!(
+                        "[{}]",
+                        row.iter().map(|&x| format_number(x)).collect::<Vec<_>>().join(", ")
+                    )
+                })
+                .collect();
+            format!("[{}]", rows.join(", "))
+        };
+        let key = if c.rank.is_some() { "rank" } else { "matrix" };
+        let value = match (c.rank, &c.matrix) {
+            (Some(r), _) => format_number(r),
+            (None, Some(m)) => shown(m),
+            (None, None) => String::new(),
+        };
+        let value = if used.repaired {
+            let rounded: Vec<Vec<f64>> = used
+                .rank
+                .iter()
+                .map(|row| row.iter().map(|x| (x * 1e4).round() / 1e4).collect())
+                .collect();
+            format!("{value} (Spearman), repaired to {}", shown(&rounded))
+        } else {
+            format!("{value} (Spearman)")
+        };
+        t.push(&p.key(key), value, c.source.as_ref(), false);
+        if c.repair.is_some() {
+            t.written(&p.key("repair"), "nearest");
+        }
+        t.text(&p.key("description"), &c.description);
     }
     t.rows
 }

@@ -13,6 +13,8 @@ pub const MAX_CHIPS: u64 = 1_000_000_000_000;
 /// every count the engine keeps (pools, deliveries, backlogs, installed
 /// chips) is exact both as a `u64` and as an `f64`.
 pub const MAX_TOTAL_CHIPS: u64 = 1 << 53;
+/// Most inputs one `[[correlation]]` may correlate.
+pub const MAX_CORRELATED_INPUTS: usize = 64;
 /// Default number of trials when the scenario gives none.
 pub const DEFAULT_TRIALS: u64 = 10_000;
 /// Default horizon when the scenario gives none.

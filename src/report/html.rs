@@ -6,9 +6,10 @@ use std::fmt::Write;
 
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NOTE, MISSED_NUMERIC, SHOCK_COLUMNS,
-    SHOCK_NOTE, START_COLUMNS, assumption_source, milestone_cells, milestone_title, missed_cells, precision_warning,
-    produced_by, run_command, run_facts, scientific, shock_cells, start_line, start_rows, training_note,
+    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NOTE, MISSED_NUMERIC, SHOCK_COLUMNS, SHOCK_NOTE,
+    START_COLUMNS, assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells,
+    precision_warning, produced_by, run_command, run_facts, scientific, shock_cells, start_line, start_rows,
+    training_note,
 };
 use crate::charts::Chart;
 use crate::results::Summary;
@@ -291,7 +292,7 @@ fn milestones(h: &mut String, summary: &Summary) {
         h.push_str("</tr>\n");
     }
     h.push_str("</tbody>\n</table>\n</div>\n");
-    let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(MILESTONE_NOTE));
+    let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&milestone_note(summary)));
     let _ = writeln!(
         h,
         "<p class=\"note\" id=\"training-runs\">{}</p>\n</section>",

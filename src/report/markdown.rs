@@ -5,9 +5,10 @@ use std::fmt::Write;
 
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NOTE, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NOTE, MISSED_NUMERIC, SHOCK_COLUMNS,
-    SHOCK_NOTE, START_COLUMNS, assumption_source, milestone_cells, milestone_title, missed_cells, precision_warning,
-    produced_by, run_command, run_facts, scientific, shock_cells, start_line, start_rows, training_note,
+    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NOTE, MISSED_NUMERIC, SHOCK_COLUMNS, SHOCK_NOTE,
+    START_COLUMNS, assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells,
+    precision_warning, produced_by, run_command, run_facts, scientific, shock_cells, start_line, start_rows,
+    training_note,
 };
 use crate::charts::Chart;
 use crate::results::Summary;
@@ -126,7 +127,7 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
         }
         row(&mut m, &cells);
     }
-    let _ = writeln!(m, "\n{}\n", escape(MILESTONE_NOTE));
+    let _ = writeln!(m, "\n{}\n", escape(&milestone_note(summary)));
     let _ = writeln!(m, "{}\n", escape(&training_note(summary)));
 
     m.push_str("## Why milestones are missed\n\n");

@@ -147,6 +147,25 @@ target by the end of the deadline quarter, with its 95% Clopper–Pearson interv
 by which 10%, 50% and 90% of the trials that reach the target within the horizon have reached it. \
 Never within horizon: share of trials that have not reached it by the last simulated quarter.";
 
+/// Said under the milestone table of a run with `sampling = "lhs"`.
+const LHS_NOTE: &str = "Under Latin hypercube sampling the interval is computed as if the trials were \
+independent. Within each block of 256 trials the variance of a probability is at most 256/255 of that of independent \
+trials (Owen 1997), and usually far below it, so the interval is conservative up to a factor of 1.002 in width.";
+
+/// [`MILESTONE_NOTE`], followed by [`LHS_NOTE`] when the run used LHS
+/// (the assumptions list `scenario.sampling` as `lhs …`).
+fn milestone_note(summary: &Summary) -> String {
+    let lhs = summary
+        .assumptions
+        .iter()
+        .any(|a| a.key == "scenario.sampling" && a.value.starts_with("lhs"));
+    if lhs {
+        format!("{MILESTONE_NOTE} {LHS_NOTE}")
+    } else {
+        MILESTONE_NOTE.to_string()
+    }
+}
+
 /// How many trials never started the training run, and how many ended with
 /// no domestic training compute (no run, or a run on foreign chips only),
 /// printed under the milestone table.

@@ -7,6 +7,7 @@ mod ci_use;
 mod cluster;
 mod common;
 mod compare;
+mod design;
 mod determinism;
 mod engine_rules;
 mod explain;

@@ -1154,3 +1154,137 @@ fn a_ninety_percent_interval_outside_its_range_is_refused() {
         &["outside", "400"],
     );
 }
+
+// ---------------------------------------------------------------------------
+// 13. Correlations and sampling (docs/MODEL.md section 3).
+
+/// MINIMAL with three per-trial uncertain numbers (`supply.line.fill_rate`,
+/// `training.mfu`, `training.goodput`; `lead_time_quarters` stays fixed) and
+/// `correlation` appended.
+fn correlated(correlation: &str) -> String {
+    let s = edit(
+        "mfu = 0.4",
+        "mfu = { dist = \"pert\", min = 0.2, mode = 0.35, max = 0.5 }\ngoodput = { dist = \"uniform\", low = 0.8, high = 1 }",
+    );
+    format!("{s}\n{correlation}")
+}
+
+const THREE: &str = "inputs = [\"supply.line.fill_rate\", \"training.mfu\", \"training.goodput\"]";
+
+#[test]
+fn a_matrix_that_is_not_positive_semi_definite_is_refused_or_repaired() {
+    let table = format!("[[correlation]]\n{THREE}\nmatrix = [[1, 0.9, 0.9], [0.9, 1, -0.9], [0.9, -0.9, 1]]\n");
+    let s = correlated(&table);
+    let found = rejected(&s);
+    expect(
+        &found,
+        "correlation[0].matrix",
+        line_of(&s, "matrix ="),
+        &[
+            "not positive semi-definite",
+            "smallest eigenvalue",
+            "repair = \"nearest\"",
+        ],
+    );
+    let s = correlated(&format!("{table}repair = \"nearest\"\n"));
+    let found = warned(&s);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    expect(
+        &found,
+        "correlation[0].matrix",
+        line_of(&s, "matrix ="),
+        &["repaired to the nearest", "largest change"],
+    );
+}
+
+#[test]
+fn malformed_correlations_are_named() {
+    let cases: Vec<(String, &str, &str, Vec<&str>)> = vec![
+        (
+            format!("[[correlation]]\n{THREE}\nmatrix = [[1, 0.5, 0.1], [0.4, 1, 0], [0.1, 0, 1]]\n"),
+            "correlation[0].matrix[0][1]",
+            "matrix =",
+            vec!["symmetric", "[1][0] is 0.4"],
+        ),
+        (
+            format!("[[correlation]]\n{THREE}\nmatrix = [[1, 0.5, 2], [0.5, 1, 0], [2, 0, 1]]\n"),
+            "correlation[0].matrix[0][2]",
+            "matrix =",
+            vec!["[-1, 1]", "got 2"],
+        ),
+        (
+            format!("[[correlation]]\n{THREE}\nmatrix = [[1, 0.5], [0.5, 1]]\n"),
+            "correlation[0].matrix",
+            "matrix =",
+            vec!["3 rows"],
+        ),
+        (
+            "[[correlation]]\ninputs = [\"training.mfu\", \"training.goodput\"]\nrank = 1.5\n".to_string(),
+            "correlation[0].rank",
+            "rank = 1.5",
+            vec!["[-1, 1]"],
+        ),
+        (
+            "[[correlation]]\ninputs = [\"training.mfuu\", \"training.goodput\"]\nrank = 0.5\n".to_string(),
+            "correlation[0].inputs[0]",
+            "training.mfuu",
+            vec!["not an uncertain number", "did you mean \"training.mfu\""],
+        ),
+        (
+            "[[correlation]]\ninputs = [\"training.mfu\", \"supply.line.lead_time_quarters\"]\nrank = 0.5\n"
+                .to_string(),
+            "correlation[0].inputs[1]",
+            "inputs =",
+            vec!["fixed number"],
+        ),
+        (
+            "[[correlation]]\ninputs = [\"training.mfu\"]\nrank = 0.5\n".to_string(),
+            "correlation[0].inputs",
+            "inputs =",
+            vec!["at least 2 inputs"],
+        ),
+        (
+            format!("[[correlation]]\n{THREE}\nrank = 0.5\n"),
+            "correlation[0].rank",
+            "rank = 0.5",
+            vec!["exactly two inputs", "3×3 `matrix`"],
+        ),
+        (
+            "[[correlation]]\ninputs = [\"training.mfu\", \"training.goodput\"]\nrank = 0.5\n\n[[correlation]]\ninputs = [\"supply.line.fill_rate\", \"training.goodput\"]\nrank = 0.2\n"
+                .to_string(),
+            "correlation[1].inputs[1]",
+            "inputs = [\"supply.line.fill_rate\"",
+            vec!["already in correlation[0]", "one `matrix`"],
+        ),
+    ];
+    for (table, path, needle, words) in cases {
+        let s = correlated(&table);
+        let found = rejected(&s);
+        expect(&found, path, line_of(&s, needle), &words);
+    }
+}
+
+#[test]
+fn a_per_quarter_input_cannot_be_correlated() {
+    let s = correlated("[[correlation]]\ninputs = [\"training.mfu\", \"training.goodput\"]\nrank = 0.5\n")
+        .replace("low = 0.8, high = 1 }", "low = 0.8, high = 1, per = \"quarter\" }");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "correlation[0].inputs[1]",
+        line_of(&s, "inputs ="),
+        &["drawn per quarter", "correlations are per trial"],
+    );
+}
+
+#[test]
+fn an_unknown_sampling_is_named() {
+    let s = edit("seed = 7", "seed = 7\nsampling = \"lhss\"");
+    let found = rejected(&s);
+    expect(
+        &found,
+        "scenario.sampling",
+        line_of(&s, "sampling"),
+        &["lhs", "independent"],
+    );
+}
