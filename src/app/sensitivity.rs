@@ -605,6 +605,19 @@ pub fn page(s: &Sensitivity, model: &Model, command: &str) -> Page {
                 notes: Vec::new(),
             },
             Section {
+                heading: "Which fact is worth finding out".into(),
+                id: "worth-finding-out".into(),
+                paragraphs: vec![
+                    "For each milestone, the inputs whose exact value would move its probability most, by first-order \
+                     Sobol' index: learning input i removes, on average, that share of the variance of whether the \
+                     milestone is reached, and moves the probability by √(S_i · p(1 − p)) in root-mean-square (the \
+                     spread of P(reached | the input) around p). The noise is left out: luck cannot be found out."
+                        .into(),
+                ],
+                table: Some(worth_finding_out(s)),
+                notes: Vec::new(),
+            },
+            Section {
                 heading: "Tornado: every milestone".into(),
                 id: "tornado".into(),
                 paragraphs: vec!["Every input and milestone, largest swing first (tornado.csv).".into()],
@@ -633,6 +646,41 @@ pub fn page(s: &Sensitivity, model: &Model, command: &str) -> Page {
                 ],
             },
         ],
+    }
+}
+
+/// Per milestone, the three inputs (not the noise) with the largest
+/// first-order index of its indicator, each with that index and the
+/// root-mean-square change in probability that learning it would bring,
+/// `√(max(S_i, 0) · V)`, `V = p(1 − p)` the indicator's variance.
+pub fn worth_finding_out(s: &Sensitivity) -> Table {
+    let mut rows = Vec::new();
+    for o in s.sobol.outputs.iter().filter(|o| o.kind == OutputKind::Reached) {
+        let mut ranked: Vec<(&str, f64)> = o
+            .indices
+            .iter()
+            .filter(|g| g.input != "noise")
+            .filter_map(|g| g.first_order.map(|f| (g.input.as_str(), f.estimate)))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        let cells: Vec<String> = ranked
+            .iter()
+            .take(3)
+            .map(|(input, s1)| {
+                let rms = (s1.max(0.0) * o.variance).sqrt();
+                format!("{input} (S₁ {s1:.2}, ±{:.1} pp)", rms * 100.0)
+            })
+            .collect();
+        let mut row = vec![o.milestone.clone(), crate::report::percent(o.mean)];
+        row.extend((0..3).map(|i| cells.get(i).cloned().unwrap_or_default()));
+        rows.push(row);
+    }
+    Table {
+        header: ["milestone", "P", "first", "second", "third"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+        numeric: vec![false, true, false, false, false],
     }
 }
 

@@ -225,3 +225,38 @@ fn shards_merged_are_byte_identical_to_one_process() {
         assert!(!dir.path().join(m).exists());
     }
 }
+
+/// The report ranks, for every milestone, the inputs worth finding out by
+/// their first-order index of its indicator (issue 11), largest first, with
+/// the noise left out; the indices agree with sensitivity.csv.
+#[test]
+fn the_report_says_which_fact_is_worth_finding_out() {
+    let dir = tempfile::tempdir().unwrap();
+    sensitivity(dir.path(), "out", &[]);
+    let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    let section = md
+        .split("## Which fact is worth finding out")
+        .nth(1)
+        .expect("the section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let (_, rows) = csv(&dir.path().join("out/sensitivity.csv"));
+    for milestone in ["dsv3_class", "gpt4_class", "llama405b_class", "frontier_1e26"] {
+        let line = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| {milestone} |")))
+            .unwrap_or_else(|| panic!("{milestone}: {section}"));
+        assert!(!line.contains("noise"), "{line}");
+        // The first named input has the largest first-order index among the
+        // inputs for this milestone's indicator.
+        let output = format!("reached:{milestone}");
+        let best = rows
+            .iter()
+            .filter(|r| r[1] == output && r[0] != "noise" && !r[2].is_empty())
+            .max_by(|a, b| a[2].parse::<f64>().unwrap().total_cmp(&b[2].parse::<f64>().unwrap()))
+            .unwrap();
+        let first = line.split('|').nth(3).unwrap().trim();
+        assert!(first.starts_with(&format!("{} (", best[0])), "{line} vs {best:?}");
+    }
+}
