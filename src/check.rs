@@ -241,7 +241,10 @@ pub fn baseline_table(c: &BaselineComparison) -> String {
         )),
     }
     let p = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
-    let mut rows = vec![["milestone", "baseline", "now", "difference [95% CI]", "z", "flag"].map(String::from)];
+    // The z column is the unpaired test's; a paired comparison flags by its
+    // interval, so it says so in the heading.
+    let z_head = if c.method == "paired" { "unpaired z" } else { "z" };
+    let mut rows = vec![["milestone", "baseline", "now", "difference [95% CI]", z_head, "flag"].map(String::from)];
     for m in &c.milestones {
         rows.push([
             m.milestone.clone(),

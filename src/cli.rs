@@ -284,8 +284,9 @@ pub struct OptimizeArgs {
     /// most this are eligible (default: no bound).
     #[arg(long, value_name = "P")]
     pub max_shortfall_prob: Option<f64>,
-    /// A trial counts as an inference shortfall when more than this share
-    /// of a quarter's inference demand goes unmet in some quarter.
+    /// A quarter is short of inference when more than this share of its
+    /// demand goes unmet; P(inference shortfall) is the chance that a
+    /// quarter of the horizon is short (the mean share of short quarters).
     #[arg(long, default_value_t = crate::app::DEFAULT_SHORTFALL_LEVEL, value_name = "SHARE")]
     pub shortfall_level: f64,
     /// Training shares tried with `fixed_share`, comma-separated (default 0.1,0.2,…,0.9).

@@ -52,6 +52,19 @@ pub struct Uncertain {
     pub max: f64,
 }
 
+impl Uncertain {
+    /// The bounds its draws can be clamped to: the lower one when its
+    /// distribution reaches below the valid range, the upper one when it
+    /// reaches above (neither for a fixed value or a distribution inside).
+    pub fn clamp_bounds(&self) -> (Option<f64>, Option<f64>) {
+        if self.dist.is_fixed() {
+            return (None, None);
+        }
+        let (lo, hi) = self.dist.support();
+        ((lo < self.min).then_some(self.min), (hi > self.max).then_some(self.max))
+    }
+}
+
 /// A value of the scenario as a reader would audit it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Assumption {

@@ -37,7 +37,7 @@ fn clamped_inputs(model: &Model, agg: &Aggregate) -> Vec<ClampedInput> {
         .uncertain
         .iter()
         .zip(&agg.clamped)
-        .filter(|(_, c)| **c > 0)
+        .filter(|(u, c)| **c > 0 || u.clamp_bounds() != (None, None))
         .map(|(u, &clamped)| {
             let per = match u.per {
                 crate::model::Per::Trial => 1,
@@ -148,8 +148,9 @@ pub struct Summary {
     /// Each shock, in file order: how often and in which quarters it happened.
     #[serde(default)]
     pub shocks: Vec<ShockResult>,
-    /// The uncertain numbers some of whose draws fell outside their valid
-    /// range and were clamped to it, in model order; absent when none was.
+    /// Every uncertain number whose distribution reaches outside its valid
+    /// range, in model order, with how many of its draws fell outside and
+    /// were clamped to it (0 included); absent when no number can be clamped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub clamped_inputs: Vec<ClampedInput>,
     /// Every figure of the scenario file, with its source where given.

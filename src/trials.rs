@@ -461,11 +461,8 @@ fn clampable(model: &Model) -> Vec<Clampable> {
         .uncertain
         .iter()
         .enumerate()
-        .filter(|(_, u)| !u.dist.is_fixed())
         .filter_map(|(id, u)| {
-            let (lo, hi) = u.dist.support();
-            let below = (lo < u.min).then_some(u.min);
-            let above = (hi > u.max).then_some(u.max);
+            let (below, above) = u.clamp_bounds();
             (below.is_some() || above.is_some()).then(|| Clampable {
                 id,
                 slots: ws.input_slots(model, id),

@@ -65,6 +65,10 @@ const SHORTFALL_LEVEL: f64 = 0.1;
 pub enum Group {
     /// One uncertain number (all its quarters, if drawn per quarter).
     Input(UncertainId),
+    /// The inputs of one `[[correlation]]` entry ([`Model::correlations`]
+    /// index), which move together: pick-freeze indices assume independent
+    /// groups, so correlated inputs form one.
+    Correlated(usize),
     /// Deliveries, failures and shock occurrences.
     Noise,
 }
@@ -77,19 +81,41 @@ pub fn varying_inputs(model: &Model) -> Vec<UncertainId> {
         .collect()
 }
 
-/// The groups of the Sobol' analysis: [`varying_inputs`], then [`Group::Noise`].
+/// The groups of the Sobol' analysis: [`varying_inputs`] in model order,
+/// those of one `[[correlation]]` entry as one group where its first input
+/// stands, then [`Group::Noise`].
 pub fn groups(model: &Model) -> Vec<Group> {
-    varying_inputs(model)
-        .into_iter()
-        .map(Group::Input)
-        .chain([Group::Noise])
-        .collect()
+    let mut out = Vec::new();
+    for id in varying_inputs(model) {
+        match model.correlated.get(id).copied().flatten() {
+            None => out.push(Group::Input(id)),
+            Some((c, _)) if !out.contains(&Group::Correlated(c)) => out.push(Group::Correlated(c)),
+            Some(_) => {}
+        }
+    }
+    out.push(Group::Noise);
+    out
+}
+
+/// The uncertain numbers of a group (none for the noise).
+pub fn group_inputs(model: &Model, group: Group) -> Vec<UncertainId> {
+    match group {
+        Group::Input(id) => vec![id],
+        Group::Correlated(c) => model.correlations[c].inputs.clone(),
+        Group::Noise => Vec::new(),
+    }
 }
 
 /// How outputs name a group: the uncertain number's key path, or [`NOISE`].
 pub fn group_name(model: &Model, group: Group) -> String {
     match group {
         Group::Input(id) => model.uncertain[id].key.clone(),
+        Group::Correlated(c) => model.correlations[c]
+            .inputs
+            .iter()
+            .map(|&id| model.uncertain[id].key.as_str())
+            .collect::<Vec<_>>()
+            .join(" + "),
         Group::Noise => NOISE.to_string(),
     }
 }
@@ -99,7 +125,8 @@ pub fn group_name(model: &Model, group: Group) -> String {
 /// for the tornado (the base and two variants per varying input).
 pub fn cost(model: &Model, trials: u64, rows: u64) -> u128 {
     let inputs = varying_inputs(model).len() as u128;
-    rows as u128 * (inputs + 3) + trials as u128 * (2 * inputs + 1)
+    let groups = groups(model).len() as u128;
+    rows as u128 * (groups + 2) + trials as u128 * (2 * inputs + 1)
 }
 
 // ---------------------------------------------------------------------------
@@ -493,9 +520,14 @@ pub fn run_sobol(model: &Model, seed: u64, rows: Range<u64>, control: &RunContro
         design
             .groups
             .iter()
-            .map(|g| match g {
-                Group::Input(id) => Some(ws.input_slots(model, *id)),
+            .map(|&g| match g {
                 Group::Noise => None,
+                _ => Some(
+                    group_inputs(model, g)
+                        .into_iter()
+                        .map(|id| ws.input_slots(model, id))
+                        .collect::<Vec<_>>(),
+                ),
             })
             .collect::<Vec<_>>()
     };
@@ -548,8 +580,10 @@ pub fn run_sobol(model: &Model, seed: u64, rows: Range<u64>, control: &RunContro
                 for slot in &slots {
                     s.ws.inputs_mut().copy_from_slice(&s.a);
                     let noise = match slot {
-                        Some(r) => {
-                            s.ws.inputs_mut()[r.clone()].copy_from_slice(&s.b[r.clone()]);
+                        Some(ranges) => {
+                            for r in ranges {
+                                s.ws.inputs_mut()[r.clone()].copy_from_slice(&s.b[r.clone()]);
+                            }
                             &a
                         }
                         None => &b,
@@ -1128,5 +1162,42 @@ deadline = "2024Q4"
         for bad in ["Zg=", "Z===", "Zh==", "Zg==Zg==", "Zm9*", "Zm=v"] {
             assert!(b64_decode(bad).is_err(), "{bad}");
         }
+    }
+
+    /// The inputs of one `[[correlation]]` entry form one group, named by
+    /// its inputs, where its first input stands, and the cost counts groups.
+    #[test]
+    fn correlated_inputs_are_one_group() {
+        let text = r#"
+[scenario]
+name = "c"
+start = "2024Q1"
+horizon_quarters = 4
+trials = 100
+seed = 3
+
+[chips.a]
+peak_flops = 3e14
+
+[supply.l]
+chip = "a"
+orders = [{ quarter = "2024Q1", chips = 10000 }]
+
+[training]
+mfu = { dist = "uniform", low = 0.2, high = 0.5 }
+goodput = { dist = "uniform", low = 0.5, high = 0.99 }
+
+[[correlation]]
+inputs = ["training.mfu", "training.goodput"]
+rank = 0.99
+
+[milestones.m]
+target_flop = 1.3e25
+deadline = "2024Q4"
+"#;
+        let model = Model::from_text(text, "c.toml").unwrap();
+        let names: Vec<String> = groups(&model).into_iter().map(|g| group_name(&model, g)).collect();
+        assert_eq!(names, ["training.mfu + training.goodput", "noise"]);
+        assert_eq!(cost(&model, 10, 100), 100 * 4 + 10 * 5);
     }
 }

@@ -256,14 +256,14 @@ impl AnalysisRun {
 
 /// The index of milestone `name` of `model`; a usage error naming the
 /// closest milestone when there is none of that name.
-pub fn milestone_index(model: &crate::model::Model, name: &str) -> Result<usize, Error> {
+pub fn milestone_index(model: &crate::model::Model, name: &str, flag: &str) -> Result<usize, Error> {
     model.milestones.iter().position(|m| m.name == name).ok_or_else(|| {
         let names = model.milestones.iter().map(|m| m.name.as_str());
         let hint = crate::error::closest(name, names.clone())
             .map(|c| format!("; did you mean `{c}`?"))
             .unwrap_or_default();
         Error::Usage(format!(
-            "--milestone {name}: no such milestone{hint} (the scenario has: {})",
+            "{flag} {name}: no such milestone{hint} (the scenario has: {})",
             names.collect::<Vec<_>>().join(", ")
         ))
     })

@@ -290,7 +290,7 @@ pub(crate) fn run(args: &OptimizeArgs, ctx: &mut Ctx) -> Result<String, Error> {
         }
     }
     let (model, _) = ctx.load(&args.file, &args.sim.set)?;
-    let k = super::milestone_index(&model, &args.objective)?;
+    let k = super::milestone_index(&model, &args.objective, "--objective")?;
     let allocations = candidates(&model, args)?;
     let variants: Vec<Variant> = allocations
         .iter()
@@ -372,7 +372,8 @@ pub(crate) fn run(args: &OptimizeArgs, ctx: &mut Ctx) -> Result<String, Error> {
             };
             // The pair counts the best as base: best minus runner-up is −d.
             let d = paired_difference(counts, 0.05);
-            let (diff, low, high) = (-d.estimate, -d.high, -d.low);
+            // `+ 0.0` turns a negated zero into 0 (no "-0.0 pp").
+            let (diff, low, high) = (-d.estimate + 0.0, -d.high + 0.0, -d.low + 0.0);
             runners_up.push(Confirmation {
                 label: v.label.clone(),
                 probability: counts.p_variant(),

@@ -132,7 +132,7 @@ fn settings(args: &SensitivityArgs, model: &Model) -> Result<Settings, Error> {
     }
     let milestone = match &args.milestone {
         None => 0,
-        Some(name) => super::milestone_index(model, name)?,
+        Some(name) => super::milestone_index(model, name, "--milestone")?,
     };
     Ok(Settings {
         seed: args.sim.seed.unwrap_or(model.seed),

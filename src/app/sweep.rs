@@ -31,11 +31,45 @@ fn split_list(text: &str) -> Vec<String> {
     super::split_outside(text, ',')
 }
 
-/// Decimal places written in a number's text (`0.25` → 2, `1e3` → 0).
+/// Decimal places a number's text asks for: the digits after its point
+/// less its exponent (`0.25` → 2, `1e-3` → 3, `2.5e2` → 0).
 fn decimals(text: &str) -> usize {
-    let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
-    mantissa.split_once('.').map_or(0, |(_, f)| f.len())
+    decimals_signed(text).clamp(0, 300) as usize
 }
+
+/// The power of ten of a number text's last written digit (`5e24` → 24,
+/// `2.5e24` → 23, `0.25` → −2).
+fn unit_exponent(text: &str) -> i64 {
+    -(decimals_signed(text))
+}
+
+/// [`decimals`] without the clamp at 0.
+fn decimals_signed(text: &str) -> i64 {
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
+        None => (text, 0),
+    };
+    mantissa.split_once('.').map_or(0, |(_, f)| f.len()) as i64 - exponent
+}
+
+/// `v` in exponent form with digits down to `10^unit`, trailing zeros of
+/// the mantissa dropped (`1.5e25`, `1e25`).
+fn exponent_text(v: f64, unit: i64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let magnitude = v.abs().log10().floor() as i64;
+    let places = (magnitude - unit).clamp(0, 16) as usize;
+    let text = format!("{v:.places$e}");
+    match text.split_once('e') {
+        Some((m, e)) if m.contains('.') => format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.')),
+        _ => text,
+    }
+}
+
+/// Largest magnitude written in fixed notation; beyond it (and for more
+/// than 15 decimals) values are written in the shortest exponent form.
+const FIXED_LIMIT: f64 = 1e15;
 
 /// The values of `START:STOP:STEP`: START, START + STEP, … up to STOP
 /// (included when reached within a millionth of a step), each written with
@@ -67,9 +101,24 @@ fn range_values(arg: &str, start: &str, stop: &str, step: &str) -> Result<Vec<St
         )));
     }
     let places = decimals(start.trim()).max(decimals(step.trim()));
-    Ok((0..count as usize)
-        .map(|i| format!("{:.places$}", a + i as f64 * s))
-        .collect())
+    let exponent_form = a.abs().max(b.abs()) >= FIXED_LIMIT || places > 15;
+    let values: Vec<String> = (0..count as usize)
+        .map(|i| {
+            let v = a + i as f64 * s;
+            if exponent_form {
+                exponent_text(v, unit_exponent(start.trim()).min(unit_exponent(step.trim())))
+            } else {
+                format!("{v:.places$}")
+            }
+        })
+        .collect();
+    if values.windows(2).any(|w| w[0] == w[1]) {
+        return Err(usage(format!(
+            "the values repeat once written ({}): give START, STOP and STEP with the precision the values need",
+            values.join(", ")
+        )));
+    }
+    Ok(values)
 }
 
 /// Reads `--set` arguments: a sweep (`KEY=START:STOP:STEP`, or a list
@@ -86,10 +135,9 @@ pub fn axes(sets: &[String]) -> Result<(Vec<Axis>, Vec<String>), Error> {
         let text = text.trim();
         let valid_toml = text.parse::<toml_edit::Value>().is_ok();
         let parts: Vec<&str> = text.split(':').collect();
-        let values = if !valid_toml
-            && parts.len() == 3
-            && parts.iter().all(|p| p.trim().parse::<f64>().is_ok() || p.contains('_'))
-        {
+        // Three numbers are a range even where they also read as a TOML
+        // time (`10:50:10`): no scenario value is a time.
+        let values = if parts.len() == 3 && parts.iter().all(|p| p.trim().replace('_', "").parse::<f64>().is_ok()) {
             range_values(arg, parts[0], parts[1], parts[2])?
         } else if !valid_toml && split_list(text).len() >= 2 {
             let items = split_list(text);
@@ -355,13 +403,11 @@ fn prepare(args: &SweepArgs, ctx: &mut Ctx) -> Result<Prepared, Error> {
             axes.len()
         )));
     }
-    let points = grid(&axes);
-    if points.len() > MAX_POINTS {
-        return Err(Error::Usage(format!(
-            "{} points: a sweep has at most {MAX_POINTS}",
-            points.len()
-        )));
+    let size = axes.iter().fold(1usize, |n, a| n.saturating_mul(a.values.len()));
+    if size > MAX_POINTS {
+        return Err(Error::Usage(format!("{size} points: a sweep has at most {MAX_POINTS}")));
     }
+    let points = grid(&axes);
     let (base_model, _) = ctx.load(&args.file, &fixed)?;
     if base_model.milestones.is_empty() {
         return Err(Error::Usage(format!(
@@ -371,7 +417,7 @@ fn prepare(args: &SweepArgs, ctx: &mut Ctx) -> Result<Prepared, Error> {
     }
     let milestone = match &args.milestone {
         None => 0,
-        Some(name) => super::milestone_index(&base_model, name)?,
+        Some(name) => super::milestone_index(&base_model, name, "--milestone")?,
     };
     // Every point is built (and so validated) before anything runs.
     let mut variants = Vec::with_capacity(points.len());
@@ -595,6 +641,16 @@ mod tests {
         assert_eq!(axes[0].values, vec!["1000", "3000", "5000"]);
         let (axes, _) = axes_of("x=0.05:0.2:0.05");
         assert_eq!(axes[0].values, vec!["0.05", "0.10", "0.15", "0.20"]);
+        let (axes, _) = axes_of("x=0.3:0.305:1e-3");
+        assert_eq!(
+            axes[0].values,
+            vec!["0.300", "0.301", "0.302", "0.303", "0.304", "0.305"]
+        );
+        let (axes, _) = axes_of("x=1e25:2e25:5e24");
+        assert_eq!(axes[0].values, vec!["1e25", "1.5e25", "2e25"]);
+        let (axes, _) = axes_of("x=10:50:10");
+        assert_eq!(axes[0].values, vec!["10", "20", "30", "40", "50"]);
+        assert!(super::axes(&["x=0:1e-20:1e-21".to_string()]).is_ok());
         let (axes, _) = axes_of("x=\"2025Q1\",\"2025Q3\"");
         assert_eq!(axes[0].values, vec!["\"2025Q1\"", "\"2025Q3\""]);
         assert!(super::axes(&["x=0.5:0.1:0.1".to_string()]).is_err());

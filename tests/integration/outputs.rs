@@ -260,7 +260,8 @@ fn clamped_draws_are_counted_and_warned_about() {
     let share = clamped["share"].as_f64().unwrap();
     assert!((share - 0.158_655).abs() < 0.01, "{share}");
     assert!(summary["warnings"][0].as_str().unwrap().contains("clamped"));
-    // A distribution inside its range is never listed.
+    // A distribution inside its range is never listed (MINIMAL's beta fill
+    // rate, fixed lead time and MFU cannot leave their ranges).
     write(dir.path(), "in.toml", MINIMAL);
     let o = run_in(dir.path(), &["run", "in.toml", "--out", "in", "--quiet"]);
     assert!(o.status.success(), "{}", text(&o));
