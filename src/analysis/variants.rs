@@ -93,6 +93,14 @@ impl VariantStats {
         }
     }
 
+    /// Milestone `k`'s (trials reached by its deadline, probability, 95%
+    /// Clopper–Pearson low, high) in this variant.
+    pub fn probability(&self, model: &Model, k: usize) -> (u64, f64, f64, f64) {
+        let x = self.reached_by_deadline(model, k);
+        let (lo, hi) = crate::stats::clopper_pearson(x, self.trials, 0.05);
+        (x, x as f64 / self.trials as f64, lo, hi)
+    }
+
     /// Trials that reached this variant's milestone `k` by its deadline.
     pub fn reached_by_deadline(&self, model: &Model, k: usize) -> u64 {
         self.reached_in_quarter[k][..=model.milestones[k].deadline as usize]

@@ -14,7 +14,6 @@ use crate::cli::CompareArgs;
 use crate::error::Error;
 use crate::report::difference::newcombe;
 use crate::report::page::{Page, Section, Table};
-use crate::stats::clopper_pearson;
 
 /// How compare.csv's interval is computed (also in compare.json).
 pub const METHOD: &str = "Every variant runs the same trial indices on the same random streams \
@@ -146,14 +145,13 @@ pub fn comparison(loaded: &Loaded, run: &VariantRun, seed: u64, shortfall_level:
             .iter()
             .enumerate()
             .map(|(k, m)| {
-                let x = stats.reached_by_deadline(&v.model, k);
-                let (lo, hi) = clopper_pearson(x, n, 0.05);
+                let (x, p, lo, hi) = stats.probability(&v.model, k);
                 let mut cumulative = 0;
                 VariantMilestone {
                     name: m.name.clone(),
                     deadline: v.model.calendar.quarter(m.deadline).to_string(),
                     reached_by_deadline: x,
-                    probability: x as f64 / n as f64,
+                    probability: p,
                     ci95_low: lo,
                     ci95_high: hi,
                     probability_by_quarter: stats.reached_in_quarter[k]

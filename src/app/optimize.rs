@@ -16,7 +16,6 @@ use crate::error::Error;
 use crate::model::limits::MAX_CHIPS;
 use crate::model::{Model, Policy};
 use crate::report::page::{Page, Section, Table};
-use crate::stats::clopper_pearson;
 
 /// Runners-up compared with the best on the confirmation trials.
 pub const RUNNERS_UP: usize = 5;
@@ -272,11 +271,9 @@ fn estimates(
     stats: &crate::analysis::variants::VariantStats,
     k: usize,
 ) -> (f64, f64, f64, f64, f64, f64) {
-    let n = stats.trials;
-    let x = stats.reached_by_deadline(&variant.model, k);
-    let (lo, hi) = clopper_pearson(x, n, 0.05);
+    let (_, p, lo, hi) = stats.probability(&variant.model, k);
     let (s, slo, shi) = stats.short_quarter_share();
-    (x as f64 / n as f64, lo, hi, s, slo, shi)
+    (p, lo, hi, s, slo, shi)
 }
 
 /// Runs `optimize`.

@@ -12,7 +12,6 @@ use crate::charts::{self, SweepPoint, SweepSeries};
 use crate::cli::SweepArgs;
 use crate::error::Error;
 use crate::report::page::{Page, Section, Table};
-use crate::stats::clopper_pearson;
 
 /// Most points a sweep may have.
 pub const MAX_POINTS: usize = 10_000;
@@ -546,12 +545,11 @@ fn summarise(
                 .iter()
                 .enumerate()
                 .map(|(k, m)| {
-                    let x = stats.reached_by_deadline(&v.model, k);
-                    let (lo, hi) = clopper_pearson(x, stats.trials, 0.05);
+                    let (x, p, lo, hi) = stats.probability(&v.model, k);
                     PointMilestone {
                         name: m.name.clone(),
                         reached_by_deadline: x,
-                        probability: x as f64 / stats.trials as f64,
+                        probability: p,
                         ci95_low: lo,
                         ci95_high: hi,
                     }
