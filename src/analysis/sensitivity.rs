@@ -503,6 +503,9 @@ impl SobolSamples {
 /// Per worker: a workspace and the inputs of the two samples of a row.
 struct SobolScratch {
     ws: Workspace,
+    /// Draws sample B, so that each workspace keeps its own Latin
+    /// hypercube permutations (A's block, B's block) from row to row.
+    ws_b: Workspace,
     a: Vec<f64>,
     b: Vec<f64>,
 }
@@ -548,6 +551,7 @@ pub fn run_sobol(model: &Model, seed: u64, rows: Range<u64>, control: &RunContro
             let n = ws.inputs().len();
             SobolScratch {
                 ws,
+                ws_b: Workspace::new(model),
                 a: vec![0.0; n],
                 b: vec![0.0; n],
             }
@@ -569,8 +573,8 @@ pub fn run_sobol(model: &Model, seed: u64, rows: Range<u64>, control: &RunContro
                 let b = TrialStreams::new(seed, B_OFFSET + row);
                 draw_inputs(model, &a, &mut s.ws);
                 s.a.copy_from_slice(s.ws.inputs());
-                draw_inputs(model, &b, &mut s.ws);
-                s.b.copy_from_slice(s.ws.inputs());
+                draw_inputs(model, &b, &mut s.ws_b);
+                s.b.copy_from_slice(s.ws_b.inputs());
                 s.ws.inputs_mut().copy_from_slice(&s.a);
                 simulate(model, &a, &mut s.ws);
                 record(&s.ws, &mut out);
