@@ -32,18 +32,20 @@ pub struct ClampedInput {
 /// (and standard error) warns.
 pub const CLAMP_WARNING_SHARE: f64 = 0.01;
 
-fn clamped_inputs(model: &Model, agg: &Aggregate) -> Vec<ClampedInput> {
+/// [`ClampedInput`]s of `model` from `clamped` (per uncertain number) over
+/// `trials` trials of `horizon` quarters: every number that can be clamped.
+pub fn clamped_inputs_of(model: &Model, trials: u64, horizon: u32, clamped: &[u64]) -> Vec<ClampedInput> {
     model
         .uncertain
         .iter()
-        .zip(&agg.clamped)
+        .zip(clamped)
         .filter(|(u, c)| **c > 0 || u.clamp_bounds() != (None, None))
         .map(|(u, &clamped)| {
             let per = match u.per {
                 crate::model::Per::Trial => 1,
-                crate::model::Per::Quarter => u64::from(agg.horizon),
+                crate::model::Per::Quarter => u64::from(horizon),
             };
-            let draws = agg.trials.saturating_mul(per);
+            let draws = trials.saturating_mul(per);
             ClampedInput {
                 key: u.key.clone(),
                 draws,
@@ -54,11 +56,19 @@ fn clamped_inputs(model: &Model, agg: &Aggregate) -> Vec<ClampedInput> {
         .collect()
 }
 
-/// `key: x% of its draws fell outside …` for each number clamped in more
-/// than [`CLAMP_WARNING_SHARE`] of its draws.
+fn clamped_inputs(model: &Model, agg: &Aggregate) -> Vec<ClampedInput> {
+    clamped_inputs_of(model, agg.trials, agg.horizon, &agg.clamped)
+}
+
 fn clamp_warnings(model: &Model, agg: &Aggregate) -> Vec<String> {
-    clamped_inputs(model, agg)
-        .into_iter()
+    clamp_warnings_of(model, &clamped_inputs(model, agg))
+}
+
+/// `key: x% of its draws fell outside …` for each number of `inputs`
+/// clamped in more than [`CLAMP_WARNING_SHARE`] of its draws.
+pub fn clamp_warnings_of(model: &Model, inputs: &[ClampedInput]) -> Vec<String> {
+    inputs
+        .iter()
         .filter(|c| c.share > CLAMP_WARNING_SHARE)
         .map(|c| {
             let u = model.uncertain.iter().find(|u| u.key == c.key);

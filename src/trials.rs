@@ -443,11 +443,23 @@ const MIRRORED: [(ChipMetric, Metric); 3] = [
 /// An uncertain number whose draws can be clamped: where its values are in
 /// a workspace, and each bound its distribution reaches beyond.
 #[derive(Debug, Clone)]
-struct Clampable {
+pub(crate) struct Clampable {
     id: usize,
     slots: std::ops::Range<usize>,
     below: Option<f64>,
     above: Option<f64>,
+}
+
+/// Adds to `clamped[u]` the draws of the trial in `ws` that were clamped.
+pub(crate) fn count_clamped(clampable: &[Clampable], ws: &Workspace, clamped: &mut [u64]) {
+    let inputs = ws.inputs();
+    for c in clampable {
+        for &v in &inputs[c.slots.clone()] {
+            if Some(v) == c.below || Some(v) == c.above {
+                clamped[c.id] += 1;
+            }
+        }
+    }
 }
 
 /// The uncertain numbers whose distribution reaches outside their valid
@@ -455,7 +467,7 @@ struct Clampable {
 /// can clamp: a value equal to such a bound was clamped (a continuous draw
 /// lands on the bound itself with probability 0; a discrete one, a fixed
 /// value or a bound inside the support, is never listed).
-fn clampable(model: &Model) -> Vec<Clampable> {
+pub(crate) fn clampable(model: &Model) -> Vec<Clampable> {
     let ws = Workspace::new(model);
     model
         .uncertain
@@ -556,14 +568,7 @@ impl BlockBuffer {
         if let Some(t) = outcome.start_time {
             self.started_in_quarter[model.calendar.quarter_at(t) as usize] += 1;
         }
-        let inputs = ws.inputs();
-        for c in &self.clampable {
-            for &v in &inputs[c.slots.clone()] {
-                if Some(v) == c.below || Some(v) == c.above {
-                    self.clamped[c.id] += 1;
-                }
-            }
-        }
+        count_clamped(&self.clampable, ws, &mut self.clamped);
         for (s, q) in outcome.shocks.iter().enumerate() {
             if let Some(q) = q {
                 self.shock_in_quarter[s][*q as usize] += 1;

@@ -60,6 +60,10 @@ pub struct VariantStats {
     pub short_quarters_squared: u64,
     /// Quarters per trial (the variant's horizon).
     pub horizon: u32,
+    /// `clamped[u]`: draws of the variant's uncertain number `u` that fell
+    /// outside its valid range and were clamped (as a run's `clamped`).
+    #[serde(default)]
+    pub clamped: Vec<u64>,
     /// `paired[k]`: for the base's milestone `k`, the trials classified by
     /// whether the base and this variant reached it by their deadlines
     /// (`None` when this variant has no milestone of that name).
@@ -78,6 +82,7 @@ impl VariantStats {
             short_quarters: 0,
             short_quarters_squared: 0,
             horizon: variant.horizon(),
+            clamped: vec![0; variant.uncertain.len()],
             paired: base
                 .milestones
                 .iter()
@@ -101,6 +106,13 @@ impl VariantStats {
         (x, x as f64 / self.trials as f64, lo, hi)
     }
 
+    /// The warnings of numbers clamped in more than 1% of their draws
+    /// ([`crate::results::clamp_warnings_of`]).
+    pub fn clamp_warnings(&self, model: &Model) -> Vec<String> {
+        let inputs = crate::results::clamped_inputs_of(model, self.trials, self.horizon, &self.clamped);
+        crate::results::clamp_warnings_of(model, &inputs)
+    }
+
     /// Trials that reached this variant's milestone `k` by its deadline.
     pub fn reached_by_deadline(&self, model: &Model, k: usize) -> u64 {
         self.reached_in_quarter[k][..=model.milestones[k].deadline as usize]
@@ -121,8 +133,11 @@ impl VariantStats {
             other.short_quarters_squared,
             "short_quarters_squared",
         )?;
-        if self.horizon != other.horizon {
+        if self.horizon != other.horizon || self.clamped.len() != other.clamped.len() {
             return Err(MergeError::Shape);
+        }
+        for (x, y) in self.clamped.iter_mut().zip(&other.clamped) {
+            *x = add(*x, *y, "clamped")?;
         }
         for (a, b) in self.reached_in_quarter.iter_mut().zip(&other.reached_in_quarter) {
             if a.len() != b.len() {
@@ -183,6 +198,8 @@ impl VariantRun {
 /// variant milestone pairs with.
 struct Scratch {
     workspaces: Vec<Workspace>,
+    /// Per variant, the numbers whose draws can be clamped.
+    clampable: Vec<Vec<crate::trials::Clampable>>,
     /// `pair_index[v][k]`: variant `v`'s milestone with the name of the
     /// base's milestone `k`.
     pair_index: Vec<Vec<Option<usize>>>,
@@ -214,6 +231,7 @@ pub fn run_variants(
         control,
         || Scratch {
             workspaces: variants.iter().map(|v| Workspace::new(&v.model)).collect(),
+            clampable: variants.iter().map(|v| crate::trials::clampable(&v.model)).collect(),
             pair_index: pair_index.clone(),
         },
         || VariantRun::new(variants),
@@ -236,6 +254,7 @@ pub fn run_variants(
                 for (v, (variant, ws)) in variants.iter().zip(&scratch.workspaces).enumerate() {
                     let stats = &mut acc.variants[v];
                     stats.trials += 1;
+                    crate::trials::count_clamped(&scratch.clampable[v], ws, &mut stats.clamped);
                     for (k, r) in ws.outcome.reached.iter().enumerate() {
                         if let Some(q) = r {
                             stats.reached_in_quarter[k][*q as usize] += 1;

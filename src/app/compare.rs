@@ -175,6 +175,7 @@ pub fn comparison(loaded: &Loaded, run: &VariantRun, seed: u64, shortfall_level:
     let mut pairs = Vec::new();
     let mut shortfall_pairs = Vec::new();
     let mut warnings = loaded.warnings.clone();
+    warnings.extend(super::clamp_warnings(&loaded.variants, run));
     for (v, stats) in variants.iter().zip(&run.variants).skip(1) {
         for (k, counts) in stats.paired.iter().enumerate() {
             let name = &base.model.milestones[k].name;
@@ -485,6 +486,7 @@ fn finish(
     out: &Path,
 ) -> Result<String, Error> {
     let c = comparison(loaded, run, analysis.seed, args.shortfall_level);
+    super::warn(ctx, &super::clamp_warnings(&loaded.variants, run));
     let files = output_files(&c, loaded, &crate::report::shell_words(&words(args, analysis)))?;
     crate::app::context::write_results(ctx, out, &files)?;
     if args.sim.quiet {

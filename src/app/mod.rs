@@ -392,6 +392,21 @@ pub fn analysis_files(
     files
 }
 
+/// Each variant's clamp warnings ([`crate::analysis::variants::VariantStats::clamp_warnings`]),
+/// prefixed by the variant's label, in variant order.
+pub fn clamp_warnings(variants: &[Variant], run: &VariantRun) -> Vec<String> {
+    variants
+        .iter()
+        .zip(&run.variants)
+        .flat_map(|(v, stats)| {
+            stats
+                .clamp_warnings(&v.model)
+                .into_iter()
+                .map(move |w| format!("{}: {w}", v.label))
+        })
+        .collect()
+}
+
 /// A fraction as written on a command line: shortest round-trip decimal.
 pub fn decimal(v: f64) -> String {
     format!("{v}")

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AnalysisRun, Loaded, decimal, signed_points};
 use crate::analysis::paired::paired_difference;
-use crate::analysis::variants::Variant;
+use crate::analysis::variants::{Variant, VariantRun};
 use crate::app::context::Ctx;
 use crate::charts::{self, FrontierPoint};
 use crate::cli::OptimizeArgs;
@@ -262,6 +262,9 @@ pub struct Optimization {
     pub best_confirmed: Option<(f64, f64, f64)>,
     /// The best against each runner-up on the confirmation trials.
     pub runners_up: Vec<Confirmation>,
+    /// Numbers clamped in more than 1% of their draws; absent when none was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The sancsim version.
     pub sancsim_version: String,
 }
@@ -392,8 +395,17 @@ pub(crate) fn run(args: &OptimizeArgs, ctx: &mut Ctx) -> Result<String, Error> {
         best,
         best_confirmed,
         runners_up,
+        // Candidates differ by allocation only, so their inputs clamp alike:
+        // the first one's warnings stand for all.
+        warnings: super::clamp_warnings(
+            &loaded.variants[..1],
+            &VariantRun {
+                variants: search.variants[..1].to_vec(),
+            },
+        ),
         sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
     };
+    super::warn(ctx, &o.warnings);
     let files = output_files(&o, &command(args, &analysis))?;
     crate::app::context::write_results(ctx, &out, &files)?;
     if args.sim.quiet {
@@ -616,7 +628,7 @@ fn output_files(o: &Optimization, command: &str) -> Result<Vec<(String, Vec<u8>)
         ],
         version: o.sancsim_version.clone(),
         command: command.to_string(),
-        warnings: Vec::new(),
+        warnings: o.warnings.clone(),
         sections: vec![
             Section {
                 heading: "Best allocations".into(),

@@ -201,6 +201,10 @@ pub struct Sweep {
     pub shortfall_level: f64,
     /// The points, the first axis varying slowest.
     pub points: Vec<PointResult>,
+    /// Numbers clamped in more than 1% of their draws at some point, each
+    /// prefixed by the point; absent when none was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The sancsim version.
     pub sancsim_version: String,
 }
@@ -372,7 +376,7 @@ fn page(s: &Sweep, command: &str) -> Page {
         ],
         version: s.sancsim_version.clone(),
         command: command.to_string(),
-        warnings: Vec::new(),
+        warnings: s.warnings.clone(),
         sections: vec![Section {
             heading: "P(reached by the deadline) at each point".into(),
             id: "points".into(),
@@ -512,6 +516,7 @@ fn finish(
         run,
         analysis,
     );
+    super::warn(ctx, &sweep.warnings);
     let files = output_files(
         &sweep,
         prepared.milestone,
@@ -566,6 +571,7 @@ fn summarise(
         trials: analysis.trials,
         shortfall_level: analysis.shortfall_level,
         points,
+        warnings: super::clamp_warnings(&loaded.variants, run),
         sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
     }
 }

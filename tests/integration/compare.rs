@@ -267,3 +267,43 @@ fn bad_variants_and_a_lone_file_are_usage_errors() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!dir.path().join("out").exists());
 }
+
+/// A variant whose distribution leaves its valid range is warned about in
+/// compare.json, the report and on stderr, like a run; so is a sweep point.
+#[test]
+fn clamped_draws_of_a_variant_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.toml", SCENARIO);
+    let normal = "training.mfu={ dist = \"normal\", mean = 0.5, sd = 0.3 }";
+    let o = run_in(
+        dir.path(),
+        &["compare", a.to_str().unwrap(), "--variant", normal, "--out", "out"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("training.mfu:") && stderr.contains("clamped"),
+        "{stderr}"
+    );
+    let json = std::fs::read_to_string(dir.path().join("out/compare.json")).unwrap();
+    assert!(json.contains("fell outside its valid range"), "{json}");
+    let o = run_in(
+        dir.path(),
+        &[
+            "sweep",
+            a.to_str().unwrap(),
+            "--set",
+            "training.mfu.sd=0.01,0.3",
+            "--set",
+            "training.mfu={ dist = \"normal\", mean = 0.5, sd = 0.01 }",
+            "--out",
+            "sw",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let json = std::fs::read_to_string(dir.path().join("sw/sweep.json")).unwrap();
+    assert!(
+        json.contains("\"warnings\"") && json.contains("0.3: training.mfu"),
+        "{json}"
+    );
+}
