@@ -41,10 +41,7 @@ pub(crate) fn merge(args: &MergeArgs, ctx: &mut Ctx) -> Result<String, Error> {
                     .map_err(|e| Error::Usage(format!("{}: cannot read partial result: {e}", f.display())))?;
                 parts.push((f.display().to_string(), bytes));
             }
-            if let Some(out) = &args.out {
-                crate::output::check_not_inside(out, &inputs)?;
-            }
-            return crate::app::merge_analysis(parts, args.out.as_deref(), args.quiet, ctx);
+            return crate::app::merge_analysis(parts, args.out.as_deref(), &inputs, args.quiet, ctx);
         }
     }
     let mut parts = Vec::new();

@@ -337,6 +337,7 @@ pub fn merge_states<T: serde::de::DeserializeOwned>(
 pub(crate) fn merge_analysis(
     parts: Vec<(String, Vec<u8>)>,
     out: Option<&Path>,
+    inputs: &[&Path],
     quiet: bool,
     ctx: &mut Ctx,
 ) -> Result<String, Error> {
@@ -349,20 +350,24 @@ pub(crate) fn merge_analysis(
     let cli = Cli::try_parse_from(argv)
         .map_err(|e| Error::Usage(format!("the shards record a command this sancsim cannot read: {e}")))?;
     let count = head.shard.count;
+    let stem = |kind: &str, file: &Path| format!("{kind}-{}", crate::app::context::file_stem(file));
+    // Replacing the output folder deletes what it holds: never a shard.
+    let folder = |stem: String| -> Result<PathBuf, Error> {
+        let out = out_folder(out, &stem, None);
+        crate::output::check_not_inside(&out, inputs)?;
+        Ok(out)
+    };
     let text = match cli.command {
         Command::Compare(args) => {
-            let stem = format!("compare-{}", crate::app::context::file_stem(&args.files[0]));
-            let out = out_folder(out, &stem, None);
+            let out = folder(stem("compare", &args.files[0]))?;
             compare::merge(&args, ctx, states, &out, quiet)?
         }
         Command::Sweep(args) => {
-            let stem = format!("sweep-{}", crate::app::context::file_stem(&args.file));
-            let out = out_folder(out, &stem, None);
+            let out = folder(stem("sweep", &args.file))?;
             sweep::merge(&args, ctx, states, &out, quiet)?
         }
         Command::Sensitivity(args) => {
-            let stem = format!("sensitivity-{}", crate::app::context::file_stem(&args.file));
-            let out = out_folder(out, &stem, None);
+            let out = folder(stem("sensitivity", &args.file))?;
             sensitivity::merge(&args, ctx, states, &out, quiet)?
         }
         _ => return Err(Error::Usage("the shards record a command that cannot be merged".into())),

@@ -178,3 +178,47 @@ fn shards_of_compare_and_sweep_merge_to_one_process() {
         }
     }
 }
+
+/// Merging an analysis's shards never replaces a folder that holds one of
+/// them: not with --out, and not with the command's default folder.
+#[test]
+fn merge_never_replaces_a_folder_holding_an_analysis_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "s.toml", MINIMAL);
+    let f = f.to_str().unwrap();
+    for k in 1..=2 {
+        let shard = format!("{k}/2");
+        let out = format!("outputs/compare-s/part{k}");
+        std::fs::create_dir_all(dir.path().join("outputs/compare-s")).unwrap();
+        let o = run_in(
+            dir.path(),
+            &[
+                "compare",
+                f,
+                "--variant",
+                "training.mfu=0.5",
+                "--shard",
+                &shard,
+                "--out",
+                &out,
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let parts = ["outputs/compare-s/part1", "outputs/compare-s/part2"];
+    for extra in [vec![], vec!["--out", "outputs/compare-s"]] {
+        let mut args = vec!["merge"];
+        args.extend(parts);
+        args.extend(extra.iter().copied());
+        let o = run_in(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("holds the input"),
+            "{}",
+            text(&o)
+        );
+        for p in parts {
+            assert!(dir.path().join(p).join("partial.json").is_file(), "{p} was deleted");
+        }
+    }
+}
