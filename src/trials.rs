@@ -468,7 +468,7 @@ pub(crate) fn count_clamped(clampable: &[Clampable], ws: &Workspace, clamped: &m
 /// lands on the bound itself with probability 0; a discrete one, a fixed
 /// value or a bound inside the support, is never listed).
 pub(crate) fn clampable(model: &Model) -> Vec<Clampable> {
-    let ws = Workspace::new(model);
+    let layout = crate::engine::input_layout(model);
     model
         .uncertain
         .iter()
@@ -477,7 +477,7 @@ pub(crate) fn clampable(model: &Model) -> Vec<Clampable> {
             let (below, above) = u.clamp_bounds();
             (below.is_some() || above.is_some()).then(|| Clampable {
                 id,
-                slots: ws.input_slots(model, id),
+                slots: layout[id].clone(),
                 below,
                 above,
             })

@@ -519,7 +519,7 @@ struct SobolScratch {
 pub fn run_sobol(model: &Model, seed: u64, rows: Range<u64>, control: &RunControl) -> Result<SobolSamples, Error> {
     let design = Design::new(model);
     let slots = {
-        let ws = Workspace::new(model);
+        let layout = crate::engine::input_layout(model);
         design
             .groups
             .iter()
@@ -528,7 +528,7 @@ pub fn run_sobol(model: &Model, seed: u64, rows: Range<u64>, control: &RunContro
                 _ => Some(
                     group_inputs(model, g)
                         .into_iter()
-                        .map(|id| ws.input_slots(model, id))
+                        .map(|id| layout[id].clone())
                         .collect::<Vec<_>>(),
                 ),
             })

@@ -198,6 +198,8 @@ impl VariantRun {
 /// variant milestone pairs with.
 struct Scratch {
     workspaces: Vec<Workspace>,
+    /// Whether the base reached each of its milestones in the current trial.
+    base_reached: Vec<bool>,
     /// Per variant, the numbers whose draws can be clamped.
     clampable: Vec<Vec<crate::trials::Clampable>>,
     /// `pair_index[v][k]`: variant `v`'s milestone with the name of the
@@ -231,6 +233,7 @@ pub fn run_variants(
         control,
         || Scratch {
             workspaces: variants.iter().map(|v| Workspace::new(&v.model)).collect(),
+            base_reached: vec![false; base.milestones.len()],
             clampable: variants.iter().map(|v| crate::trials::clampable(&v.model)).collect(),
             pair_index: pair_index.clone(),
         },
@@ -247,9 +250,9 @@ pub fn run_variants(
                     simulate(&v.model, &streams, ws);
                 }
                 let base_ws = &scratch.workspaces[0];
-                let base_reached: Vec<bool> = (0..base.milestones.len())
-                    .map(|k| reached_by_deadline(base, base_ws, k))
-                    .collect();
+                for (k, r) in scratch.base_reached.iter_mut().enumerate() {
+                    *r = reached_by_deadline(base, base_ws, k);
+                }
                 let base_short = short_quarters(base_ws, shortfall_level) > 0;
                 for (v, (variant, ws)) in variants.iter().zip(&scratch.workspaces).enumerate() {
                     let stats = &mut acc.variants[v];
@@ -268,7 +271,7 @@ pub fn run_variants(
                     stats.paired_shortfall.add(base_short, short);
                     for (k, pair) in stats.paired.iter_mut().enumerate() {
                         if let (Some(counts), Some(j)) = (pair.as_mut(), scratch.pair_index[v][k]) {
-                            counts.add(base_reached[k], reached_by_deadline(&variant.model, ws, j));
+                            counts.add(scratch.base_reached[k], reached_by_deadline(&variant.model, ws, j));
                         }
                     }
                 }

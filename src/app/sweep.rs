@@ -411,7 +411,7 @@ fn prepare(args: &SweepArgs, ctx: &mut Ctx) -> Result<Prepared, Error> {
         return Err(Error::Usage(format!("{size} points: a sweep has at most {MAX_POINTS}")));
     }
     let points = grid(&axes);
-    let (base_model, _) = ctx.load(&args.file, &fixed)?;
+    let (base_model, text) = ctx.load(&args.file, &fixed)?;
     if base_model.milestones.is_empty() {
         return Err(Error::Usage(format!(
             "{}: the scenario has no milestones to sweep",
@@ -422,12 +422,14 @@ fn prepare(args: &SweepArgs, ctx: &mut Ctx) -> Result<Prepared, Error> {
         None => 0,
         Some(name) => super::milestone_index(&base_model, name, "--milestone")?,
     };
-    // Every point is built (and so validated) before anything runs.
+    // Every point is built (and so validated) before anything runs, from
+    // the file's text as read once.
+    let file = args.file.display().to_string();
     let mut variants = Vec::with_capacity(points.len());
     for p in &points {
         let mut sets = fixed.clone();
         sets.extend(axes.iter().zip(p).map(|(a, v)| format!("{}={v}", a.key)));
-        let (model, _) = crate::app::context::load(&args.file, &sets)?;
+        let (model, _) = crate::overrides::load_text(&text.file, &file, &sets)?;
         if model.milestones.len() != base_model.milestones.len() {
             return Err(Error::Usage(format!(
                 "--set {}: a sweep cannot change which milestones the scenario has",

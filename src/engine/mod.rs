@@ -160,12 +160,9 @@ impl Workspace {
     /// A workspace sized for `model`.
     pub fn new(model: &Model) -> Workspace {
         let h = model.horizon() as usize;
-        let mut offset = Vec::with_capacity(model.uncertain.len());
-        let mut n = 0;
-        for u in &model.uncertain {
-            offset.push(n);
-            n += if u.per == Per::Quarter { h } else { 1 };
-        }
+        let layout = input_layout(model);
+        let offset: Vec<usize> = layout.iter().map(|r| r.start).collect();
+        let n = layout.last().map_or(0, |r| r.end);
         Workspace {
             queue: EventQueue::new(),
             values: vec![0.0; n],
@@ -224,6 +221,23 @@ impl Workspace {
             Per::Quarter => self.values[off + quarter as usize],
         }
     }
+}
+
+/// Where each uncertain number's values lie in [`Workspace::inputs`], in
+/// model order: one slot for a per-trial number, one per quarter for a
+/// per-quarter one, packed in that order.
+pub fn input_layout(model: &Model) -> Vec<std::ops::Range<usize>> {
+    let h = model.horizon() as usize;
+    let mut n = 0;
+    model
+        .uncertain
+        .iter()
+        .map(|u| {
+            let len = if u.per == Per::Quarter { h } else { 1 };
+            n += len;
+            n - len..n
+        })
+        .collect()
 }
 
 /// Inference demand is capped here (unit chips) so that runaway growth stays
