@@ -19,6 +19,7 @@ pub mod copula;
 pub mod dist;
 pub mod engine;
 pub mod error;
+pub mod evidence;
 pub mod explain;
 pub mod export;
 pub mod init;

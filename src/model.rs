@@ -7,6 +7,7 @@
 
 mod assumptions;
 pub mod limits;
+mod observe;
 
 pub use limits::{
     Bounds, DEFAULT_HORIZON_QUARTERS, DEFAULT_TRIALS, MAX_CHIPS, MAX_HORIZON_QUARTERS, MAX_TOTAL_CHIPS, MAX_TRIALS,
@@ -290,6 +291,10 @@ pub struct Model {
     pub sampling: Sampling,
     /// Correlated groups of per-trial uncertain numbers, in file order.
     pub correlations: Vec<Correlation>,
+    /// `[[observe]]`: what has been observed, in file order (docs/MODEL.md section 11).
+    pub observations: Vec<crate::evidence::Observation>,
+    /// With observations: the fewest effective trials a run may report.
+    pub min_effective_sample_size: u64,
     /// For each uncertain number, its (group, position) in
     /// [`Model::correlations`], if correlated.
     pub correlated: Vec<Option<(usize, usize)>>,
@@ -1505,6 +1510,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         allow_foreign_chips: t.allow_foreign_chips.unwrap_or(DEFAULT_ALLOW_FOREIGN_CHIPS),
     };
     let correlations = correlations(raw, ctx);
+    let observations = observe::observations(raw, ctx, &cal, &supply, &shocks, &milestones);
     let mut correlated = vec![None; ctx.uncertain.len()];
     for (g, c) in correlations.iter().enumerate() {
         for (pos, &id) in c.inputs.iter().enumerate() {
@@ -1534,6 +1540,11 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         },
         correlations,
         correlated,
+        observations,
+        min_effective_sample_size: raw
+            .scenario
+            .min_effective_sample_size
+            .unwrap_or(DEFAULT_MIN_EFFECTIVE_SAMPLE_SIZE),
         assumptions: Vec::new(),
         warnings: std::mem::take(&mut ctx.warnings),
         overrides: Vec::new(),

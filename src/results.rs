@@ -178,6 +178,13 @@ pub struct Summary {
     /// when there are none. `scenario_hash` is of the overridden text.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<String>,
+    /// With `[[observe]]`: Kish's effective sample size of the posterior
+    /// (the accepted trials, with hard observations only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_sample_size: Option<f64>,
+    /// With `[[observe]]`: how the observations acted (docs/MODEL.md section 11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<crate::evidence::EvidenceSummary>,
 }
 
 /// How a precision-driven run ended.
@@ -265,6 +272,61 @@ pub struct MilestoneResult {
     /// reached_by_deadline`.
     #[serde(default)]
     pub missed: MissedCounts,
+    /// With `[[observe]]`: the probability before the evidence (all trials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<Estimate>,
+    /// With `[[observe]]`: the probability given the evidence, the same as
+    /// `probability` and its interval above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posterior: Option<Estimate>,
+}
+
+/// A probability with its 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The share.
+    pub probability: f64,
+    /// Lower end of its 95% interval.
+    pub ci95_low: f64,
+    /// Upper end of its 95% interval.
+    pub ci95_high: f64,
+}
+
+impl Estimate {
+    fn of(m: &MilestoneResult) -> Estimate {
+        Estimate {
+            probability: m.probability,
+            ci95_low: m.ci95_low,
+            ci95_high: m.ci95_high,
+        }
+    }
+}
+
+/// How an aggregate's counts are reported: an ordinary aggregate counts
+/// trials; a posterior counts weights in units of 2^-32 (docs/MODEL.md
+/// section 11), reported as trials (rounded), with intervals from the
+/// effective sample size when the weights are not all 0 or 1.
+#[derive(Debug, Clone, Copy)]
+struct Counting {
+    unit: u64,
+    effective: Option<f64>,
+}
+
+impl Counting {
+    const TRIALS: Counting = Counting { unit: 1, effective: None };
+
+    /// A count in trials.
+    fn count(self, c: u64) -> u64 {
+        if self.unit == 1 { c } else { c / self.unit + u64::from(c % self.unit >= self.unit / 2) }
+    }
+
+    /// The 95% interval of `x` of `n`.
+    fn interval(self, x: u64, n: u64) -> (f64, f64) {
+        match self.effective {
+            None => clopper_pearson(self.count(x), self.count(n), 0.05),
+            Some(ess) => crate::stats::clopper_pearson_real(x as f64 / n as f64 * ess, ess, 0.05),
+        }
+    }
 }
 
 /// Trials that missed a milestone, by reason: exactly one each, tested in
@@ -398,8 +460,32 @@ fn quarter_quantile(counts: &[u64], p: f64) -> Option<usize> {
 }
 
 impl Summary {
-    /// Builds the summary of an aggregate.
+    /// Builds the summary of an aggregate. With observations its figures
+    /// are the posterior's, each milestone's `prior` and `posterior` side
+    /// by side, and `evidence` says how the observations acted.
     pub fn new(model: &Model, agg: &Aggregate, seed: u64, scenario_hash: &str) -> Summary {
+        let Some(ev) = &agg.evidence else {
+            return Summary::build(model, agg, Counting::TRIALS, agg.trials, seed, scenario_hash);
+        };
+        let prior = Summary::build(model, agg, Counting::TRIALS, agg.trials, seed, scenario_hash);
+        let counting = Counting {
+            unit: crate::evidence::WEIGHT_ONE,
+            effective: (!ev.all_weights_whole()).then(|| ev.effective_sample_size()),
+        };
+        let mut post = Summary::build(model, &ev.posterior, counting, agg.trials, seed, scenario_hash);
+        for (m, p) in post.milestones.iter_mut().zip(&prior.milestones) {
+            m.prior = Some(Estimate::of(p));
+            m.posterior = Some(Estimate::of(m));
+        }
+        post.clamped_inputs = prior.clamped_inputs;
+        post.warnings = prior.warnings;
+        post.effective_sample_size = Some(ev.effective_sample_size());
+        post.evidence = Some(crate::evidence::EvidenceSummary::new(model, agg, ev));
+        post.executive_summary = crate::explain::executive_summary(&post);
+        post
+    }
+
+    fn build(model: &Model, agg: &Aggregate, counting: Counting, trials: u64, seed: u64, scenario_hash: &str) -> Summary {
         let cal = &model.calendar;
         let label = |q: usize| cal.quarter(q as u32).to_string();
         let n = agg.trials;
@@ -412,7 +498,7 @@ impl Summary {
                 let [never_started, started_too_late, cluster_below_maximum, low_mfu_goodput] = *missed;
                 let by_deadline: u64 = counts[..=m.deadline as usize].iter().sum();
                 let ever: u64 = counts.iter().sum();
-                let (lo, hi) = clopper_pearson(by_deadline, n, 0.05);
+                let (lo, hi) = counting.interval(by_deadline, n);
                 let mut cum = 0;
                 let by_quarter = counts
                     .iter()
@@ -436,7 +522,7 @@ impl Summary {
                     target_flop: m.target_flop,
                     deadline: label(m.deadline as usize),
                     domestic_only: m.domestic_only,
-                    reached_by_deadline: by_deadline,
+                    reached_by_deadline: counting.count(by_deadline),
                     probability: by_deadline as f64 / n as f64,
                     ci95_low: lo,
                     ci95_high: hi,
@@ -446,11 +532,13 @@ impl Summary {
                     never_within_horizon: (n - ever) as f64 / n as f64,
                     probability_by_quarter: by_quarter,
                     missed: MissedCounts {
-                        never_started,
-                        started_too_late,
-                        cluster_below_maximum,
-                        low_mfu_goodput,
+                        never_started: counting.count(never_started),
+                        started_too_late: counting.count(started_too_late),
+                        cluster_below_maximum: counting.count(cluster_below_maximum),
+                        low_mfu_goodput: counting.count(low_mfu_goodput),
                     },
+                    prior: None,
+                    posterior: None,
                 }
             })
             .collect();
@@ -526,12 +614,16 @@ impl Summary {
                 _ => decades.push((bin, c)),
             }
         }
+        for (_, c) in &mut decades {
+            *c = counting.count(*c);
+        }
+        let trials_without_domestic_training_compute = counting.count(trials_without_domestic_training_compute);
         let mut summary = Summary {
             scenario: model.name.clone(),
             description: model.description.clone(),
             scenario_hash: scenario_hash.to_string(),
             seed,
-            trials: n,
+            trials,
             sancsim_version: env!("CARGO_PKG_VERSION").to_string(),
             start: cal.start().to_string(),
             horizon_quarters: model.horizon(),
@@ -554,10 +646,10 @@ impl Summary {
             ordered_domestic_peak_flops_cumulative,
             training_flop_domestic_at_horizon: decades,
             // A corrupt partial result could count more runs than trials.
-            trials_without_training: n.saturating_sub(agg.training_started),
+            trials_without_training: counting.count(n.saturating_sub(agg.training_started)),
             trials_without_domestic_training_compute,
-            training_start: training_start(model, agg),
-            shocks: shocks(model, agg),
+            training_start: training_start(model, agg, counting),
+            shocks: shocks(model, agg, counting),
             clamped_inputs: clamped_inputs(model, agg),
             assumptions: model.assumptions.clone(),
             precision: None,
@@ -568,6 +660,8 @@ impl Summary {
                 .chain(clamp_warnings(model, agg))
                 .collect(),
             overrides: model.overrides.clone(),
+            effective_sample_size: None,
+            evidence: None,
         };
         summary.executive_summary = crate::explain::executive_summary(&summary);
         summary
@@ -577,7 +671,7 @@ impl Summary {
 /// When the run started: by quarter with intervals, and the start quarter's
 /// P10/P50/P90 over all trials, those without a run counted after the
 /// horizon (so a percentile may be `never`).
-fn training_start(model: &Model, agg: &Aggregate) -> TrainingStart {
+fn training_start(model: &Model, agg: &Aggregate, counting: Counting) -> TrainingStart {
     let cal = &model.calendar;
     let n = agg.trials;
     let started: u64 = agg.started_in_quarter.iter().sum();
@@ -589,7 +683,7 @@ fn training_start(model: &Model, agg: &Aggregate) -> TrainingStart {
         .enumerate()
         .map(|(q, c)| {
             cum += c;
-            let (lo, hi) = clopper_pearson(cum, n, 0.05);
+            let (lo, hi) = counting.interval(cum, n);
             StartedBy {
                 quarter: cal.quarter(q as u32).to_string(),
                 probability: cum as f64 / n as f64,
@@ -610,7 +704,7 @@ fn training_start(model: &Model, agg: &Aggregate) -> TrainingStart {
         quarter_p50: quantile(0.5),
         quarter_p90: quantile(0.9),
         never_started: never as f64 / n as f64,
-        trials_never_started: never,
+        trials_never_started: counting.count(never),
     }
 }
 
@@ -619,7 +713,7 @@ pub const NEVER: &str = "never";
 
 /// Each shock: trials in which it happened, in all and per quarter it can
 /// happen in.
-fn shocks(model: &Model, agg: &Aggregate) -> Vec<ShockResult> {
+fn shocks(model: &Model, agg: &Aggregate, counting: Counting) -> Vec<ShockResult> {
     let cal = &model.calendar;
     model
         .shocks
@@ -633,12 +727,12 @@ fn shocks(model: &Model, agg: &Aggregate) -> Vec<ShockResult> {
             let fired: u64 = counts.iter().sum();
             ShockResult {
                 name: shock.name.clone(),
-                fired,
+                fired: counting.count(fired),
                 probability: fired as f64 / agg.trials as f64,
                 by_quarter: quarters
                     .map(|q| ShockQuarter {
                         quarter: cal.quarter(q).to_string(),
-                        trials: counts[q as usize],
+                        trials: counting.count(counts[q as usize]),
                     })
                     .collect(),
             }

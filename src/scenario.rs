@@ -53,6 +53,9 @@ pub struct RawScenario {
     /// Rank correlations between uncertain numbers drawn once per trial, one `[[correlation]]` table each (docs/MODEL.md section 3).
     #[serde(default)]
     pub correlation: Vec<RawCorrelation>,
+    /// What has been observed, one `[[observe]]` table each: trials that contradict a hard observation are rejected, soft ones weight the trials (docs/MODEL.md section 11).
+    #[serde(default)]
+    pub observe: Vec<RawObserve>,
 }
 
 /// `[scenario]`: the scenario's name, first quarter, horizon and run settings.
@@ -81,6 +84,10 @@ pub struct RawMeta {
     pub seed: Option<u64>,
     /// How the uncertain numbers drawn once per trial are sampled: `independent` (default) or `lhs`, a Latin hypercube stratified in blocks of 256 trials (docs/MODEL.md section 3).
     pub sampling: Option<RawSampling>,
+    /// With `[[observe]]`: the fewest effective trials (Kish's effective sample size of the posterior weights) a run may report; fewer is an error that says how many trials to run.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(min = 1, max = MAX_TRIALS), extend("default" = DEFAULT_MIN_EFFECTIVE_SAMPLE_SIZE))]
+    pub min_effective_sample_size: Option<u64>,
 }
 
 /// `scenario.sampling`.
@@ -118,6 +125,100 @@ pub struct RawCorrelation {
     pub source: Option<String>,
     /// What the correlation stands for; not used by the model.
     pub description: Option<String>,
+}
+
+/// `[[observe]]`: something that has been observed, which conditions the
+/// trials (docs/MODEL.md section 11). A value (`delivered_chips`,
+/// `training_flop`, `training_flop_domestic`, `training_chips`,
+/// `inference_chips`, `input`) is observed `by` the end of a quarter, or
+/// added `from` one quarter `to` another, and lies in `[at_least, below)`
+/// or near `value`; an event (`shock`, `training_started`, `milestone`)
+/// `happened` or not, by a quarter or within a window. Without `sd` or
+/// `confidence` the observation is hard: trials that contradict it are
+/// rejected.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Observe")]
+pub struct RawObserve {
+    /// Identifier used in outputs: letters, digits and `_`, unique among the observations.
+    pub name: String,
+    /// What is observed.
+    pub quantity: RawObservedQuantity,
+    /// With `delivered_chips`: the chips of this supply line (a `[supply.<name>]` table); leave out `line` and `chip` for all domestic chips.
+    pub line: Option<String>,
+    /// With `delivered_chips`, `training_chips` or `inference_chips`: the chips of this type only (a `[chips.<name>]` table).
+    pub chip: Option<String>,
+    /// With `shock`: the shock (a `[shocks.<name>]` table).
+    pub shock: Option<String>,
+    /// With `milestone`: the milestone (a `[milestones.<name>]` table).
+    pub milestone: Option<String>,
+    /// With `input`: the key path of an uncertain number, e.g. "training.mfu".
+    pub key: Option<String>,
+    /// The quarter at whose end the value is observed, or by whose end the event had (or had not) happened, "YYYYQn" (an event without `by`, `from` and `to`: within the horizon).
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
+    pub by: Option<String>,
+    /// First quarter of a window, "YYYYQn": the value added (cumulative quantities) or the event happened within `from`..`to`.
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
+    pub from: Option<String>,
+    /// Last quarter of the window, "YYYYQn", not before `from`.
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
+    pub to: Option<String>,
+    /// A value: it was at least this.
+    pub at_least: Option<f64>,
+    /// A value: it was below this (greater than `at_least`).
+    pub below: Option<f64>,
+    /// A value: it was measured as this, with error `sd` (needs `sd`).
+    pub value: Option<f64>,
+    /// A value: the standard deviation of the measurement error (normal), in the quantity's unit, or in decades with `scale = "log10"`; makes the observation soft.
+    #[schemars(range(min = 0.0))]
+    pub sd: Option<f64>,
+    /// A value: `log10` applies `sd` to the base-10 logarithm of the value and of the bounds (for quantities spanning decades, such as FLOP).
+    pub scale: Option<RawScale>,
+    /// An event: whether it happened.
+    pub happened: Option<bool>,
+    /// The chance, above 0.5 and below 1, that the observation is right: a trial that contradicts it keeps weight (1 - confidence) / confidence instead of being rejected; makes the observation soft.
+    #[schemars(range(min = 0.5, max = 1.0))]
+    pub confidence: Option<f64>,
+    /// Where the observation comes from; echoed in the outputs.
+    pub source: Option<String>,
+    /// What was observed, in words; shown in the reports.
+    pub description: Option<String>,
+}
+
+/// `observe.quantity`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "ObservedQuantity")]
+pub enum RawObservedQuantity {
+    /// Chips delivered since the start (cumulative), of a supply line, a chip type, or all domestic chips.
+    DeliveredChips,
+    /// Training compute since the start, all chips, FLOP (cumulative).
+    TrainingFlop,
+    /// Training compute since the start on domestic chips, FLOP (cumulative).
+    TrainingFlopDomestic,
+    /// Chips allocated to training at the end of a quarter (all, or of one chip type).
+    TrainingChips,
+    /// Chips serving inference at the end of a quarter (all, or of one chip type).
+    InferenceChips,
+    /// The value drawn for an uncertain number (`key`).
+    Input,
+    /// Whether a shock happened.
+    Shock,
+    /// Whether the training run had started.
+    TrainingStarted,
+    /// Whether a milestone had been reached.
+    Milestone,
+}
+
+/// `observe.scale`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Scale")]
+pub enum RawScale {
+    /// `sd` in the quantity's own unit (the default).
+    Linear,
+    /// `sd` in decades: applied to log10 of the value and of the bounds.
+    Log10,
 }
 
 /// `correlation.repair`.

@@ -6,8 +6,8 @@
 //!   exponent, i.e. `bits >> 43`: each binade is cut into 512 equal
 //!   buckets, so a bucket spans at most 2^-9 of its lower edge and its
 //!   midpoint is within relative error 2^-10 (9.8e-4) of any value in it.
-//!   Counts are `u32` (runs are capped at 10^8 trials), which keeps the
-//!   histograms of a run small enough to stay in cache. A
+//!   Counts are `u64`, so that a posterior's histograms can hold weighted
+//!   counts (docs/MODEL.md section 11: weights in units of 2^-32). A
 //!   quantile is reported as the midpoint of the bucket holding the exact
 //!   nearest-rank quantile. The index needs no logarithm (fast, and the same
 //!   on every platform). Zero and negative values share one exact bucket at
@@ -44,7 +44,7 @@ pub struct LogHistogram {
     zeros: u64,
     /// Index of `counts[0]`.
     first: i32,
-    counts: Vec<u32>,
+    counts: Vec<u64>,
     total: u64,
 }
 
@@ -110,10 +110,10 @@ impl LogHistogram {
             let i = Self::index(v);
             let off = i.wrapping_sub(self.first) as u32 as usize;
             let slot = if off < self.counts.len() { off } else { self.ensure(i) };
-            self.counts[slot] += n as u32;
+            self.counts[slot] += n;
         } else if v == f64::INFINITY {
             let slot = self.ensure(Self::index(f64::MAX));
-            self.counts[slot] += n as u32;
+            self.counts[slot] += n;
         } else {
             self.zeros += n;
         }
@@ -137,7 +137,7 @@ impl LogHistogram {
         }
         // Add into a new vector over the result's range, so that a failure
         // leaves `self` as it was.
-        let mut counts = vec![0u32; (hi - lo + 1) as usize];
+        let mut counts = vec![0u64; (hi - lo + 1) as usize];
         for h in [&*self, other].into_iter().filter(|h| !h.counts.is_empty()) {
             let base = (h.first as i64 - lo) as usize;
             for (slot, &c) in counts[base..base + h.counts.len()].iter_mut().zip(&h.counts) {
@@ -177,7 +177,7 @@ impl LogHistogram {
         let sum = self
             .counts
             .iter()
-            .try_fold(self.zeros, |acc, &c| acc.checked_add(c as u64));
+            .try_fold(self.zeros, |acc, &c| acc.checked_add(c));
         if self.total != expect_total || sum != Some(expect_total) {
             let sum = sum.map_or_else(|| "more than 2^64".to_string(), |s| s.to_string());
             return Err(format!(
@@ -201,7 +201,7 @@ impl LogHistogram {
         }
         let mut seen = self.zeros;
         for (k, &c) in self.counts.iter().enumerate() {
-            seen += c as u64;
+            seen += c;
             if seen >= rank {
                 return Some(Self::centre(self.first + k as i32));
             }
@@ -217,7 +217,7 @@ impl LogHistogram {
         }
         for (k, &c) in self.counts.iter().enumerate() {
             if c > 0 {
-                out.push((Self::centre(self.first + k as i32), c as u64));
+                out.push((Self::centre(self.first + k as i32), c));
             }
         }
         out
@@ -238,13 +238,23 @@ impl LogHistogram {
 /// `exp(ln(alpha/2)/n)`. Returns for every input; `n = 0` or an `alpha`
 /// outside (0, 1) gives (0, 1), and `successes > n` is taken as `n`.
 pub fn clopper_pearson(successes: u64, n: u64, alpha: f64) -> (f64, f64) {
-    if n == 0 || !(alpha > 0.0 && alpha < 1.0) {
+    clopper_pearson_real(successes.min(n) as f64, n as f64, alpha)
+}
+
+/// [`clopper_pearson`] with real `successes` and `n`, for a weighted
+/// share: `n` is the effective sample size (Kish) and `successes` the share
+/// times it (docs/MODEL.md section 11). For whole numbers it is exactly
+/// [`clopper_pearson`]. `n` below or at 0 (or not finite) gives (0, 1);
+/// `successes` is clamped to [0, n].
+pub fn clopper_pearson_real(successes: f64, n: f64, alpha: f64) -> (f64, f64) {
+    if !(n > 0.0 && n.is_finite()) || !(alpha > 0.0 && alpha < 1.0) {
         return (0.0, 1.0);
     }
-    let x = successes.min(n);
+    let x_f = if successes > 0.0 { successes.min(n) } else { 0.0 };
+    let n_f = n;
     let half = alpha / 2.0;
-    let (x_f, n_f) = (x as f64, n as f64);
-    let fail_f = (n - x) as f64;
+    let fail_f = n_f - x_f;
+    let (x, n) = (x_f, n_f);
     let ln_half_per_n = half.ln() / n_f;
     // Wilson score interval: a start inside each bracket.
     let z = std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(alpha);
@@ -252,7 +262,7 @@ pub fn clopper_pearson(successes: u64, n: u64, alpha: f64) -> (f64, f64) {
     let centre = (x_f + z2 / 2.0) / (n_f + z2);
     let spread = z / (n_f + z2) * (x_f * fail_f / n_f + z2 / 4.0).sqrt();
     let share = x_f / n_f;
-    let low = if x == 0 {
+    let low = if x == 0.0 {
         0.0
     } else if x == n {
         ln_half_per_n.exp()
@@ -261,7 +271,7 @@ pub fn clopper_pearson(successes: u64, n: u64, alpha: f64) -> (f64, f64) {
     };
     let high = if x == n {
         1.0
-    } else if x == 0 {
+    } else if x == 0.0 {
         -ln_half_per_n.exp_m1()
     } else {
         beta_quantile(x_f + 1.0, fail_f, half, Tail::Upper, (share, 1.0), centre + spread)
@@ -324,7 +334,7 @@ mod tests {
     #[test]
     fn merge_refuses_overflow_and_leaves_the_histogram_unchanged() {
         let mut a = LogHistogram::new();
-        a.add_n(5.0, u32::MAX as u64);
+        a.add_n(5.0, u64::MAX);
         let before = a.clone();
         let mut b = LogHistogram::new();
         b.add(5.0);

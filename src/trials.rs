@@ -68,11 +68,25 @@ pub struct Aggregate {
     pub events: u64,
     /// Random 64-bit words drawn in all trials.
     pub draws: u64,
+    /// With `[[observe]]`: the evidence, and the posterior (docs/MODEL.md
+    /// section 11); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Box<crate::evidence::Evidence>>,
 }
 
 impl Aggregate {
-    /// An empty aggregate for `model`.
+    /// An empty aggregate for `model`, with its evidence when the model
+    /// has observations.
     pub fn new(model: &Model) -> Aggregate {
+        let mut agg = Aggregate::plain(model);
+        if !model.observations.is_empty() {
+            agg.evidence = Some(Box::new(crate::evidence::Evidence::new(model)));
+        }
+        agg
+    }
+
+    /// An empty aggregate for `model`, without evidence.
+    pub fn plain(model: &Model) -> Aggregate {
         let h = model.horizon();
         Aggregate {
             trials: 0,
@@ -88,6 +102,7 @@ impl Aggregate {
             clamped: vec![0; model.uncertain.len()],
             events: 0,
             draws: 0,
+            evidence: None,
         }
     }
 
@@ -99,7 +114,10 @@ impl Aggregate {
         if n == 0 {
             return;
         }
-        self.trials += n as u64;
+        if let (Some(ev), Some(block)) = (&mut self.evidence, &mut buffer.evidence) {
+            block.add_to(ev, n as u64);
+        }
+        self.trials += buffer.weight_total;
         self.training_started += buffer.started;
         self.events += buffer.events;
         self.draws += buffer.draws;
@@ -117,8 +135,10 @@ impl Aggregate {
             .take(recorded)
             .enumerate()
         {
-            for &v in &buffer.values[h * BLOCK as usize..h * BLOCK as usize + n] {
-                hist.add(v);
+            let values = &buffer.values[h * BLOCK as usize..h * BLOCK as usize + n];
+            match &buffer.weights {
+                None => values.iter().for_each(|&v| hist.add(v)),
+                Some(w) => values.iter().zip(w).for_each(|(&v, &w)| hist.add_n(v, w)),
             }
         }
         for (a, b) in self.reached_in_quarter.iter_mut().zip(&buffer.reached) {
@@ -169,6 +189,11 @@ impl Aggregate {
                 .all(|(a, b)| a.len() == b.len())
             && self.missed.len() == other.missed.len()
             && self.clamped.len() == other.clamped.len()
+            && match (&self.evidence, &other.evidence) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.same_shape(b),
+                _ => false,
+            }
     }
 
     /// Adds another aggregate of the same model. Every sum is checked: an
@@ -209,6 +234,9 @@ impl Aggregate {
         }
         for (x, y) in self.clamped.iter_mut().zip(&other.clamped) {
             *x = add(*x, *y, "clamped")?;
+        }
+        if let (Some(a), Some(b)) = (self.evidence.take(), other.evidence) {
+            self.evidence = Some(Box::new(a.merge(*b)?));
         }
         Ok(self)
     }
@@ -405,6 +433,9 @@ impl Aggregate {
     /// them ([`chips_mirror_totals`]): they were not recorded trial by
     /// trial, and the copies are exactly what recording would have given.
     fn fill_mirrored_chip_metrics(&mut self, model: &Model) {
+        if let Some(ev) = &mut self.evidence {
+            ev.posterior.fill_mirrored_chip_metrics(model);
+        }
         if !chips_mirror_totals(model) {
             return;
         }
@@ -510,11 +541,17 @@ pub struct BlockBuffer {
     /// Whether the chip types' values are kept (not when they mirror the
     /// totals, see [`chips_mirror_totals`]).
     chips_recorded: bool,
+    /// A posterior's buffer: each trial's weight (units of 2^-32).
+    weights: Option<Vec<u64>>,
+    /// The trials' weights added up (their number when unweighted).
+    weight_total: u64,
+    /// With observations: the block's evidence and posterior.
+    evidence: Option<Box<crate::evidence::EvidenceBlock>>,
 }
 
 impl BlockBuffer {
-    /// An empty buffer for `model`.
-    pub fn new(model: &Model) -> BlockBuffer {
+    /// An empty buffer for `model`, without evidence.
+    fn plain(model: &Model) -> BlockBuffer {
         let h = model.horizon() as usize;
         let chips_recorded = !chips_mirror_totals(model);
         let per_chip = if chips_recorded {
@@ -537,12 +574,51 @@ impl BlockBuffer {
             events: 0,
             draws: 0,
             len: 0,
+            weights: None,
+            weight_total: 0,
+            evidence: None,
         }
     }
 
+    /// An empty buffer for `model`, with its evidence when the model has
+    /// observations.
+    pub fn new(model: &Model) -> BlockBuffer {
+        let mut b = BlockBuffer::plain(model);
+        if !model.observations.is_empty() {
+            b.evidence = Some(Box::new(crate::evidence::EvidenceBlock::new(model)));
+        }
+        b
+    }
+
+    /// An empty buffer for a posterior's trials, each with its weight.
+    pub fn weighted(model: &Model) -> BlockBuffer {
+        let mut b = BlockBuffer::plain(model);
+        b.weights = Some(vec![0; BLOCK as usize]);
+        b
+    }
+
     /// Appends the trial just simulated in `ws` (at most [`BLOCK`] per
-    /// block): its outcome, and why it missed each milestone it missed.
+    /// block): its outcome, and why it missed each milestone it missed;
+    /// with observations, also its evidence and, if it has weight, its
+    /// place in the posterior.
     pub fn push(&mut self, model: &Model, ws: &Workspace) {
+        self.record(model, ws, 1);
+        if let Some(ev) = &mut self.evidence {
+            ev.push(model, ws);
+        }
+    }
+
+    /// Appends a trial to a posterior's buffer ([`BlockBuffer::weighted`])
+    /// with weight `w`.
+    pub(crate) fn push_weighted(&mut self, model: &Model, ws: &Workspace, w: u64) {
+        if let Some(weights) = &mut self.weights {
+            weights[self.len] = w;
+        }
+        self.record(model, ws, w);
+    }
+
+    #[inline(always)]
+    fn record(&mut self, model: &Model, ws: &Workspace, w: u64) {
         let outcome = &ws.outcome;
         let i = self.len;
         for (q, row) in outcome.metrics.iter().enumerate() {
@@ -558,30 +634,34 @@ impl BlockBuffer {
         }
         for (k, r) in outcome.reached.iter().enumerate() {
             if let Some(q) = r {
-                self.reached[k][*q as usize] += 1;
+                self.reached[k][*q as usize] += w;
             }
             if r.is_none_or(|q| q > self.deadlines[k]) {
                 let reason = self.rule.classify_trial(model, ws, k);
-                self.missed[k][reason.index()] += 1;
+                self.missed[k][reason.index()] += w;
             }
         }
         if let Some(t) = outcome.start_time {
-            self.started_in_quarter[model.calendar.quarter_at(t) as usize] += 1;
+            self.started_in_quarter[model.calendar.quarter_at(t) as usize] += w;
         }
-        count_clamped(&self.clampable, ws, &mut self.clamped);
+        if self.weights.is_none() {
+            count_clamped(&self.clampable, ws, &mut self.clamped);
+        }
         for (s, q) in outcome.shocks.iter().enumerate() {
             if let Some(q) = q {
-                self.shock_in_quarter[s][*q as usize] += 1;
+                self.shock_in_quarter[s][*q as usize] += w;
             }
         }
-        self.started += u64::from(outcome.started);
+        self.started += if outcome.started { w } else { 0 };
         self.events += outcome.events;
         self.draws += outcome.draws;
+        self.weight_total += w;
         self.len += 1;
     }
 
     fn clear(&mut self) {
         self.len = 0;
+        self.weight_total = 0;
         self.started = 0;
         self.events = 0;
         self.draws = 0;

@@ -118,6 +118,9 @@ pub struct TrialOutcome {
     /// `shortfall_share[q]`: the share of quarter `q`'s inference demand
     /// left unmet at its end, `shortfall / demand` (0 without demand).
     pub shortfall_share: Vec<f64>,
+    /// `line_delivered[q * lines + l]`: chips supply line `l` delivered
+    /// since the start, at the end of quarter `q`.
+    pub line_delivered: Vec<f64>,
     /// Events processed (for benchmarks).
     pub events: u64,
     /// Random 64-bit words drawn (for benchmarks).
@@ -140,6 +143,8 @@ pub struct Workspace {
     training: Vec<u64>,
     /// Chips delivered since the start, per chip type.
     delivered: Vec<u64>,
+    /// Chips delivered since the start, per supply line.
+    line_delivered: Vec<u64>,
     shock_active: Vec<bool>,
     /// Some chip type has a failure rate (so quarters have a failures event).
     has_failures: bool,
@@ -173,6 +178,7 @@ impl Workspace {
             inference: vec![0; model.chips.len()],
             training: vec![0; model.chips.len()],
             delivered: vec![0; model.chips.len()],
+            line_delivered: vec![0; model.supply.len()],
             shock_active: vec![false; model.shocks.len()],
             uniforms: vec![0.0; model.uncertain.len()],
             lhs_tag: vec![None; model.uncertain.len()],
@@ -187,6 +193,7 @@ impl Workspace {
                 start_time: None,
                 shocks: vec![None; model.shocks.len()],
                 shortfall_share: vec![0.0; h],
+                line_delivered: vec![0.0; h * model.supply.len()],
                 events: 0,
                 draws: 0,
             },
@@ -383,6 +390,7 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
     ws.backlog.fill(0);
     ws.pool.fill(0);
     ws.delivered.fill(0);
+    ws.line_delivered.fill(0);
     ws.inference.copy_from_slice(&model.fleet_inference);
     ws.training.copy_from_slice(&model.fleet_training);
     ws.shock_active.fill(false);
@@ -475,6 +483,7 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
                 let chip = model.supply[line].chip;
                 ws.pool[chip] += chips;
                 ws.delivered[chip] += chips;
+                ws.line_delivered[line] += chips;
                 if model.chips[chip].domestic {
                     st.delivered_domestic += chips;
                 }
@@ -542,6 +551,13 @@ fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
     let row = &mut ws.outcome.chip_metrics[quarter as usize * n * ChipMetric::COUNT..][..n * ChipMetric::COUNT];
     for (c, cell) in row.chunks_exact_mut(ChipMetric::COUNT).enumerate() {
         cell.copy_from_slice(&[ws.delivered[c] as f64, ws.inference[c] as f64, ws.training[c] as f64]);
+    }
+    let lines = model.supply.len();
+    for (slot, &n) in ws.outcome.line_delivered[quarter as usize * lines..][..lines]
+        .iter_mut()
+        .zip(&ws.line_delivered)
+    {
+        *slot = n as f64;
     }
 }
 

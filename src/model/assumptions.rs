@@ -307,6 +307,57 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
         }
         t.text(&p.key("description"), &c.description);
     }
+
+    for (i, o) in raw.observe.iter().enumerate() {
+        let p = root.key("observe").index(i);
+        let source = o.source.as_ref();
+        t.push(&p.key("name"), o.name.clone(), source, false);
+        let texts = [
+            ("quantity", Some(super::observe::quantity(o.quantity).name().to_string())),
+            ("line", o.line.clone()),
+            ("chip", o.chip.clone()),
+            ("shock", o.shock.clone()),
+            ("milestone", o.milestone.clone()),
+            ("key", o.key.clone()),
+            ("by", o.by.clone()),
+            ("from", o.from.clone()),
+            ("to", o.to.clone()),
+        ];
+        for (key, v) in texts {
+            if let Some(v) = v {
+                t.push(&p.key(key), v, source, false);
+            }
+        }
+        for (key, v) in [
+            ("at_least", o.at_least),
+            ("below", o.below),
+            ("value", o.value),
+            ("sd", o.sd),
+            ("confidence", o.confidence),
+        ] {
+            if let Some(v) = v {
+                t.push(&p.key(key), format_number(v), source, false);
+            }
+        }
+        if let Some(scale) = o.scale {
+            let name = match scale {
+                crate::scenario::RawScale::Linear => "linear",
+                crate::scenario::RawScale::Log10 => "log10",
+            };
+            t.push(&p.key("scale"), name, source, false);
+        }
+        if let Some(h) = o.happened {
+            t.push(&p.key("happened"), yes_no(h), source, false);
+        }
+        t.text(&p.key("description"), &o.description);
+    }
+    if !raw.observe.is_empty() {
+        t.either(
+            &root.key("scenario").key("min_effective_sample_size"),
+            chips(model.min_effective_sample_size),
+            raw.scenario.min_effective_sample_size.is_some(),
+        );
+    }
     t.rows
 }
 

@@ -17,6 +17,9 @@ pub const MAX_TOTAL_CHIPS: u64 = 1 << 53;
 pub const MAX_CORRELATED_INPUTS: usize = 64;
 /// Default number of trials when the scenario gives none.
 pub const DEFAULT_TRIALS: u64 = 10_000;
+/// Default `scenario.min_effective_sample_size`: with `[[observe]]`, a run
+/// whose posterior has fewer effective trials is refused.
+pub const DEFAULT_MIN_EFFECTIVE_SAMPLE_SIZE: u64 = 100;
 /// Default horizon when the scenario gives none.
 pub const DEFAULT_HORIZON_QUARTERS: u32 = 16;
 /// Default seed when the scenario gives none.
