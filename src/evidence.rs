@@ -818,12 +818,12 @@ pub fn require_enough(model: &Model, agg: &Aggregate) -> Result<(), crate::error
         .zip(&ev.support)
         .min_by(|a, b| a.1.cmp(b.1))
         .map(|(o, &s)| {
-            format!(
-                "; the prior agrees least with observation `{}` ({:.3}% of trials{})",
-                o.name,
-                100.0 * s as f64 / WEIGHT_ONE as f64 / n.max(1) as f64,
-                if o.is_hard() { "" } else { ", mean likelihood" }
-            )
+            let share = s as f64 / WEIGHT_ONE as f64 / n.max(1) as f64;
+            if o.is_hard() {
+                format!("; the trials agree least with `{}` ({:.2}% of them do)", o.name, 100.0 * share)
+            } else {
+                format!("; the trials agree least with `{}` (mean likelihood {share:.3})", o.name)
+            }
         })
         .unwrap_or_default();
     let advice = if ess > 0.0 {

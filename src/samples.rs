@@ -34,7 +34,8 @@ fn field(s: &str) -> String {
 /// model by key path, in model order (a number drawn each quarter as one
 /// column per quarter, `key[YYYYQn]`); `start_quarter`; `<milestone>_quarter`
 /// for each milestone; `training_flop_at_horizon` and
-/// `training_flop_domestic_at_horizon`.
+/// `training_flop_domestic_at_horizon`; with observations, `weight` (the
+/// trial's posterior weight, docs/MODEL.md section 11).
 pub fn columns(model: &Model) -> Vec<String> {
     let cal = &model.calendar;
     let mut cols = vec!["trial".to_string()];
@@ -48,6 +49,9 @@ pub fn columns(model: &Model) -> Vec<String> {
     cols.extend(model.milestones.iter().map(|m| format!("{}_quarter", m.name)));
     cols.push("training_flop_at_horizon".to_string());
     cols.push("training_flop_domestic_at_horizon".to_string());
+    if !model.observations.is_empty() {
+        cols.push("weight".to_string());
+    }
     cols
 }
 
@@ -96,12 +100,18 @@ pub fn write_row(model: &Model, ws: &Workspace, trial: u64, out: &mut String) {
     }
     let last = &ws.outcome.metrics[model.horizon() as usize - 1];
     let flop = |m: Metric| last[Metric::ALL.iter().position(|x| *x == m).unwrap_or(0)];
-    let _ = writeln!(
+    let _ = write!(
         out,
         ",{},{}",
         flop(Metric::TrainingFlop),
         flop(Metric::TrainingFlopDomestic)
     );
+    if !model.observations.is_empty() {
+        let mut each = vec![0.0; model.observations.len()];
+        let (_, w) = crate::evidence::trial_weight(model, ws, &mut each);
+        let _ = write!(out, ",{w}");
+    }
+    out.push('\n');
 }
 
 /// Rows of trials kept while a run goes: blocks of rows, each with its

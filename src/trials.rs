@@ -353,6 +353,16 @@ impl Aggregate {
     /// then.
     pub fn check_model(&self, model: &Model) -> Result<(), String> {
         self.check()?;
+        match (&self.evidence, model.observations.is_empty()) {
+            (None, true) => {}
+            (Some(ev), false) => ev.check(model, self.trials)?,
+            (None, false) => {
+                return Err("aggregate: no evidence, but the scenario has [[observe]] tables".to_string());
+            }
+            (Some(_), true) => {
+                return Err("aggregate: evidence, but the scenario has no [[observe]] tables".to_string());
+            }
+        }
         if self.horizon != model.horizon()
             || self.shock_in_quarter.len() != model.shocks.len()
             || self.missed.len() != model.milestones.len()
@@ -680,6 +690,19 @@ impl Aggregate {
     /// The widest 95% Clopper–Pearson half-width among the milestones'
     /// probabilities (`max(p - low, high - p)`); 0 without milestones.
     pub fn max_ci_half_width(&self, model: &Model) -> f64 {
+        if let Some(ev) = &self.evidence {
+            // The posterior's intervals (docs/MODEL.md section 11); not
+            // converged while no trial has weight.
+            if ev.effective_sample_size() < 1.0 {
+                return 1.0;
+            }
+            let s = crate::results::Summary::new(model, self, 0, "");
+            return s
+                .milestones
+                .iter()
+                .map(|m| (m.probability - m.ci95_low).max(m.ci95_high - m.probability))
+                .fold(0.0, f64::max);
+        }
         model
             .milestones
             .iter()

@@ -66,6 +66,7 @@ pub(crate) fn merge(args: &MergeArgs, ctx: &mut Ctx) -> Result<String, Error> {
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&head.scenario_stem));
     crate::output::check_not_inside(&out, &inputs)?;
+    crate::evidence::require_enough(&model, &aggregate)?;
     let summary = Summary::new(&model, &aggregate, head.seed, &head.scenario_hash);
     let effective = crate::overrides::effective_text(&head.scenario_text, &head.scenario_stem, &head.overrides)?;
     let (summary, mut files) = output_files(summary, &head.scenario_stem, &effective)?;

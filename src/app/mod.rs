@@ -147,6 +147,7 @@ pub(crate) fn load_variants(
     };
     let mut push = |loaded: &mut Loaded, label: String, file: &PathBuf, sets: &[String]| -> Result<(), Error> {
         let (model, _) = ctx.load(file, sets)?;
+        warn_prior_only(ctx, file, &model, "compare");
         let mut label = label;
         let taken = |l: &str, loaded: &Loaded| loaded.variants.iter().any(|v| v.label == l);
         if taken(&label, loaded) {
@@ -425,6 +426,20 @@ pub fn points(d: f64) -> String {
 /// A difference with its interval: `+4.2 pp [+3.1, +5.3]`.
 pub fn signed_points(d: f64, low: f64, high: f64) -> String {
     format!("{:+.1} pp [{:+.1}, {:+.1}]", d * 100.0, low * 100.0, high * 100.0)
+}
+
+/// Warns that a command which compares or searches over variants reports
+/// probabilities before the evidence: it does not apply `[[observe]]`
+/// (docs/MODEL.md section 11).
+pub(crate) fn warn_prior_only(ctx: &mut Ctx, file: &Path, model: &crate::model::Model, command: &str) {
+    let n = model.observations.len();
+    if n > 0 {
+        ctx.diagnostics.push(Diagnostic::Warning(format!(
+            "{}: `{command}` does not apply the scenario's {n} [[observe]] table{}: its probabilities are before the evidence (the prior, all trials); `sancsim run` reports them given the evidence",
+            file.display(),
+            if n == 1 { "" } else { "s" }
+        )));
+    }
 }
 
 /// Queues `warnings` for standard error.

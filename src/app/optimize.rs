@@ -290,6 +290,7 @@ pub(crate) fn run(args: &OptimizeArgs, ctx: &mut Ctx) -> Result<String, Error> {
         }
     }
     let (model, _) = ctx.load(&args.file, &args.sim.set)?;
+    super::warn_prior_only(ctx, &args.file, &model, "optimize");
     let k = super::milestone_index(&model, &args.objective, "--objective")?;
     let allocations = candidates(&model, args)?;
     let variants: Vec<Variant> = allocations

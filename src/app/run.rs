@@ -65,6 +65,7 @@ pub(crate) fn simulate(
 ) -> Result<(Summary, OutputFiles), Error> {
     let range = 0..sim.trials.unwrap_or(model.trials);
     let (aggregate, rows, seed) = run_range_sampled(ctx, model, sim, range, label, samples)?;
+    crate::evidence::require_enough(model, &aggregate)?;
     let summary = Summary::new(model, &aggregate, seed, &Model::fingerprint(text));
     let (summary, mut files) = output_files(summary, stem, text)?;
     if samples > 0 {
@@ -149,6 +150,7 @@ pub(crate) fn run(args: &RunArgs, ctx: &mut Ctx) -> Result<String, Error> {
             };
             let (agg, converged, rows) = run_to_precision_sampled(&model, seed, target, cap, samples, &control)?;
             bar.finish_and_clear();
+            crate::evidence::require_enough(&model, &agg)?;
             let mut summary = Summary::new(&model, &agg, seed, &Model::fingerprint(&text.effective));
             summary.precision = Some(PrecisionOutcome {
                 target_half_width: target,
@@ -247,6 +249,11 @@ pub(crate) fn baseline_pairs(
         return Ok(None);
     }
     let old_model = Model::from_text(&text, &scenario.display().to_string())?;
+    // Paired counts are of all trials (the prior); a run with observations
+    // reports the posterior, which is compared unpaired.
+    if !old_model.observations.is_empty() || !model.observations.is_empty() {
+        return Ok(None);
+    }
     let variants = [
         crate::analysis::variants::Variant {
             label: "baseline".into(),

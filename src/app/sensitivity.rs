@@ -148,6 +148,7 @@ pub(crate) fn run(args: &SensitivityArgs, ctx: &mut Ctx) -> Result<String, Error
     crate::app::context::check_sim_args(&args.sim)?;
     let shard = super::parse_shard(args.shard.as_deref())?;
     let (model, text) = ctx.load(&args.file, &args.sim.set)?;
+    super::warn_prior_only(ctx, &args.file, &model, "sensitivity");
     let settings = settings(args, &model)?;
     let stem = format!("sensitivity-{}", crate::app::context::file_stem(&args.file));
     let out = super::out_folder(args.out.as_deref(), &stem, shard);

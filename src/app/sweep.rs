@@ -412,6 +412,7 @@ fn prepare(args: &SweepArgs, ctx: &mut Ctx) -> Result<Prepared, Error> {
     }
     let points = grid(&axes);
     let (base_model, text) = ctx.load(&args.file, &fixed)?;
+    super::warn_prior_only(ctx, &args.file, &base_model, "sweep");
     if base_model.milestones.is_empty() {
         return Err(Error::Usage(format!(
             "{}: the scenario has no milestones to sweep",

@@ -9,6 +9,9 @@ use crate::results::Summary;
 /// description (where the scenario writes one) last, so long descriptions
 /// do not push the numbers apart.
 pub fn milestone_table(summary: &Summary) -> String {
+    if summary.evidence.is_some() {
+        return evidence_table(summary);
+    }
     let mut rows = vec![[
         "milestone".to_string(),
         "target FLOP".to_string(),
@@ -38,6 +41,71 @@ pub fn milestone_table(summary: &Summary) -> String {
         summary.trials,
         summary.seed,
         align(&rows)
+    )
+}
+
+/// [`milestone_table`] of a run with observations: the prior and the
+/// posterior side by side, and a line on how the evidence acted.
+fn evidence_table(summary: &Summary) -> String {
+    let mut rows = vec![[
+        "milestone".to_string(),
+        "target FLOP".to_string(),
+        "deadline".to_string(),
+        "prior [95% CI]".to_string(),
+        "given the evidence [95% CI]".to_string(),
+        "median quarter".to_string(),
+    ]];
+    for m in &summary.milestones {
+        let prior = m
+            .prior
+            .map(|p| probability(p.probability, p.ci95_low, p.ci95_high))
+            .unwrap_or_default();
+        rows.push([
+            m.name.clone(),
+            format!("{:.2e}", m.target_flop),
+            m.deadline.clone(),
+            prior,
+            probability(m.probability, m.ci95_low, m.ci95_high),
+            m.quarter_p50.clone().unwrap_or_else(|| "never".to_string()),
+        ]);
+    }
+    let evidence = summary.evidence.as_ref().map(evidence_line).unwrap_or_default();
+    format!(
+        "{} — {} trials, seed {}\n{}{evidence}",
+        summary.scenario,
+        summary.trials,
+        summary.seed,
+        align(&rows)
+    )
+}
+
+/// One line on the observations: how many trials pass the hard ones and
+/// the effective sample size.
+pub fn evidence_line(e: &crate::evidence::EvidenceSummary) -> String {
+    let hard = e.observations.iter().filter(|o| o.kind == "hard").count();
+    let soft = e.observations.len() - hard;
+    let passed = if hard > 0 {
+        format!(
+            "{} of {} trials ({}) agree with the {hard} hard observation{}",
+            e.accepted_trials,
+            e.trials,
+            percent(e.acceptance_rate),
+            if hard == 1 { "" } else { "s" }
+        )
+    } else {
+        format!("{} trials", e.trials)
+    };
+    let weighted = if soft > 0 {
+        format!(
+            ", weighted by {soft} soft one{}",
+            if soft == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "evidence: {passed}{weighted}; effective sample size {:.0}\n",
+        e.effective_sample_size
     )
 }
 
@@ -73,9 +141,13 @@ pub fn align<R: AsRef<[String]>>(rows: &[R]) -> String {
 pub fn explanation(summary: &Summary) -> String {
     let ts = &summary.training_start;
     let last = summary.quarters.last().map(String::as_str).unwrap_or("the horizon");
+    let median = if ts.quarter_p50 == crate::results::NEVER {
+        "not started in half of the trials or more".to_string()
+    } else {
+        format!("started by {} in half of the trials", ts.quarter_p50)
+    };
     let mut out = format!(
-        "training run: started by {} in half of the trials (P10 {}, P90 {}); never started by {last}: {}\n",
-        ts.quarter_p50,
+        "training run: {median} (P10 {}, P90 {}); never started by {last}: {}\n",
         ts.quarter_p10,
         ts.quarter_p90,
         percent(ts.never_started)
