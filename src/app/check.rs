@@ -23,6 +23,7 @@ pub(crate) fn check(file: &Path, sim: &SimArgs, ctx: &mut Ctx) -> Result<String,
     }
     let trials = sim.trials.unwrap_or(model.trials);
     let (aggregate, seed) = run_range(ctx, &model, sim, 0..trials, &file_stem(file))?;
+    crate::evidence::require_enough(&model, &aggregate)?;
     let summary = Summary::new(&model, &aggregate, seed, &Model::fingerprint(&text.effective));
     let results = crate::check::evaluate(&model, &summary);
     let table = format!(
