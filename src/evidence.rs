@@ -295,7 +295,11 @@ impl Observation {
                 let t = |v: f64| if log10 { log10_or_minus_inf(v) } else { v };
                 match test {
                     Test::Range { at_least, below } => {
-                        let lo = if at_least == f64::NEG_INFINITY { at_least } else { t(at_least) };
+                        let lo = if at_least == f64::NEG_INFINITY {
+                            at_least
+                        } else {
+                            t(at_least)
+                        };
                         let hi = if below == f64::INFINITY { below } else { t(below) };
                         in_range_with_error(t(x), lo, hi, sd)
                     }
@@ -356,11 +360,7 @@ impl InputBins {
     /// The bin of a value.
     pub fn bin(&self, v: f64) -> usize {
         let x = (v - self.lo) / (self.hi - self.lo) * INPUT_BINS as f64;
-        if x >= 0.0 {
-            (x as usize).min(INPUT_BINS - 1)
-        } else {
-            0
-        }
+        if x >= 0.0 { (x as usize).min(INPUT_BINS - 1) } else { 0 }
     }
 }
 
@@ -521,7 +521,10 @@ impl Evidence {
             };
             let sum: u128 = row.iter().map(|&c| c as u128).sum();
             if row.len() != INPUT_BINS || sum != self.trials as u128 * per as u128 {
-                return Err(format!("evidence.input_prior of `{}` does not count every draw", model.uncertain[b.id].key));
+                return Err(format!(
+                    "evidence.input_prior of `{}` does not count every draw",
+                    model.uncertain[b.id].key
+                ));
             }
         }
         self.posterior.check().map_err(|e| format!("evidence.posterior: {e}"))
@@ -732,7 +735,11 @@ impl Observation {
             Test::Happened(false) => "did not happen".to_string(),
             Test::Near(v) => format!("about {}", format_number(v)),
             Test::Range { at_least, below } => match (at_least.is_finite(), below.is_finite()) {
-                (true, true) => format!("at least {} and below {}", format_number(at_least), format_number(below)),
+                (true, true) => format!(
+                    "at least {} and below {}",
+                    format_number(at_least),
+                    format_number(below)
+                ),
                 (true, false) => format!("at least {}", format_number(at_least)),
                 _ => format!("below {}", format_number(below)),
             },
@@ -820,9 +827,16 @@ pub fn require_enough(model: &Model, agg: &Aggregate) -> Result<(), crate::error
         .map(|(o, &s)| {
             let share = s as f64 / WEIGHT_ONE as f64 / n.max(1) as f64;
             if o.is_hard() {
-                format!("; the trials agree least with `{}` ({:.2}% of them do)", o.name, 100.0 * share)
+                format!(
+                    "; the trials agree least with `{}` ({:.2}% of them do)",
+                    o.name,
+                    100.0 * share
+                )
             } else {
-                format!("; the trials agree least with `{}` (mean likelihood {share:.3})", o.name)
+                format!(
+                    "; the trials agree least with `{}` (mean likelihood {share:.3})",
+                    o.name
+                )
             }
         })
         .unwrap_or_default();
@@ -839,4 +853,216 @@ pub fn require_enough(model: &Model, agg: &Aggregate) -> Result<(), crate::error
         "too few trials agree with the observations: {} of {n} pass the hard ones, an effective sample size of {ess:.1}, below the {min} that `scenario.min_effective_sample_size` asks for{worst}; {advice}",
         ev.accepted
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trials::run_trials;
+
+    fn obs(test: Test, strength: Strength) -> Observation {
+        Observation {
+            name: "o".into(),
+            quantity: Quantity::TrainingFlop,
+            subject: Subject::Total,
+            window: Window::By(0),
+            test,
+            strength,
+            description: None,
+            source: None,
+        }
+    }
+
+    const INF: f64 = f64::INFINITY;
+
+    #[test]
+    fn hard_and_confidence_likelihoods() {
+        let range = Test::Range {
+            at_least: 10.0,
+            below: 20.0,
+        };
+        let hard = obs(range, Strength::Hard);
+        assert_eq!(hard.likelihood_of(Seen::Value(10.0)), 1.0, "at_least is inclusive");
+        assert_eq!(hard.likelihood_of(Seen::Value(19.999)), 1.0);
+        assert_eq!(hard.likelihood_of(Seen::Value(20.0)), 0.0, "below is exclusive");
+        assert_eq!(hard.likelihood_of(Seen::Value(9.0)), 0.0);
+        let sure = obs(range, Strength::Confidence(0.8));
+        assert_eq!(sure.likelihood_of(Seen::Value(15.0)), 1.0);
+        assert!((sure.likelihood_of(Seen::Value(25.0)) - 0.25).abs() < 1e-15);
+        let event = obs(Test::Happened(false), Strength::Hard);
+        assert_eq!(event.likelihood_of(Seen::Event(false)), 1.0);
+        assert_eq!(event.likelihood_of(Seen::Event(true)), 0.0);
+    }
+
+    #[test]
+    fn measurement_error_likelihoods() {
+        let sd = Strength::Sd { sd: 2.0, log10: false };
+        // One-sided: P(x + e < 10) = Φ((10 − x)/2).
+        let below = obs(
+            Test::Range {
+                at_least: -INF,
+                below: 10.0,
+            },
+            sd,
+        );
+        assert!((below.likelihood_of(Seen::Value(10.0)) - 0.5).abs() < 1e-15);
+        // Φ(1) = 0.8413447460685429 (mpmath); statrs's erfc is good to
+        // about 1e-11 here, far below the 2^-32 resolution of a weight.
+        let w = below.likelihood_of(Seen::Value(8.0));
+        assert!((w - 0.841_344_746_068_542_9).abs() < 1e-10, "{w:e}");
+        // Far below a two-sided range the upper-tail form stays accurate:
+        // Φc(10) − Φc(15) with Φc(10) = 7.619853024160527e-24 (mpmath).
+        let band = obs(
+            Test::Range {
+                at_least: 20.0,
+                below: 30.0,
+            },
+            sd,
+        );
+        let w = band.likelihood_of(Seen::Value(0.0));
+        assert!((w / 7.619_853_024_160_527e-24 - 1.0).abs() < 1e-9, "{w}");
+        let near = obs(Test::Near(5.0), sd);
+        assert_eq!(near.likelihood_of(Seen::Value(5.0)), 1.0);
+        assert!((near.likelihood_of(Seen::Value(7.0)) - (-0.5f64).exp()).abs() < 1e-15);
+        // log10: sd in decades; zero is −inf, below every positive bound.
+        let decades = obs(
+            Test::Range {
+                at_least: 1e24,
+                below: INF,
+            },
+            Strength::Sd { sd: 1.0, log10: true },
+        );
+        assert!((decades.likelihood_of(Seen::Value(1e24)) - 0.5).abs() < 1e-12);
+        assert!((decades.likelihood_of(Seen::Value(1e25)) - 0.841_344_746_068_542_9).abs() < 1e-10);
+        assert_eq!(decades.likelihood_of(Seen::Value(0.0)), 0.0);
+        let open = obs(
+            Test::Range {
+                at_least: -INF,
+                below: 1e24,
+            },
+            Strength::Sd { sd: 1.0, log10: true },
+        );
+        assert_eq!(open.likelihood_of(Seen::Value(0.0)), 1.0);
+    }
+
+    #[test]
+    fn weights_round_to_units_of_two_to_the_minus_32() {
+        assert_eq!(to_weight(1.0), WEIGHT_ONE);
+        assert_eq!(to_weight(0.25), WEIGHT_ONE / 4);
+        assert_eq!(to_weight(0.0), 0);
+        assert_eq!(to_weight(2f64.powi(-34)), 0);
+        assert_eq!(to_weight(2f64.powi(-32)), 1);
+        assert_eq!(to_weight(f64::NAN.max(0.0)), 0);
+    }
+
+    fn model(extra: &str) -> Model {
+        let text = format!("{}\n{extra}", include_str!("../scenarios/default.toml"));
+        Model::from_text(&text, "default.toml").unwrap()
+    }
+
+    #[test]
+    fn evidence_merges_exactly_in_any_grouping() {
+        let m = model("");
+        assert_eq!(m.observations.len(), 2, "the default carries two observations");
+        let whole = run_trials(&m, 5, 0..700, Some(1)).unwrap();
+        let parts = run_trials(&m, 5, 0..300, Some(2))
+            .unwrap()
+            .merge(run_trials(&m, 5, 300..700, Some(1)).unwrap())
+            .unwrap();
+        assert_eq!(whole, parts);
+        let ev = whole.evidence.as_deref().unwrap();
+        assert_eq!(ev.check(&m, whole.trials), Ok(()));
+        assert!(ev.accepted > 0 && ev.accepted < 700, "{}", ev.accepted);
+        // Weights are 0, 1/4 or 1, so the ESS lies between the trials of
+        // weight 1 and the accepted ones.
+        let ess = ev.effective_sample_size();
+        assert!(ess > 0.0 && ess <= ev.accepted as f64, "{ess}");
+        let mut broken = whole.clone();
+        broken.evidence.as_mut().unwrap().accepted = 701;
+        assert!(broken.check_model(&m).is_err());
+        let mut missing = whole;
+        missing.evidence = None;
+        assert!(missing.check_model(&m).unwrap_err().contains("[[observe]]"));
+    }
+
+    #[test]
+    fn hard_observations_count_accepted_trials_exactly() {
+        // Only the hard observation: weights are 0 or 1.
+        let text = include_str!("../scenarios/default.toml");
+        let cut = text.find("[[observe]]\nname = \"no_public").unwrap();
+        let m = Model::from_text(&text[..cut], "d.toml").unwrap();
+        let agg = run_trials(&m, 3, 0..500, Some(1)).unwrap();
+        let ev = agg.evidence.as_deref().unwrap();
+        assert!(ev.all_weights_whole());
+        assert_eq!(ev.effective_sample_size(), ev.accepted as f64);
+        assert_eq!(ev.posterior.trials, ev.accepted * WEIGHT_ONE);
+        let s = crate::results::Summary::new(&m, &agg, 3, "h");
+        let k = &s.milestones[0];
+        let reached = ev.posterior.reached_in_quarter[0][..=m.milestones[0].deadline as usize]
+            .iter()
+            .sum::<u64>()
+            / WEIGHT_ONE;
+        assert_eq!(k.reached_by_deadline, reached);
+        assert_eq!(
+            (k.ci95_low, k.ci95_high),
+            crate::stats::clopper_pearson(reached, ev.accepted, 0.05)
+        );
+        assert_eq!(
+            k.prior.unwrap().probability,
+            agg.reached_in_quarter[0][..=m.milestones[0].deadline as usize]
+                .iter()
+                .sum::<u64>() as f64
+                / 500.0
+        );
+        let e = s.evidence.as_ref().unwrap();
+        assert_eq!(e.accepted_trials, ev.accepted);
+        assert_eq!(e.observations[0].prior_agreement, ev.accepted as f64 / 500.0);
+    }
+
+    #[test]
+    fn too_few_trials_are_refused_with_advice() {
+        let m = model("");
+        let agg = run_trials(&m, 3, 0..60, Some(1)).unwrap();
+        let err = require_enough(&m, &agg).unwrap_err().to_string();
+        assert!(
+            err.contains("--trials") && err.contains("effective sample size"),
+            "{err}"
+        );
+        let mut lenient = m.clone();
+        lenient.min_effective_sample_size = 1;
+        assert!(require_enough(&lenient, &agg).is_ok());
+        let none = model(
+            "[[observe]]\nname = \"impossible\"\nquantity = \"delivered_chips\"\nby = \"2024Q1\"\nat_least = 1e12\n",
+        );
+        let agg = run_trials(&none, 3, 0..60, Some(1)).unwrap();
+        let err = require_enough(&none, &agg).unwrap_err().to_string();
+        assert!(
+            err.contains("more trials may not help") && err.contains("`impossible`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn input_bins_cover_the_prior_and_moved_is_a_distance() {
+        let m = model("");
+        let agg = run_trials(&m, 3, 0..400, Some(1)).unwrap();
+        let s = crate::results::Summary::new(&m, &agg, 3, "h");
+        let e = s.evidence.unwrap();
+        assert!(!e.inputs.is_empty());
+        for i in &e.inputs {
+            assert!((0.0..=1.0).contains(&i.moved), "{}: {}", i.key, i.moved);
+            assert_eq!(i.prior_shares.len(), INPUT_BINS);
+            assert!((i.prior_shares.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            assert!((i.posterior_shares.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            assert!(i.prior[0] <= i.prior[1] && i.prior[1] <= i.prior[2]);
+        }
+        assert!(e.inputs.windows(2).all(|w| w[0].moved >= w[1].moved));
+        // The hard observation selects low fill rates: that input moves.
+        let fill = e
+            .inputs
+            .iter()
+            .find(|i| i.key == "supply.bytedance_910b.fill_rate")
+            .unwrap();
+        assert!(fill.posterior[1] < fill.prior[1], "{fill:?}");
+    }
 }

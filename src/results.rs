@@ -313,11 +313,18 @@ struct Counting {
 }
 
 impl Counting {
-    const TRIALS: Counting = Counting { unit: 1, effective: None };
+    const TRIALS: Counting = Counting {
+        unit: 1,
+        effective: None,
+    };
 
     /// A count in trials.
     fn count(self, c: u64) -> u64 {
-        if self.unit == 1 { c } else { c / self.unit + u64::from(c % self.unit >= self.unit / 2) }
+        if self.unit == 1 {
+            c
+        } else {
+            c / self.unit + u64::from(c % self.unit >= self.unit / 2)
+        }
     }
 
     /// The 95% interval of `x` of `n`.
@@ -485,7 +492,14 @@ impl Summary {
         post
     }
 
-    fn build(model: &Model, agg: &Aggregate, counting: Counting, trials: u64, seed: u64, scenario_hash: &str) -> Summary {
+    fn build(
+        model: &Model,
+        agg: &Aggregate,
+        counting: Counting,
+        trials: u64,
+        seed: u64,
+        scenario_hash: &str,
+    ) -> Summary {
         let cal = &model.calendar;
         let label = |q: usize| cal.quarter(q as u32).to_string();
         let n = agg.trials;

@@ -174,10 +174,7 @@ impl LogHistogram {
                 self.first as i64 + self.counts.len() as i64
             ));
         }
-        let sum = self
-            .counts
-            .iter()
-            .try_fold(self.zeros, |acc, &c| acc.checked_add(c));
+        let sum = self.counts.iter().try_fold(self.zeros, |acc, &c| acc.checked_add(c));
         if self.total != expect_total || sum != Some(expect_total) {
             let sum = sum.map_or_else(|| "more than 2^64".to_string(), |s| s.to_string());
             return Err(format!(
@@ -291,6 +288,25 @@ pub fn round_significant(v: f64, digits: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn real_clopper_pearson_is_the_integer_one_on_whole_numbers_and_between_neighbours() {
+        for (x, n) in [(0u64, 10u64), (3, 10), (10, 10), (5000, 9221), (1, 1)] {
+            assert_eq!(
+                clopper_pearson_real(x as f64, n as f64, 0.05),
+                clopper_pearson(x, n, 0.05)
+            );
+        }
+        // A weighted share between two whole counts lies between their intervals.
+        let (lo, hi) = clopper_pearson_real(30.5, 100.0, 0.05);
+        let (lo3, hi3) = clopper_pearson(30, 100, 0.05);
+        let (lo4, hi4) = clopper_pearson(31, 100, 0.05);
+        assert!(lo3 < lo && lo < lo4 && hi3 < hi && hi < hi4, "{lo} {hi}");
+        assert_eq!(clopper_pearson_real(1.0, 0.0, 0.05), (0.0, 1.0));
+        assert_eq!(clopper_pearson_real(1.0, f64::NAN, 0.05), (0.0, 1.0));
+        let (lo, hi) = clopper_pearson_real(0.2, 64.7, 0.05);
+        assert!(lo > 0.0 && lo < 0.2 / 64.7 && hi < 0.1, "{lo} {hi}");
+    }
     use crate::dist::{Dist, DistSpec};
     use crate::rng::stream;
 

@@ -318,7 +318,16 @@ fn check_model(m: &Model) -> Result<(), TestCaseError> {
 fn check_runs(m: &Model) -> Result<(), TestCaseError> {
     let model = m.clone();
     let r = guarded("run_trials", move || {
-        run_trials(&model, model.seed, 0..20, Some(1)).map(|a| (a.trials, a.horizon))
+        run_trials(&model, model.seed, 0..20, Some(1)).map(|a| {
+            // With observations, a posterior with any weight is summarised
+            // (as `run` does once it has enough effective trials).
+            let mut relaxed = model.clone();
+            relaxed.min_effective_sample_size = 1;
+            if sancsim::evidence::require_enough(&relaxed, &a).is_ok() {
+                let _ = sancsim::results::Summary::new(&relaxed, &a, 1, "h");
+            }
+            (a.trials, a.horizon)
+        })
     })
     .map_err(TestCaseError::fail)?;
     match r {
@@ -382,7 +391,8 @@ const KEYS: &[&str] = &[
     "domestic_only", "dist", "value", "low", "high", "mean", "sd", "min", "max", "mu", "sigma", "alpha", "beta",
     "mode", "p5", "p95", "per", "expect", "milestone", "min_probability", "max_probability", "scenario",
     "milestones", "shocks", "fleet", "allocation", "x", "sampling", "correlation", "inputs", "rank", "matrix",
-    "repair",
+    "repair", "observe", "quantity", "line", "shock", "key", "by", "at_least", "below", "happened", "confidence",
+    "scale", "min_effective_sample_size",
 ];
 
 /// Whole lines to insert besides `key = value` ones.
@@ -409,6 +419,20 @@ const HEADERS: &[&str] = &[
     "[[correlation]]\ninputs = [\"training.mfu\", \"training.goodput\"]\nmatrix = []\nrank = 0.1",
     "[[correlation]]\ninputs = []\nrepair = \"farthest\"",
     "sampling = \"lhs\"",
+    "min_effective_sample_size = 1",
+    "[[observe]]",
+    "[[observe]]\nname = \"o\"\nquantity = \"delivered_chips\"\nline = \"bytedance_910b\"\nby = \"2024Q2\"\nbelow = 30000",
+    "[[observe]]\nname = \"o\"\nquantity = \"delivered_chips\"\nchip = \"ascend_910b\"\nfrom = \"2024Q3\"\nto = \"2024Q2\"\nat_least = 5\nsd = 10",
+    "[[observe]]\nname = \"f\"\nquantity = \"training_flop_domestic\"\nby = \"2026Q2\"\nbelow = 2e25\nconfidence = 0.8",
+    "[[observe]]\nname = \"f\"\nquantity = \"training_flop\"\nby = \"2026Q2\"\nvalue = 1e25\nsd = 0.3\nscale = \"log10\"",
+    "[[observe]]\nname = \"f\"\nquantity = \"training_chips\"\nfrom = \"2025Q1\"\nto = \"2025Q2\"\nat_least = nan",
+    "[[observe]]\nname = \"i\"\nquantity = \"input\"\nkey = \"training.mfu\"\nvalue = 0.4\nsd = 0.05",
+    "[[observe]]\nname = \"i\"\nquantity = \"input\"\nkey = \"ghost.x\"\nat_least = 0.4\nbelow = 0.3",
+    "[[observe]]\nname = \"s\"\nquantity = \"shock\"\nshock = \"hbm_rule_dec2024\"\nhappened = true\nby = \"2024Q4\"",
+    "[[observe]]\nname = \"s\"\nquantity = \"shock\"\nshock = \"ghost\"\nhappened = false\nconfidence = 1",
+    "[[observe]]\nname = \"m\"\nquantity = \"milestone\"\nmilestone = \"dsv3_class\"\nhappened = false\nsd = 1",
+    "[[observe]]\nname = \"t\"\nquantity = \"training_started\"\nhappened = true\nfrom = \"2025Q1\"\nto = \"2026Q4\"",
+    "[[observe]]\nname = \"bad name\"\nquantity = \"weather\"",
     "[inference]",
     "[allocation]",
     "[scenario]",

@@ -96,10 +96,7 @@ pub fn evidence_line(e: &crate::evidence::EvidenceSummary) -> String {
         format!("{} trials", e.trials)
     };
     let weighted = if soft > 0 {
-        format!(
-            ", weighted by {soft} soft one{}",
-            if soft == 1 { "" } else { "s" }
-        )
+        format!(", weighted by {soft} soft one{}", if soft == 1 { "" } else { "s" })
     } else {
         String::new()
     };

@@ -61,8 +61,16 @@ fn observation(
             p.key("name"),
             format!("\"{}\" is not a valid name: use letters, digits and `_`", o.name),
         );
-    } else if raw.observe.iter().take_while(|x| !std::ptr::eq(*x, o)).any(|x| x.name == o.name) {
-        ctx.error(p.key("name"), format!("\"{}\" names another observation already; names are unique", o.name));
+    } else if raw
+        .observe
+        .iter()
+        .take_while(|x| !std::ptr::eq(*x, o))
+        .any(|x| x.name == o.name)
+    {
+        ctx.error(
+            p.key("name"),
+            format!("\"{}\" names another observation already; names are unique", o.name),
+        );
     }
 
     // Which keys name a subject, and which the quantity takes.
@@ -86,9 +94,16 @@ fn observation(
             let takes = if allowed.is_empty() {
                 "no subject key".to_string()
             } else {
-                allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" or ")
+                allowed
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             };
-            ctx.error(p.key(key), format!("`{key}` does not apply to quantity \"{qname}\", which takes {takes}"));
+            ctx.error(
+                p.key(key),
+                format!("`{key}` does not apply to quantity \"{qname}\", which takes {takes}"),
+            );
         }
     }
     if o.line.is_some() && o.chip.is_some() {
@@ -126,7 +141,11 @@ fn observation(
             },
         },
         Quantity::Input => match &o.key {
-            None => need(ctx, "key", "the key path of an uncertain number, such as \"training.mfu\""),
+            None => need(
+                ctx,
+                "key",
+                "the key path of an uncertain number, such as \"training.mfu\"",
+            ),
             Some(key) => match ctx.uncertain.iter().position(|u| &u.key == key) {
                 Some(id) => subject = Subject::Input(id),
                 None => {
@@ -144,15 +163,25 @@ fn observation(
     }
 
     // When.
-    let by = o.by.as_ref().and_then(|t| ctx.quarter_index(p.key("by"), t, cal, "quarter"));
-    let from = o.from.as_ref().and_then(|t| ctx.quarter_index(p.key("from"), t, cal, "quarter"));
-    let to = o.to.as_ref().and_then(|t| ctx.quarter_index(p.key("to"), t, cal, "quarter"));
+    let by =
+        o.by.as_ref()
+            .and_then(|t| ctx.quarter_index(p.key("by"), t, cal, "quarter"));
+    let from = o
+        .from
+        .as_ref()
+        .and_then(|t| ctx.quarter_index(p.key("from"), t, cal, "quarter"));
+    let to =
+        o.to.as_ref()
+            .and_then(|t| ctx.quarter_index(p.key("to"), t, cal, "quarter"));
     if o.by.is_some() && (o.from.is_some() || o.to.is_some()) {
         ctx.error(p.key("by"), "give `by` or `from` and `to`, not both");
     }
     if o.from.is_some() != o.to.is_some() {
         let missing = if o.from.is_some() { "to" } else { "from" };
-        ctx.error(p.clone(), format!("a window needs both `from` and `to`; `{missing}` is missing"));
+        ctx.error(
+            p.clone(),
+            format!("a window needs both `from` and `to`; `{missing}` is missing"),
+        );
     }
     if let (Some(a), Some(b)) = (from, to) {
         if a > b {
@@ -198,7 +227,9 @@ fn observation(
         } else if !quantity.is_cumulative() && (o.from.is_some() || o.to.is_some()) {
             ctx.error(
                 p.key(if o.from.is_some() { "from" } else { "to" }),
-                format!("\"{qname}\" is not cumulative, so a window has no meaning: observe it `by` the end of a quarter"),
+                format!(
+                    "\"{qname}\" is not cumulative, so a window has no meaning: observe it `by` the end of a quarter"
+                ),
             );
         }
     }
@@ -238,12 +269,17 @@ fn observation(
         if o.happened.is_some() {
             ctx.error(
                 p.key("happened"),
-                format!("`happened` is for events; \"{qname}\" is a value: write `at_least`, `below`, or `value` with `sd`"),
+                format!(
+                    "`happened` is for events; \"{qname}\" is a value: write `at_least`, `below`, or `value` with `sd`"
+                ),
             );
         }
         match (o.at_least, o.below, o.value) {
             (_, _, Some(v)) if o.at_least.is_some() || o.below.is_some() => {
-                ctx.error(p.key("value"), "give `value` (with `sd`) or the bounds `at_least`/`below`, not both");
+                ctx.error(
+                    p.key("value"),
+                    "give `value` (with `sd`) or the bounds `at_least`/`below`, not both",
+                );
                 let _ = v;
                 None
             }
@@ -257,13 +293,19 @@ fn observation(
                 Some(Test::Near(v))
             }
             (None, None, None) => {
-                ctx.error(p.clone(), "a value observation needs `at_least`, `below` (or both), or `value` with `sd`");
+                ctx.error(
+                    p.clone(),
+                    "a value observation needs `at_least`, `below` (or both), or `value` with `sd`",
+                );
                 None
             }
             (lo, hi, None) => {
                 if let (Some(a), Some(b)) = (lo, hi) {
                     if a >= b {
-                        ctx.error(p.key("below"), format!("must be greater than `at_least` ({a}), got {b}"));
+                        ctx.error(
+                            p.key("below"),
+                            format!("must be greater than `at_least` ({a}), got {b}"),
+                        );
                     }
                 }
                 Some(Test::Range {
@@ -285,7 +327,10 @@ fn observation(
             if v.is_some_and(|v| v <= 0.0) {
                 ctx.error(
                     p.key(key),
-                    format!("with `scale = \"log10\"` the bounds and value must be above 0, got {}", v.unwrap_or(0.0)),
+                    format!(
+                        "with `scale = \"log10\"` the bounds and value must be above 0, got {}",
+                        v.unwrap_or(0.0)
+                    ),
                 );
             }
         }
