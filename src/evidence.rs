@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{ChipMetric, Metric, Workspace};
 use crate::model::{Model, Per, format_number};
+use crate::stats::LogHistogram;
 use crate::trials::{Aggregate, MergeError};
 
 /// The weight of a trial that every observation agrees with fully.
@@ -314,6 +315,12 @@ impl Observation {
         }
     }
 
+    /// Whether its value is kept in a histogram for the outputs: values
+    /// other than inputs (which have their own bins).
+    pub fn records_value(&self) -> bool {
+        !self.quantity.is_event() && self.quantity != Quantity::Input
+    }
+
     /// `hard` or `soft`, as the outputs say.
     pub fn kind(&self) -> &'static str {
         if self.is_hard() { "hard" } else { "soft" }
@@ -398,6 +405,11 @@ pub struct Evidence {
     pub input_prior: Vec<Vec<u64>>,
     /// Per binned input: weights per bin (units of 2^-32).
     pub input_posterior: Vec<Vec<u64>>,
+    /// Per observation of a value (not an input): its value in every
+    /// trial (empty for the others).
+    pub observed_prior: Vec<LogHistogram>,
+    /// The same values, each with its trial's weight (units of 2^-32).
+    pub observed_posterior: Vec<LogHistogram>,
     /// The posterior: every trial counted with its weight (units of 2^-32).
     pub posterior: Aggregate,
 }
@@ -413,6 +425,8 @@ impl Evidence {
             support: vec![0; model.observations.len()],
             input_prior: vec![vec![0; INPUT_BINS]; bins],
             input_posterior: vec![vec![0; INPUT_BINS]; bins],
+            observed_prior: vec![LogHistogram::new(); model.observations.len()],
+            observed_posterior: vec![LogHistogram::new(); model.observations.len()],
             posterior: Aggregate::plain(model),
         }
     }
@@ -454,6 +468,10 @@ impl Evidence {
                 .chain(&other.input_prior)
                 .chain(&other.input_posterior)
                 .all(|b| b.len() == INPUT_BINS)
+            && self.observed_prior.len() == self.support.len()
+            && self.observed_posterior.len() == self.support.len()
+            && other.observed_prior.len() == other.support.len()
+            && other.observed_posterior.len() == other.support.len()
             && self.posterior.same_shape(&other.posterior)
     }
 
@@ -478,6 +496,14 @@ impl Evidence {
             for (x, y) in a.iter_mut().zip(b) {
                 *x = add(*x, *y, "evidence.inputs")?;
             }
+        }
+        for (a, b) in self
+            .observed_prior
+            .iter_mut()
+            .zip(&other.observed_prior)
+            .chain(self.observed_posterior.iter_mut().zip(&other.observed_posterior))
+        {
+            a.merge(b).map_err(|_| MergeError::Overflow("evidence.observed"))?;
         }
         self.posterior = self.posterior.merge(other.posterior)?;
         Ok(self)
@@ -527,6 +553,22 @@ impl Evidence {
                 ));
             }
         }
+        if self.observed_prior.len() != model.observations.len()
+            || self.observed_posterior.len() != model.observations.len()
+        {
+            return Err("evidence: the observed values do not match the observations".into());
+        }
+        for (k, o) in model.observations.iter().enumerate() {
+            let (prior, post) = if o.records_value() {
+                (self.trials, self.posterior.trials)
+            } else {
+                (0, 0)
+            };
+            self.observed_prior[k]
+                .check(prior)
+                .and_then(|_| self.observed_posterior[k].check(post))
+                .map_err(|e| format!("evidence.observed[{k}]: {e}"))?;
+        }
         self.posterior.check().map_err(|e| format!("evidence.posterior: {e}"))
     }
 }
@@ -541,6 +583,8 @@ pub struct EvidenceBlock {
     bins: Vec<InputBins>,
     input_prior: Vec<Vec<u64>>,
     input_posterior: Vec<Vec<u64>>,
+    observed_prior: Vec<LogHistogram>,
+    observed_posterior: Vec<LogHistogram>,
     each: Vec<f64>,
 }
 
@@ -556,6 +600,8 @@ impl EvidenceBlock {
             input_prior: vec![vec![0; INPUT_BINS]; bins.len()],
             input_posterior: vec![vec![0; INPUT_BINS]; bins.len()],
             bins,
+            observed_prior: vec![LogHistogram::new(); model.observations.len()],
+            observed_posterior: vec![LogHistogram::new(); model.observations.len()],
             each: vec![0.0; model.observations.len()],
         }
     }
@@ -582,6 +628,14 @@ impl EvidenceBlock {
                 post[i] += weight;
             }
         }
+        for (k, o) in model.observations.iter().enumerate() {
+            if o.records_value() {
+                if let Seen::Value(v) = o.seen(model, ws) {
+                    self.observed_prior[k].add(v);
+                    self.observed_posterior[k].add_n(v, weight);
+                }
+            }
+        }
         if weight > 0 {
             self.posterior.push_weighted(model, ws, weight);
         }
@@ -604,6 +658,17 @@ impl EvidenceBlock {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
             }
+        }
+        for (a, b) in ev
+            .observed_prior
+            .iter_mut()
+            .zip(&mut self.observed_prior)
+            .chain(ev.observed_posterior.iter_mut().zip(&mut self.observed_posterior))
+        {
+            // Both hold at most 2^64 − 1 weight units (section 11's limits),
+            // so this cannot fail; a failure would keep `a` unchanged.
+            let _ = a.merge(b);
+            *b = LogHistogram::new();
         }
         ev.posterior.add_block(&mut self.posterior);
         self.accepted = 0;
@@ -657,6 +722,13 @@ pub struct ObservationResult {
     /// How well the prior agreed with it: the share of all trials that
     /// agree (hard), or the mean of its likelihood over all trials (soft).
     pub prior_agreement: f64,
+    /// For a value other than an input: its P10, P50 and P90 over all
+    /// trials (3 significant digits, from the log-linear histogram).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior_quantiles: Option<[f64; 3]>,
+    /// The same, given the evidence (trials weighted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posterior_quantiles: Option<[f64; 3]>,
 }
 
 /// An input's prior and posterior.
@@ -770,8 +842,21 @@ impl EvidenceSummary {
                 description: o.description.clone(),
                 source: o.source.clone(),
                 prior_agreement: s as f64 / WEIGHT_ONE as f64 / trials.max(1) as f64,
+                prior_quantiles: None,
+                posterior_quantiles: None,
             })
-            .collect();
+            .collect::<Vec<ObservationResult>>();
+        let quantiles = |h: &LogHistogram| -> Option<[f64; 3]> {
+            let q = |p: f64| h.quantile(p).map(|v| crate::stats::round_significant(v, 3));
+            Some([q(0.1)?, q(0.5)?, q(0.9)?])
+        };
+        let mut observations = observations;
+        for (k, o) in model.observations.iter().enumerate() {
+            if o.records_value() {
+                observations[k].prior_quantiles = quantiles(&ev.observed_prior[k]);
+                observations[k].posterior_quantiles = quantiles(&ev.observed_posterior[k]);
+            }
+        }
         let mut inputs: Vec<InputShift> = binned_inputs(model)
             .iter()
             .zip(ev.input_prior.iter().zip(&ev.input_posterior))
