@@ -219,7 +219,7 @@ fn policy_clause(summary: &Summary) -> String {
 /// Trials whose run had started by the end of each quarter, recovered from
 /// the shares of `training_start.started_by_quarter` (`k / N` read back).
 fn started_counts(summary: &Summary) -> Vec<u64> {
-    let n = summary.trials as f64;
+    let n = summary.counted_trials();
     summary
         .training_start
         .started_by_quarter
@@ -291,7 +291,7 @@ fn shortfall_sentence(summary: &Summary) -> String {
         if summary.milestones.iter().all(|m| m.missed.total() == 0) {
             return cap("every milestone is reached by its deadline in every future.".to_string());
         }
-        if ts.trials_never_started == summary.trials {
+        if ts.never_started >= 1.0 {
             // Without a run there is no training compute.
             return "So no milestone is reached in any future.".to_string();
         }
@@ -311,7 +311,7 @@ fn shortfall_sentence(summary: &Summary) -> String {
     // The first clause names the cluster and says "of futures"; a second
     // reason is given when it is at least a third as common.
     let clause = |(count, reason): (u64, MissReason), first: bool| {
-        let share = percent(count as f64 / summary.trials as f64);
+        let share = percent(count as f64 / summary.counted_trials());
         let (share, cluster) = if first {
             (format!("{share} of futures"), full.as_str())
         } else {
@@ -645,7 +645,7 @@ deadline = "2024Q4"
             "{e}"
         );
         let frontier = s.milestones.iter().find(|m| m.name == "frontier_1e26").unwrap();
-        let share = |c: u64| percent(c as f64 / s.trials as f64);
+        let share = |c: u64| percent(c as f64 / s.counted_trials());
         assert!(e.contains("frontier_1e26 (1.00e26 FLOP by 2027Q4)"), "{e}");
         assert!(
             e.contains(&format!("in {} of futures", share(frontier.missed.low_mfu_goodput)))
@@ -654,11 +654,11 @@ deadline = "2024Q4"
         );
         assert!(e.contains("hbm_rule_dec2024") && e.contains("all in 2024Q4"), "{e}");
         // The median start among the trials that started.
-        let started = s.trials - ts.trials_never_started;
+        let started = (s.counted_trials() - ts.trials_never_started as f64).round() as u64;
         let first_half = ts
             .started_by_quarter
             .iter()
-            .find(|q| 2 * (q.probability * s.trials as f64).round() as u64 >= started)
+            .find(|q| 2 * (q.probability * s.counted_trials()).round() as u64 >= started)
             .unwrap();
         assert!(
             e.contains(&format!("Where it starts (median {}), ", first_half.quarter)),

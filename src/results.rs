@@ -467,6 +467,15 @@ fn quarter_quantile(counts: &[u64], p: f64) -> Option<usize> {
 }
 
 impl Summary {
+    /// What this summary's trial counts add up to, as a share's
+    /// denominator: the trials, or with observations the posterior's
+    /// weight `Σw` (its counts are weighted, docs/MODEL.md section 11).
+    pub fn counted_trials(&self) -> f64 {
+        self.evidence
+            .as_ref()
+            .map_or(self.trials as f64, |e| e.posterior_weight)
+    }
+
     /// Builds the summary of an aggregate. With observations its figures
     /// are the posterior's, each milestone's `prior` and `posterior` side
     /// by side, and `evidence` says how the observations acted.
@@ -896,7 +905,7 @@ domestic_only = false
     #[test]
     fn start_quarters_count_runs_that_never_start_as_later_than_the_horizon() {
         let model = Model::from_text(include_str!("../scenarios/default.toml"), "d.toml").unwrap();
-        let mut agg = Aggregate::new(&model);
+        let mut agg = Aggregate::plain(&model);
         agg.trials = 10;
         agg.training_started = 5;
         agg.started_in_quarter[1] = 2;

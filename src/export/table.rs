@@ -160,7 +160,7 @@ pub fn explanation(summary: &Summary) -> String {
                 .missed
                 .counts()
                 .iter()
-                .map(|&c| percent(c as f64 / summary.trials as f64))
+                .map(|&c| percent(c as f64 / summary.counted_trials()))
                 .collect();
             out.push_str(&format!("  {:<width$}  {}\n", m.name, shares.join(" / ")));
         }
