@@ -4,7 +4,8 @@
 //!
 //! Each chart is one function generic over the plotters backend, so the SVG
 //! and the PNG are the same drawing: [`deliveries`], [`milestones`],
-//! [`training_flop`], [`allocation`] and [`batch`].
+//! [`training_flop`], [`allocation`], [`evidence`] (a run with
+//! `[[observe]]` only) and [`batch`].
 
 mod allocation;
 mod axis;
@@ -12,6 +13,7 @@ mod batch;
 mod bitmap;
 mod compare;
 mod deliveries;
+mod evidence;
 mod frontier;
 mod milestones;
 mod place;
@@ -69,11 +71,16 @@ pub struct ChartError {
     pub message: String,
 }
 
-/// The four charts of one run: deliveries fan, milestone curves, training
-/// compute distribution, allocation.
+/// Stems of the charts drawn only for a run with `[[observe]]` evidence:
+/// prior against posterior per milestone, and the inputs that moved most.
+pub const EVIDENCE_STEMS: [&str; 2] = [evidence::MILESTONES_STEM, evidence::INPUTS_STEM];
+
+/// The charts of one run: deliveries fan, milestone curves, training
+/// compute distribution, allocation; with evidence (`summary.evidence`),
+/// then the two evidence charts ([`EVIDENCE_STEMS`]).
 pub fn render_all(summary: &Summary) -> Result<Vec<Chart>, ChartError> {
     let s = summary;
-    Ok(vec![
+    let mut charts = vec![
         render(
             deliveries::STEM,
             deliveries::title(s),
@@ -98,7 +105,22 @@ pub fn render_all(summary: &Summary) -> Result<Vec<Chart>, ChartError> {
             |a| allocation::draw(a, s),
             |a| allocation::draw(a, s),
         )?,
-    ])
+    ];
+    if s.evidence.is_some() {
+        charts.push(render(
+            evidence::MILESTONES_STEM,
+            evidence::milestones_title(s),
+            |a| evidence::draw_milestones(a, s),
+            |a| evidence::draw_milestones(a, s),
+        )?);
+        charts.push(render(
+            evidence::INPUTS_STEM,
+            evidence::inputs_title(s),
+            |a| evidence::draw_inputs(a, s),
+            |a| evidence::draw_inputs(a, s),
+        )?);
+    }
+    Ok(charts)
 }
 
 /// The batch comparison chart: each scenario's milestone probabilities with
