@@ -274,6 +274,27 @@ fn ci95(p: f64, trials: u64) -> (f64, f64) {
     clopper_pearson(successes, trials, 0.05)
 }
 
+/// The subtitles' run line: scenario, trials and seed, the trials called
+/// the posterior's where the summary is conditioned on evidence.
+fn run_line(s: &Summary) -> String {
+    let line = style::run_line(&s.scenario, s.trials, s.seed);
+    if s.evidence.is_some() {
+        line.replacen(" · ", " · posterior of ", 1)
+    } else {
+        line
+    }
+}
+
+/// How many trials a share's interval counts: all of them, or with
+/// evidence the posterior's effective sample size (Kish), so bands of
+/// the posterior are as wide as its weights make them.
+fn sample_size(s: &Summary) -> u64 {
+    match s.evidence.as_ref().map(|e| e.effective_sample_size) {
+        Some(ess) if ess.is_finite() && ess >= 0.0 => ess.round() as u64,
+        _ => s.trials,
+    }
+}
+
 /// Position of a quarter label on the quarter axis.
 fn quarter_index(s: &Summary, label: &str) -> Option<usize> {
     s.quarters.iter().position(|q| q == label)
@@ -577,6 +598,36 @@ mod tests {
         let err = render("deliveries", String::new(), |_| Err(Failure("boom".into())), |_| Ok(())).unwrap_err();
         assert_eq!((err.chart.as_str(), err.message.as_str()), ("deliveries", "boom"));
         assert_eq!(err.to_string(), "cannot draw chart deliveries: boom");
+    }
+
+    /// `s` without its evidence.
+    fn plain_of(s: &Summary) -> Summary {
+        let mut plain = s.clone();
+        plain.evidence = None;
+        plain
+    }
+
+    #[test]
+    fn posterior_bands_count_the_effective_sample_size() {
+        let s = testing::evidence_summary();
+        let ess = s.evidence.as_ref().unwrap().effective_sample_size;
+        assert!(ess < s.trials as f64);
+        assert_eq!(sample_size(&s), ess.round() as u64);
+        assert_eq!(sample_size(&default_summary()), 500);
+        assert!(run_line(&s).starts_with("scenario default · posterior of 500 trials · seed "));
+        assert!(!run_line(&plain_of(&s)).contains("posterior"));
+        let subtitle = training_flop::subtitle(&s);
+        style::ensure_font().unwrap();
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let width = area
+            .estimate_text_size(&subtitle, &style::text(style::SUBTITLE_SIZE, style::MUTED))
+            .unwrap()
+            .0;
+        assert!(width + 2 * (style::MARGIN + 4) <= WIDTH, "{width} px: {subtitle}");
+        // The posterior's milestone curves carry its wider bands.
+        let (a, b) = (render_all(&s).unwrap(), render_all(&plain_of(&s)).unwrap());
+        assert_ne!(a[1].svg, b[1].svg);
     }
 
     #[test]
