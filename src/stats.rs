@@ -244,7 +244,7 @@ pub fn clopper_pearson(successes: u64, n: u64, alpha: f64) -> (f64, f64) {
 /// [`clopper_pearson`]. `n` below or at 0 (or not finite) gives (0, 1);
 /// `successes` is clamped to [0, n].
 pub fn clopper_pearson_real(successes: f64, n: f64, alpha: f64) -> (f64, f64) {
-    if !(n > 0.0 && n.is_finite()) || !(alpha > 0.0 && alpha < 1.0) {
+    if !(n > 0.0 && n.is_finite() && alpha > 0.0 && alpha < 1.0) {
         return (0.0, 1.0);
     }
     let x_f = if successes > 0.0 { successes.min(n) } else { 0.0 };

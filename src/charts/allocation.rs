@@ -22,7 +22,7 @@ pub fn title(_: &Summary) -> String {
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Summary) -> Result<(), Failure> {
     let subtitle = format!(
         "{} · medians across trials, end of quarter; training stacked on inference",
-        style::run_line(&s.scenario, s.trials, s.seed)
+        super::run_line(s)
     );
     let (area, panel) = style::frame(root, &title(s), &subtitle)?;
     let n = s.quarters.len();

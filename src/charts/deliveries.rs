@@ -35,7 +35,7 @@ fn scaled(values: &[f64], factor: f64) -> Vec<f64> {
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Summary) -> Result<(), Failure> {
     let subtitle = format!(
         "{} · spread across trials at the end of each quarter",
-        style::run_line(&s.scenario, s.trials, s.seed)
+        super::run_line(s)
     );
     let (area, panel) = style::frame(root, &title(s), &subtitle)?;
     // Counted in unit chips (peak FLOP/s ÷ the unit chip's) where the

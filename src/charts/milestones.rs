@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{band, finite, series};
 use super::style::{self, Entry, Swatch};
-use super::{Failure, ci95, palette, quarter_index, quarter_plot};
+use super::{Failure, ci95, palette, quarter_index, quarter_plot, sample_size};
 use crate::report::milestone_title;
 use crate::results::Summary;
 
@@ -26,10 +26,7 @@ pub fn title(_: &Summary) -> String {
 
 /// Draws the milestone curves.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Summary) -> Result<(), Failure> {
-    let subtitle = format!(
-        "{} · shaded: 95% Clopper–Pearson interval",
-        style::run_line(&s.scenario, s.trials, s.seed)
-    );
+    let subtitle = format!("{} · shaded: 95% Clopper–Pearson interval", super::run_line(s));
     let (area, panel) = style::frame(root, &title(s), &subtitle)?;
     let mut chart = quarter_plot(&area, &s.quarters, 1.0, "probability reached, %", &|v| {
         style::percent_tick(*v)
@@ -59,7 +56,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Summary) -> R
                     .map_or(0.0, |&v| finite(v).clamp(0.0, 1.0))
             })
             .collect();
-        let (lo, hi): (Vec<f64>, Vec<f64>) = p.iter().map(|&v| ci95(v, s.trials)).unzip();
+        let (lo, hi): (Vec<f64>, Vec<f64>) = p.iter().map(|&v| ci95(v, sample_size(s))).unzip();
         chart.draw_series(std::iter::once(Polygon::new(
             band(&lo, &hi),
             colour.mix(style::CI_BAND).filled(),

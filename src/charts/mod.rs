@@ -4,7 +4,8 @@
 //!
 //! Each chart is one function generic over the plotters backend, so the SVG
 //! and the PNG are the same drawing: [`deliveries`], [`milestones`],
-//! [`training_flop`], [`allocation`] and [`batch`].
+//! [`training_flop`], [`allocation`], [`evidence`] (a run with
+//! `[[observe]]` only) and [`batch`].
 
 mod allocation;
 mod axis;
@@ -12,6 +13,7 @@ mod batch;
 mod bitmap;
 mod compare;
 mod deliveries;
+mod evidence;
 mod frontier;
 mod milestones;
 mod place;
@@ -69,11 +71,16 @@ pub struct ChartError {
     pub message: String,
 }
 
-/// The four charts of one run: deliveries fan, milestone curves, training
-/// compute distribution, allocation.
+/// Stems of the charts drawn only for a run with `[[observe]]` evidence:
+/// prior against posterior per milestone, and the inputs that moved most.
+pub const EVIDENCE_STEMS: [&str; 2] = [evidence::MILESTONES_STEM, evidence::INPUTS_STEM];
+
+/// The charts of one run: deliveries fan, milestone curves, training
+/// compute distribution, allocation; with evidence (`summary.evidence`),
+/// then the two evidence charts ([`EVIDENCE_STEMS`]).
 pub fn render_all(summary: &Summary) -> Result<Vec<Chart>, ChartError> {
     let s = summary;
-    Ok(vec![
+    let mut charts = vec![
         render(
             deliveries::STEM,
             deliveries::title(s),
@@ -98,7 +105,22 @@ pub fn render_all(summary: &Summary) -> Result<Vec<Chart>, ChartError> {
             |a| allocation::draw(a, s),
             |a| allocation::draw(a, s),
         )?,
-    ])
+    ];
+    if s.evidence.is_some() {
+        charts.push(render(
+            evidence::MILESTONES_STEM,
+            evidence::milestones_title(s),
+            |a| evidence::draw_milestones(a, s),
+            |a| evidence::draw_milestones(a, s),
+        )?);
+        charts.push(render(
+            evidence::INPUTS_STEM,
+            evidence::inputs_title(s),
+            |a| evidence::draw_inputs(a, s),
+            |a| evidence::draw_inputs(a, s),
+        )?);
+    }
+    Ok(charts)
 }
 
 /// The batch comparison chart: each scenario's milestone probabilities with
@@ -250,6 +272,27 @@ fn ci95(p: f64, trials: u64) -> (f64, f64) {
     let p = axis::finite(p).clamp(0.0, 1.0);
     let successes = ((p * trials as f64).round() as u64).min(trials);
     clopper_pearson(successes, trials, 0.05)
+}
+
+/// The subtitles' run line: scenario, trials and seed, the trials called
+/// the posterior's where the summary is conditioned on evidence.
+fn run_line(s: &Summary) -> String {
+    let line = style::run_line(&s.scenario, s.trials, s.seed);
+    if s.evidence.is_some() {
+        line.replacen(" · ", " · posterior of ", 1)
+    } else {
+        line
+    }
+}
+
+/// How many trials a share's interval counts: all of them, or with
+/// evidence the posterior's effective sample size (Kish), so bands of
+/// the posterior are as wide as its weights make them.
+fn sample_size(s: &Summary) -> u64 {
+    match s.evidence.as_ref().map(|e| e.effective_sample_size) {
+        Some(ess) if ess.is_finite() && ess >= 0.0 => ess.round() as u64,
+        _ => s.trials,
+    }
 }
 
 /// Position of a quarter label on the quarter axis.
@@ -555,6 +598,36 @@ mod tests {
         let err = render("deliveries", String::new(), |_| Err(Failure("boom".into())), |_| Ok(())).unwrap_err();
         assert_eq!((err.chart.as_str(), err.message.as_str()), ("deliveries", "boom"));
         assert_eq!(err.to_string(), "cannot draw chart deliveries: boom");
+    }
+
+    /// `s` without its evidence.
+    fn plain_of(s: &Summary) -> Summary {
+        let mut plain = s.clone();
+        plain.evidence = None;
+        plain
+    }
+
+    #[test]
+    fn posterior_bands_count_the_effective_sample_size() {
+        let s = testing::evidence_summary();
+        let ess = s.evidence.as_ref().unwrap().effective_sample_size;
+        assert!(ess < s.trials as f64);
+        assert_eq!(sample_size(&s), ess.round() as u64);
+        assert_eq!(sample_size(&default_summary()), 500);
+        assert!(run_line(&s).starts_with("scenario default · posterior of 500 trials · seed "));
+        assert!(!run_line(&plain_of(&s)).contains("posterior"));
+        let subtitle = training_flop::subtitle(&s);
+        style::ensure_font().unwrap();
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let width = area
+            .estimate_text_size(&subtitle, &style::text(style::SUBTITLE_SIZE, style::MUTED))
+            .unwrap()
+            .0;
+        assert!(width + 2 * (style::MARGIN + 4) <= WIDTH, "{width} px: {subtitle}");
+        // The posterior's milestone curves carry its wider bands.
+        let (a, b) = (render_all(&s).unwrap(), render_all(&plain_of(&s)).unwrap());
+        assert_ne!(a[1].svg, b[1].svg);
     }
 
     #[test]

@@ -144,6 +144,42 @@ pub fn has_text(svg: &str, text: &str) -> bool {
     svg.contains(&format!(">\n{text}\n</text>"))
 }
 
+/// The summary of the default scenario, 500 trials, conditioned on two
+/// observations: a hard one (fewer than 30,000 chips delivered by the end
+/// of 2024Q2) and a soft one (less than 2e25 FLOP by the end of 2026Q2,
+/// confidence 0.8). Computed once.
+pub fn evidence_summary() -> crate::results::Summary {
+    static SUMMARY: std::sync::OnceLock<crate::results::Summary> = std::sync::OnceLock::new();
+    SUMMARY
+        .get_or_init(|| {
+            let text = format!("{}{}", include_str!("../../scenarios/default.toml"), OBSERVATIONS);
+            let model = crate::model::Model::from_text(&text, "observed.toml").expect("scenario parses");
+            let agg = crate::trials::run_trials(&model, 20241202, 0..500, Some(1)).expect("trials run");
+            let s = crate::results::Summary::new(&model, &agg, 20241202, "hash");
+            assert!(s.evidence.is_some(), "the observations condition the run");
+            s
+        })
+        .clone()
+}
+
+/// The observations of [`evidence_summary`].
+pub const OBSERVATIONS: &str = r#"
+[[observe]]
+name = "buyer_under_30k_by_july_2024"
+quantity = "delivered_chips"
+line = "bytedance_910b"
+by = "2024Q2"
+below = 30000
+source = "Reuters, Sept 2024"
+
+[[observe]]
+name = "no_public_2e25_run_by_mid_2026"
+quantity = "training_flop_domestic"
+by = "2026Q2"
+below = 2e25
+confidence = 0.8
+"#;
+
 /// Writes `chart` as `<dir>/<name>.png` and `.svg`, for a person to look at.
 pub fn write_preview(dir: &std::path::Path, name: &str, chart: &Chart) {
     std::fs::create_dir_all(dir).unwrap();

@@ -40,7 +40,7 @@ pub fn title(s: &Summary) -> String {
 pub(super) fn subtitle(s: &Summary) -> String {
     format!(
         "{} · grey bar: {} with no domestic training compute ({} with no training run)",
-        style::run_line(&s.scenario, s.trials, s.seed),
+        super::run_line(s),
         style::thousands(s.trials_without_domestic_training_compute),
         style::thousands(s.trials_without_training)
     )

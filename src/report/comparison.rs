@@ -92,7 +92,7 @@ pub(super) struct Table<'a> {
 
 /// A difference in percentage points, one decimal, signed: `+3.2`, `−0.4`
 /// (with a minus sign), `0.0`.
-fn points(d: f64) -> String {
+pub(super) fn points(d: f64) -> String {
     let s = format!("{:.1}", d * 100.0);
     match s.strip_prefix('-') {
         Some("0.0") => "0.0".to_string(),

@@ -5,13 +5,14 @@
 use std::fmt::Write;
 
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
+use super::evidence as ev;
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NOTE, MISSED_NUMERIC, SHOCK_COLUMNS, SHOCK_NOTE,
-    START_COLUMNS, assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells,
-    precision_warning, produced_by, run_command, run_facts, scientific, shock_cells, start_line, start_rows,
-    training_note,
+    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, SHOCK_COLUMNS, START_COLUMNS,
+    assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells, missed_note, precision_warning,
+    produced_by, run_command, run_facts, scientific, shock_cells, shock_note, start_line, start_rows, training_note,
 };
 use crate::charts::Chart;
+use crate::evidence::EvidenceSummary;
 use crate::results::Summary;
 
 /// The page's stylesheet: system fonts, readable line length, quiet tables.
@@ -195,7 +196,8 @@ pub(super) fn produced(h: &mut String, version: &str, command: &str) {
 pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -> String {
     let mut h = String::new();
     let name = escape(&summary.scenario);
-    head(&mut h, &format!("{name} — sancsim report"), "");
+    let extra_style = if summary.evidence.is_some() { EVIDENCE_STYLE } else { "" };
+    head(&mut h, &format!("{name} — sancsim report"), extra_style);
 
     h.push_str("<header>\n<p class=\"kicker\">sancsim scenario report</p>\n");
     let _ = writeln!(h, "<h1>{name}</h1>");
@@ -224,9 +226,14 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
     }
     h.push_str("</header>\n");
 
+    // With evidence, its charts sit in its section and are numbered first.
+    let (evidence_charts, charts) = ev::split_charts(summary, charts);
     milestones(&mut h, summary);
+    if let Some(e) = &summary.evidence {
+        evidence(&mut h, summary, e, &evidence_charts);
+    }
     explanation(&mut h, summary);
-    figures(&mut h, charts);
+    numbered_figures(&mut h, &charts, evidence_charts.len() + 1);
     assumptions(&mut h, summary);
 
     let _ = writeln!(
@@ -240,7 +247,15 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
 }
 
 fn milestones(h: &mut String, summary: &Summary) {
-    h.push_str("<section>\n<h2>Milestones</h2>\n<div class=\"table-wrap\">\n<table id=\"milestones\">\n<thead>\n");
+    h.push_str("<section>\n<h2>Milestones</h2>\n");
+    if summary.evidence.is_some() {
+        let _ = writeln!(
+            h,
+            "<p class=\"posterior\" id=\"posterior-note\">{}</p>",
+            escape(ev::POSTERIOR_NOTE)
+        );
+    }
+    h.push_str("<div class=\"table-wrap\">\n<table id=\"milestones\">\n<thead>\n");
     // Two header rows group the probability with its interval and the
     // three quarter percentiles; the cells below follow MILESTONE_COLUMNS.
     let single = |h: &mut String, col: usize| {
@@ -300,6 +315,59 @@ fn milestones(h: &mut String, summary: &Summary) {
     );
 }
 
+/// Rules only a report with evidence needs.
+const EVIDENCE_STYLE: &str = r#"
+.posterior { margin: 0 0 12px; max-width: 90ch; font-size: 0.92rem; }
+#evidence h3 { margin: 28px 0 10px; font-size: 1.08rem; line-height: 1.3; }
+#evidence-summary { margin: 0 0 8px; max-width: 90ch; }
+#evidence .charts { margin-top: 24px; }
+#observations td:first-child, #inputs-moved td:first-child { overflow-wrap: anywhere; }
+#inputs-moved td:first-child {
+  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
+  font-size: 0.8rem;
+}
+"#;
+
+/// The Evidence section: what the observations did, their table, each
+/// milestone's prior against its posterior, the inputs that moved most,
+/// and the evidence charts, numbered from 1.
+fn evidence(h: &mut String, summary: &Summary, e: &EvidenceSummary, charts: &[&Chart]) {
+    h.push_str("<section id=\"evidence\">\n<h2>Evidence</h2>\n");
+    let _ = writeln!(h, "<p id=\"evidence-summary\">{}</p>", escape(&ev::sentence(e)));
+
+    h.push_str("<h3>Observations</h3>\n");
+    let rows: Vec<Vec<String>> = ev::observation_rows(e).into_iter().map(|r| r.to_vec()).collect();
+    table(
+        h,
+        "observations",
+        &ev::OBSERVATION_COLUMNS,
+        &ev::OBSERVATION_NUMERIC,
+        &rows,
+    );
+    let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&ev::observation_note(e)));
+
+    h.push_str("<h3>Prior and posterior</h3>\n");
+    let rows: Vec<Vec<String>> = ev::change_rows(summary).into_iter().map(|r| r.to_vec()).collect();
+    table(h, "prior-posterior", &ev::CHANGE_COLUMNS, &ev::CHANGE_NUMERIC, &rows);
+    let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(ev::CHANGE_NOTE));
+
+    h.push_str("<h3>Inputs that moved most</h3>\n");
+    let rows: Vec<Vec<String>> = ev::input_rows(e).into_iter().map(|r| r.to_vec()).collect();
+    if !rows.is_empty() {
+        table(h, "inputs-moved", &ev::INPUT_COLUMNS, &ev::INPUT_NUMERIC, &rows);
+    }
+    let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&ev::input_note(e)));
+
+    if !charts.is_empty() {
+        h.push_str("<div class=\"charts\">\n");
+        for (n, chart) in charts.iter().enumerate() {
+            figure(h, chart, n + 1);
+        }
+        h.push_str("</div>\n");
+    }
+    h.push_str("</section>\n");
+}
+
 /// A plain table: its id, headings, which columns are numeric, and rows.
 fn table(h: &mut String, id: &str, heads: &[&str], numeric: &[bool], rows: &[Vec<String>]) {
     let _ = write!(h, "<div class=\"table-wrap\">\n<table id=\"{id}\">\n<thead><tr>");
@@ -327,7 +395,7 @@ fn explanation(h: &mut String, summary: &Summary) {
         .map(|m| missed_cells(summary, m).to_vec())
         .collect();
     table(h, "missed", &MISSED_COLUMNS, &MISSED_NUMERIC, &rows);
-    let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(MISSED_NOTE));
+    let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(&missed_note(summary)));
 
     h.push_str("<section>\n<h2>Training start</h2>\n");
     let _ = writeln!(
@@ -347,29 +415,38 @@ fn explanation(h: &mut String, summary: &Summary) {
             .map(|s| shock_cells(summary, s).to_vec())
             .collect();
         table(h, "shocks", &SHOCK_COLUMNS, &[false, true, false], &rows);
-        let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(SHOCK_NOTE));
+        let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(&shock_note(summary)));
     }
 }
 
 pub(super) fn figures(h: &mut String, charts: &[Chart]) {
+    numbered_figures(h, &charts.iter().collect::<Vec<_>>(), 1);
+}
+
+/// The Charts section, its figures numbered from `first`.
+fn numbered_figures(h: &mut String, charts: &[&Chart], first: usize) {
     if charts.is_empty() {
         return;
     }
     h.push_str("<section>\n<h2>Charts</h2>\n<div class=\"charts\">\n");
     for (n, chart) in charts.iter().enumerate() {
-        let _ = writeln!(h, "<figure class=\"chart\" id=\"chart-{}\">", escape(chart.stem));
-        match inline_svg(&chart.svg) {
-            Some(svg) => h.push_str(&svg),
-            None => h.push_str("<p class=\"note\">This chart could not be drawn.</p>"),
-        }
-        let _ = writeln!(
-            h,
-            "\n<figcaption><span class=\"figure-number\">Figure {}.</span> {}</figcaption>\n</figure>",
-            n + 1,
-            escape(&chart.title)
-        );
+        figure(h, chart, first + n);
     }
     h.push_str("</div>\n</section>\n");
+}
+
+/// One chart as a figure, inlined as SVG, captioned `Figure <number>.`.
+fn figure(h: &mut String, chart: &Chart, number: usize) {
+    let _ = writeln!(h, "<figure class=\"chart\" id=\"chart-{}\">", escape(chart.stem));
+    match inline_svg(&chart.svg) {
+        Some(svg) => h.push_str(&svg),
+        None => h.push_str("<p class=\"note\">This chart could not be drawn.</p>"),
+    }
+    let _ = writeln!(
+        h,
+        "\n<figcaption><span class=\"figure-number\">Figure {number}.</span> {}</figcaption>\n</figure>",
+        escape(&chart.title)
+    );
 }
 
 fn assumptions(h: &mut String, summary: &Summary) {

@@ -4,13 +4,14 @@
 use std::fmt::Write;
 
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
+use super::evidence as ev;
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NOTE, MISSED_NUMERIC, SHOCK_COLUMNS, SHOCK_NOTE,
-    START_COLUMNS, assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells,
-    precision_warning, produced_by, run_command, run_facts, scientific, shock_cells, start_line, start_rows,
-    training_note,
+    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, SHOCK_COLUMNS, START_COLUMNS,
+    assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells, missed_note, precision_warning,
+    produced_by, run_command, run_facts, scientific, shock_cells, shock_note, start_line, start_rows, training_note,
 };
 use crate::charts::Chart;
+use crate::evidence::EvidenceSummary;
 use crate::results::Summary;
 
 /// Escapes text so Markdown shows it as written: backslashes, pipes (which
@@ -113,7 +114,12 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
         let _ = writeln!(m, "**Warning:** {}.\n", escape(&w));
     }
 
+    // With evidence, its charts go in its section.
+    let (evidence_charts, charts) = ev::split_charts(summary, charts);
     m.push_str("## Milestones\n\n");
+    if summary.evidence.is_some() {
+        let _ = writeln!(m, "**{}**\n", escape(ev::POSTERIOR_NOTE));
+    }
     let heads: Vec<String> = MILESTONE_COLUMNS.iter().map(|c| escape(c)).collect();
     row(&mut m, &heads);
     rule(&mut m, &MILESTONE_NUMERIC);
@@ -130,6 +136,10 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
     let _ = writeln!(m, "\n{}\n", escape(&milestone_note(summary)));
     let _ = writeln!(m, "{}\n", escape(&training_note(summary)));
 
+    if let Some(e) = &summary.evidence {
+        evidence(&mut m, summary, e, &evidence_charts);
+    }
+
     m.push_str("## Why milestones are missed\n\n");
     let heads: Vec<String> = MISSED_COLUMNS.iter().map(|c| escape(c)).collect();
     row(&mut m, &heads);
@@ -137,7 +147,7 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
     for ms in &summary.milestones {
         row(&mut m, &missed_cells(summary, ms).map(|c| escape(&c)));
     }
-    let _ = writeln!(m, "\n{}\n", escape(MISSED_NOTE));
+    let _ = writeln!(m, "\n{}\n", escape(&missed_note(summary)));
 
     m.push_str("## Training start\n\n");
     let _ = writeln!(m, "{}\n", escape(&start_line(summary)));
@@ -155,14 +165,13 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
         for s in &summary.shocks {
             row(&mut m, &shock_cells(summary, s).map(|c| escape(&c)));
         }
-        let _ = writeln!(m, "\n{}\n", escape(SHOCK_NOTE));
+        let _ = writeln!(m, "\n{}\n", escape(&shock_note(summary)));
     }
 
     if !charts.is_empty() {
         m.push_str("## Charts\n\n");
         for chart in charts {
-            let alt = escape(&chart.title).replace('[', "\\[").replace(']', "\\]");
-            let _ = writeln!(m, "![{alt}]({}.png)\n", chart.stem);
+            image(&mut m, chart);
         }
     }
 
@@ -174,6 +183,58 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
     }
     let _ = writeln!(m, "\nScenario file hash {}.", escape(&summary.scenario_hash));
     m
+}
+
+/// A chart as an image link to `<stem>.png`, its title as the alt text.
+fn image(m: &mut String, chart: &Chart) {
+    let alt = escape(&chart.title).replace('[', "\\[").replace(']', "\\]");
+    let _ = writeln!(m, "![{alt}]({}.png)\n", chart.stem);
+}
+
+/// A table of plain cells: headings, which columns are numeric, rows.
+fn table<const N: usize>(m: &mut String, heads: &[&str; N], numeric: &[bool; N], rows: &[[String; N]]) {
+    row(m, &heads.map(escape));
+    rule(m, numeric);
+    for r in rows {
+        row(m, &r.clone().map(|c| escape(&c)));
+    }
+    m.push('\n');
+}
+
+/// The Evidence section, as the HTML page has it.
+fn evidence(m: &mut String, summary: &Summary, e: &EvidenceSummary, charts: &[&Chart]) {
+    m.push_str("## Evidence\n\n");
+    let _ = writeln!(m, "{}\n", escape(&ev::sentence(e)));
+
+    m.push_str("### Observations\n\n");
+    table(
+        m,
+        &ev::OBSERVATION_COLUMNS,
+        &ev::OBSERVATION_NUMERIC,
+        &ev::observation_rows(e),
+    );
+    let _ = writeln!(m, "{}\n", escape(&ev::observation_note(e)));
+
+    m.push_str("### Prior and posterior\n\n");
+    table(m, &ev::CHANGE_COLUMNS, &ev::CHANGE_NUMERIC, &ev::change_rows(summary));
+    let _ = writeln!(m, "{}\n", escape(ev::CHANGE_NOTE));
+
+    m.push_str("### Inputs that moved most\n\n");
+    let rows = ev::input_rows(e);
+    if !rows.is_empty() {
+        row(m, &ev::INPUT_COLUMNS.map(escape));
+        rule(m, &ev::INPUT_NUMERIC);
+        for r in &rows {
+            let mut cells = r.clone().map(|c| escape(&c));
+            cells[0] = code(&r[0]);
+            row(m, &cells);
+        }
+        m.push('\n');
+    }
+    let _ = writeln!(m, "{}\n", escape(&ev::input_note(e)));
+    for chart in charts {
+        image(m, chart);
+    }
 }
 
 /// A batch's `index.md`.

@@ -9,6 +9,7 @@
 
 mod comparison;
 pub mod difference;
+mod evidence;
 mod html;
 mod markdown;
 pub mod page;
@@ -170,15 +171,33 @@ fn milestone_note(summary: &Summary) -> String {
 /// no domestic training compute (no run, or a run on foreign chips only),
 /// printed under the milestone table.
 fn training_note(summary: &Summary) -> String {
-    format!(
-        "Trials with no training run (it never started within the horizon): {} of {}. \
-         Trials with no domestic training compute at the horizon: {} of {} \
+    let of = evidence::counted_text(summary);
+    let note = format!(
+        "Trials with no training run (it never started within the horizon): {} of {of}. \
+         Trials with no domestic training compute at the horizon: {} of {of} \
          (no training run, or a run on foreign chips only).",
-        summary.trials_without_training,
-        summary.trials,
-        summary.trials_without_domestic_training_compute,
-        summary.trials
-    )
+        summary.trials_without_training, summary.trials_without_domestic_training_compute,
+    );
+    weighted(summary, note)
+}
+
+/// `note`, followed with evidence by [`evidence::WEIGHTED_NOTE`].
+fn weighted(summary: &Summary, note: String) -> String {
+    if summary.evidence.is_some() {
+        format!("{note} {}", evidence::WEIGHTED_NOTE)
+    } else {
+        note
+    }
+}
+
+/// [`SHOCK_NOTE`], followed with evidence by [`evidence::WEIGHTED_NOTE`].
+fn shock_note(summary: &Summary) -> String {
+    weighted(summary, SHOCK_NOTE.to_string())
+}
+
+/// [`MISSED_NOTE`], followed with evidence by [`evidence::WEIGHTED_NOTE`].
+fn missed_note(summary: &Summary) -> String {
+    weighted(summary, MISSED_NOTE.to_string())
 }
 
 /// Column headings of the table of miss reasons, in order.
@@ -206,7 +225,7 @@ their share of all trials. This is a counterfactual attribution, not a proof of 
 /// The cells of one row of the miss-reason table: the milestone and its
 /// counts, each with its share of all trials.
 fn missed_cells(summary: &Summary, m: &MilestoneResult) -> [String; 6] {
-    let cell = |c: u64| format!("{c} ({})", percent(c as f64 / summary.trials as f64));
+    let cell = |c: u64| format!("{c} ({})", percent(c as f64 / evidence::counted(summary)));
     let [a, b, c, d] = m.missed.counts();
     [
         m.name.clone(),
@@ -230,7 +249,7 @@ fn start_line(summary: &Summary) -> String {
         ts.quarter_p90,
         percent(ts.never_started),
         ts.trials_never_started,
-        summary.trials
+        evidence::counted_text(summary)
     )
 }
 
@@ -270,7 +289,12 @@ fn shock_cells(summary: &Summary, shock: &crate::results::ShockResult) -> [Strin
         .collect();
     [
         shock.name.clone(),
-        format!("{} ({} of {})", percent(shock.probability), shock.fired, summary.trials),
+        format!(
+            "{} ({} of {})",
+            percent(shock.probability),
+            shock.fired,
+            evidence::counted_text(summary)
+        ),
         quarters.join(", "),
     ]
 }
@@ -420,6 +444,236 @@ deadline = "2025Q2"
         let model = Model::from_text(&text, "x.toml").unwrap();
         let agg = run_trials(&model, 7, 0..200, Some(1)).unwrap();
         Summary::new(&model, &agg, 7, "hash")
+    }
+
+    /// Two observations of the scenario's run: a hard one that about a
+    /// third of the trials pass, and a soft one.
+    const OBSERVATIONS: &str = r#"
+[[observe]]
+name = "few_chips"
+quantity = "delivered_chips"
+line = "line"
+by = "2024Q2"
+below = 600
+description = "Fewer | chips <than> ordered"
+source = "A *source*, 2024"
+
+[[observe]]
+name = "some_compute"
+quantity = "training_flop_domestic"
+by = "2025Q2"
+below = 1e21
+confidence = 0.7
+"#;
+
+    /// The summary of [`SCENARIO`] conditioned on [`OBSERVATIONS`].
+    fn evidence_summary() -> Summary {
+        let text = format!("{}{OBSERVATIONS}", SCENARIO)
+            .replace("NAME", "observed")
+            .replace("DESC", "d")
+            .replace("SOURCE", "s");
+        let model = Model::from_text(&text, "x.toml").unwrap();
+        let agg = run_trials(&model, 7, 0..200, Some(1)).unwrap();
+        let s = Summary::new(&model, &agg, 7, "hash");
+        assert!(s.evidence.is_some());
+        s
+    }
+
+    /// The run's charts and, after them, the two evidence charts.
+    fn evidence_charts() -> Vec<Chart> {
+        let mut all = charts();
+        all.push(chart("evidence_milestones", "Prior and posterior"));
+        all.push(chart("evidence_inputs", "Inputs <moved>"));
+        all
+    }
+
+    /// The text of `h` from `from` up to (not including) `to`.
+    fn between<'a>(h: &'a str, from: &str, to: &str) -> &'a str {
+        let start = h.find(from).unwrap_or_else(|| panic!("no {from}"));
+        let end = start + h[start..].find(to).unwrap_or_else(|| panic!("no {to} after {from}"));
+        &h[start..end]
+    }
+
+    #[test]
+    fn html_with_evidence_has_its_section_after_the_milestones() {
+        let s = evidence_summary();
+        let ev = s.evidence.as_ref().unwrap();
+        let h = String::from_utf8(html(&s, &evidence_charts(), "x.toml")).unwrap();
+        // The milestone table says it is the posterior, and the section
+        // sits between it and the miss reasons.
+        let milestones = between(&h, "<h2>Milestones</h2>", "</section>");
+        assert!(
+            milestones.contains(
+                "<p class=\"posterior\" id=\"posterior-note\">Probabilities are given the evidence (posterior)"
+            ),
+            "{milestones}"
+        );
+        let at = |needle: &str| h.find(needle).unwrap_or_else(|| panic!("no {needle}"));
+        assert!(at("<table id=\"milestones\">") < at("<section id=\"evidence\">"));
+        assert!(at("<section id=\"evidence\">") < at("<h2>Why milestones are missed</h2>"));
+        let section = between(&h, "<section id=\"evidence\">", "<h2>Why milestones are missed</h2>");
+        assert!(section.contains("<h2>Evidence</h2>"));
+        let sentence = format!(
+            "<p id=\"evidence-summary\">2 observations condition the 200 trials: {} ({}) pass the hard one; \
+             the effective sample size is ",
+            ev.accepted_trials,
+            percent(ev.acceptance_rate)
+        );
+        assert!(section.contains(&sentence), "{section}");
+        assert!(section.contains(" (Kish).</p>"));
+
+        // Observations: name with its description, escaped; what was
+        // observed; kind; how often the prior agreed; source.
+        let observations = between(section, "<table id=\"observations\">", "</table>");
+        assert!(observations.contains(
+            "<th scope=\"col\" class=\"num\">Prior agreement (hard: share of trials; soft: mean likelihood)</th>"
+        ));
+        assert!(
+            observations.contains(&format!(
+                "<tr><td>few_chips: Fewer | chips &lt;than&gt; ordered</td><td>{}</td><td>hard</td>\
+                 <td class=\"num\">{}</td><td>A *source*, 2024</td></tr>",
+                escape_html(&ev.observations[0].observed),
+                percent(ev.observations[0].prior_agreement)
+            )),
+            "{observations}"
+        );
+        assert!(observations.contains("<td>some_compute</td>"));
+        assert!(observations.contains("<td>soft</td>") && observations.contains("<td>—</td>"));
+
+        // Prior and posterior per milestone, with the change.
+        let change = between(section, "<table id=\"prior-posterior\">", "</table>");
+        for m in &s.milestones {
+            let (a, b) = (m.prior.unwrap(), m.posterior.unwrap());
+            let row = format!(
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                m.name,
+                probability(a.probability, a.ci95_low, a.ci95_high),
+                probability(b.probability, b.ci95_low, b.ci95_high),
+                comparison::points(b.probability - a.probability)
+            );
+            assert!(change.contains(&row), "{row}\n{change}");
+        }
+
+        // The inputs that moved, with two decimals.
+        let inputs = between(section, "<table id=\"inputs-moved\">", "</table>");
+        let moved = &ev.inputs[0];
+        assert!(moved.moved > 0.0);
+        assert!(inputs.contains(&format!("<td>{}</td>", moved.key)), "{inputs}");
+        assert!(inputs.contains(&format!("<td class=\"num\">{:.2}</td></tr>", moved.moved)));
+        assert!(inputs.contains(&format!(
+            "<td class=\"num\">{}</td>",
+            evidence::value(moved.posterior[1])
+        )));
+
+        // The evidence charts are figures 1 and 2 of the section; the
+        // others follow in the Charts section from figure 3.
+        assert_eq!(section.matches("<figure class=\"chart\"").count(), 2);
+        assert!(section.contains("<figure class=\"chart\" id=\"chart-evidence_milestones\">\n<svg"));
+        assert!(section.contains("<span class=\"figure-number\">Figure 1.</span> Prior and posterior"));
+        assert!(section.contains("<span class=\"figure-number\">Figure 2.</span> Inputs &lt;moved&gt;"));
+        let others = between(&h, "<h2>Charts</h2>", "</section>");
+        assert_eq!(others.matches("<figure class=\"chart\"").count(), 4);
+        assert!(!others.contains("evidence_"));
+        assert!(others.contains("<span class=\"figure-number\">Figure 3.</span> Deliveries"));
+        assert!(others.contains("<span class=\"figure-number\">Figure 6.</span> Allocation"));
+        assert!(h.contains("#evidence h3"), "the section's rules are in the stylesheet");
+    }
+
+    #[test]
+    fn counts_given_the_evidence_are_shares_of_the_posterior_weight() {
+        let s = evidence_summary();
+        let weight = s.evidence.as_ref().unwrap().posterior_weight;
+        assert!(weight < s.trials as f64);
+        for m in &s.milestones {
+            // Missed by the deadline is the complement of the posterior.
+            let cells = missed_cells(&s, m);
+            let shown = percent(m.missed.total() as f64 / weight);
+            assert!(cells[1].ends_with(&format!("({shown})")), "{cells:?}");
+            let complement = 1.0 - m.probability;
+            assert!(
+                (m.missed.total() as f64 / weight - complement).abs() < 0.02,
+                "{cells:?}"
+            );
+        }
+        let of = format!("of {weight:.0} weighted");
+        assert!(training_note(&s).contains(&of), "{}", training_note(&s));
+        assert!(training_note(&s).ends_with(evidence::WEIGHTED_NOTE));
+        assert!(start_line(&s).contains(&of));
+        assert!(missed_note(&s).ends_with(evidence::WEIGHTED_NOTE));
+        // Without evidence the texts are those of a plain run.
+        let plain = summary("plain", "d", "s");
+        assert_eq!(missed_note(&plain), MISSED_NOTE);
+        assert_eq!(shock_note(&plain), SHOCK_NOTE);
+        assert!(
+            training_note(&plain).contains(": 0 of 200. "),
+            "{}",
+            training_note(&plain)
+        );
+    }
+
+    #[test]
+    fn markdown_with_evidence_has_its_section_and_tables() {
+        let s = evidence_summary();
+        let ev = s.evidence.as_ref().unwrap();
+        let m = String::from_utf8(markdown(&s, &evidence_charts(), "x.toml")).unwrap();
+        assert!(m.contains(
+            "## Milestones\n\n**Probabilities are given the evidence (posterior): each trial counts by how well it \
+             agrees with the observations. The prior, over all trials, is in the Evidence section.**\n\n| Milestone |"
+        ));
+        let section = between(&m, "## Evidence\n", "## Why milestones are missed");
+        assert!(
+            section.contains("\n2 observations condition the 200 trials: "),
+            "{section}"
+        );
+        assert!(section.contains(
+            "| Observation | What was observed | Kind | Prior agreement (hard: share of trials; soft: mean likelihood) \
+             | Source |\n| --- | --- | --- | ---: | --- |\n"
+        ));
+        assert!(
+            section.contains(&format!(
+                "| few_chips: Fewer \\| chips &lt;than> ordered | {} | hard | {} | A \\*source\\*, 2024 |",
+                ev.observations[0].observed,
+                percent(ev.observations[0].prior_agreement)
+            )),
+            "{section}"
+        );
+        assert!(section.contains("### Prior and posterior\n\n| Milestone | Prior (all trials), 95% CI |"));
+        assert!(section.contains("| huge | 0% [0, 1.8] | 0% [0, "), "{section}");
+        let key = &ev.inputs[0].key;
+        assert!(section.contains(&format!("| `{key}` | ")), "{section}");
+        assert!(section.contains("![Prior and posterior](evidence_milestones.png)\n"));
+        assert!(section.contains("![Inputs &lt;moved>](evidence_inputs.png)\n"));
+        let charts = between(&m, "## Charts\n", "## Key assumptions");
+        assert!(!charts.contains("evidence_"), "{charts}");
+        assert_eq!(charts.matches("![").count(), 4);
+        // Every table row of the section keeps its column count.
+        for line in section.lines().filter(|l| l.starts_with('|')) {
+            let cells = line.replace("\\|", "").matches('|').count() - 1;
+            assert!([5, 4, 8].contains(&cells), "{cells}: {line}");
+        }
+    }
+
+    #[test]
+    fn a_report_without_evidence_has_no_evidence_section() {
+        let s = summary("plain", "A plain scenario.", "Somewhere, 2024");
+        let h = html_text(&s);
+        let m = md_text(&s);
+        for text in ["Evidence", "posterior", "weighted"] {
+            assert!(!h.contains(text), "{text}");
+            assert!(!m.contains(text), "{text}");
+        }
+        assert!(!h.contains("#evidence"));
+        // Charts with evidence stems stay in the Charts section when the
+        // summary carries no evidence (render_all never draws them then).
+        let h = String::from_utf8(html(&s, &evidence_charts(), "x.toml")).unwrap();
+        let charts = between(&h, "<h2>Charts</h2>", "</section>");
+        assert_eq!(charts.matches("<figure class=\"chart\"").count(), 6);
+        assert!(charts.contains("<span class=\"figure-number\">Figure 1.</span> Deliveries"));
+    }
+
+    /// Text as the HTML report escapes it.
+    fn escape_html(s: &str) -> String {
+        html::escape(s)
     }
 
     fn chart(stem: &'static str, title: &str) -> Chart {
