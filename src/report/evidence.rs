@@ -17,16 +17,18 @@ by how well it agrees with the observations. The prior, over all trials, is in t
 pub(super) const TOP_INPUTS: usize = 6;
 
 /// Column headings of the observations table.
-pub(super) const OBSERVATION_COLUMNS: [&str; 5] = [
+pub(super) const OBSERVATION_COLUMNS: [&str; 7] = [
     "Observation",
     "What was observed",
     "Kind",
     "Prior agreement (hard: share of trials; soft: mean likelihood)",
+    "Its value, prior P10 / P50 / P90",
+    "Its value given the evidence, P10 / P50 / P90",
     "Source",
 ];
 
 /// Which columns of the observations table hold numbers.
-pub(super) const OBSERVATION_NUMERIC: [bool; 5] = [false, false, false, true, false];
+pub(super) const OBSERVATION_NUMERIC: [bool; 7] = [false, false, false, true, true, true, false];
 
 /// Column headings of the prior against posterior table.
 pub(super) const CHANGE_COLUMNS: [&str; 4] = [
@@ -130,7 +132,7 @@ pub(super) fn observation_note(ev: &EvidenceSummary) -> String {
 }
 
 /// The rows of the observations table, in file order.
-pub(super) fn observation_rows(ev: &EvidenceSummary) -> Vec<[String; 5]> {
+pub(super) fn observation_rows(ev: &EvidenceSummary) -> Vec<[String; 7]> {
     ev.observations
         .iter()
         .map(|o| {
@@ -143,10 +145,21 @@ pub(super) fn observation_rows(ev: &EvidenceSummary) -> Vec<[String; 5]> {
                 o.observed.clone(),
                 o.kind.clone(),
                 percent(o.prior_agreement),
+                quantiles(o.prior_quantiles),
+                quantiles(o.posterior_quantiles),
                 o.source.clone().unwrap_or_else(|| "—".to_string()),
             ]
         })
         .collect()
+}
+
+/// P10 / P50 / P90 of an observed value; a dash for an event or an input
+/// (whose prior and posterior are in the inputs table).
+pub(super) fn quantiles(q: Option<[f64; 3]>) -> String {
+    q.map_or_else(
+        || "—".to_string(),
+        |[a, b, c]| format!("{} / {} / {}", value(a), value(b), value(c)),
+    )
 }
 
 /// The rows of the prior against posterior table, one per milestone.
@@ -266,10 +279,7 @@ pub(super) fn split_charts<'a>(summary: &Summary, charts: &'a [Chart]) -> (Vec<&
 /// What a share of a run's counts is a share of: all trials, or with
 /// evidence the posterior weight (the trials' weights added up), in trials.
 pub(super) fn counted(summary: &Summary) -> f64 {
-    match &summary.evidence {
-        Some(ev) if ev.posterior_weight.is_finite() => ev.posterior_weight,
-        _ => summary.trials as f64,
-    }
+    summary.counted_trials()
 }
 
 /// [`counted`] as a count is written after "of": `10000`, or `5630
@@ -299,6 +309,8 @@ mod tests {
             description: None,
             source: None,
             prior_agreement: 0.5,
+            prior_quantiles: None,
+            posterior_quantiles: None,
         }
     }
 

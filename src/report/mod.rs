@@ -405,6 +405,7 @@ mod tests {
     use super::*;
     use crate::model::Model;
     use crate::trials::run_trials;
+    use evidence::quantiles as quantile_cell;
 
     const SCENARIO: &str = r#"[scenario]
 name = "NAME"
@@ -531,9 +532,11 @@ confidence = 0.7
         assert!(
             observations.contains(&format!(
                 "<tr><td>few_chips: Fewer | chips &lt;than&gt; ordered</td><td>{}</td><td>hard</td>\
-                 <td class=\"num\">{}</td><td>A *source*, 2024</td></tr>",
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>A *source*, 2024</td></tr>",
                 escape_html(&ev.observations[0].observed),
-                percent(ev.observations[0].prior_agreement)
+                percent(ev.observations[0].prior_agreement),
+                quantile_cell(ev.observations[0].prior_quantiles),
+                quantile_cell(ev.observations[0].posterior_quantiles)
             )),
             "{observations}"
         );
@@ -627,13 +630,16 @@ confidence = 0.7
         );
         assert!(section.contains(
             "| Observation | What was observed | Kind | Prior agreement (hard: share of trials; soft: mean likelihood) \
-             | Source |\n| --- | --- | --- | ---: | --- |\n"
+             | Its value, prior P10 / P50 / P90 | Its value given the evidence, P10 / P50 / P90 \
+             | Source |\n| --- | --- | --- | ---: | ---: | ---: | --- |\n"
         ));
         assert!(
             section.contains(&format!(
-                "| few_chips: Fewer \\| chips &lt;than> ordered | {} | hard | {} | A \\*source\\*, 2024 |",
+                "| few_chips: Fewer \\| chips &lt;than> ordered | {} | hard | {} | {} | {} | A \\*source\\*, 2024 |",
                 ev.observations[0].observed,
-                percent(ev.observations[0].prior_agreement)
+                percent(ev.observations[0].prior_agreement),
+                quantile_cell(ev.observations[0].prior_quantiles),
+                quantile_cell(ev.observations[0].posterior_quantiles)
             )),
             "{section}"
         );
@@ -649,7 +655,7 @@ confidence = 0.7
         // Every table row of the section keeps its column count.
         for line in section.lines().filter(|l| l.starts_with('|')) {
             let cells = line.replace("\\|", "").matches('|').count() - 1;
-            assert!([5, 4, 8].contains(&cells), "{cells}: {line}");
+            assert!([7, 4, 8].contains(&cells), "{cells}: {line}");
         }
     }
 
