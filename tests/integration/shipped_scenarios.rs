@@ -167,3 +167,33 @@ fn readme_quick_start_table_is_the_current_output() {
         .collect();
     assert_eq!(shown, table, "README's quick-start table is out of date");
 }
+
+/// docs/CALIBRATION.md quotes the Evidence section of docs/example's
+/// report (which the test above keeps current), headings one level down
+/// and chart links pointing into docs/example/.
+#[test]
+fn calibration_md_quotes_the_current_report() {
+    let report = std::fs::read_to_string(repo().join("docs/example/report.md")).unwrap();
+    let start = report.find("## Evidence\n").expect("the default's report has an Evidence section") + "## Evidence\n".len();
+    let end = start + report[start..].find("\n## ").expect("a section follows");
+    let section: String = report[start..end]
+        .trim_matches('\n')
+        .replace("](evidence_", "](example/evidence_")
+        .lines()
+        .map(|l| if l.starts_with("### ") { format!("#{l}\n") } else { format!("{l}\n") })
+        .collect();
+    let doc = std::fs::read_to_string(repo().join("docs/CALIBRATION.md")).unwrap();
+    let quoted = doc
+        .split("<!-- BEGIN generated: Evidence section of docs/example/report.md -->\n")
+        .nth(1)
+        .and_then(|b| b.split("<!-- END generated -->").next())
+        .expect("docs/CALIBRATION.md has the generated block");
+    assert_eq!(
+        quoted, section,
+        "docs/CALIBRATION.md is out of date: paste the Evidence section of docs/example/report.md into it"
+    );
+    // Every chart it links to exists.
+    for link in ["example/evidence_milestones.png", "example/evidence_inputs.png"] {
+        assert!(doc.contains(link) && repo().join("docs").join(link).exists(), "{link}");
+    }
+}
