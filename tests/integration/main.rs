@@ -9,6 +9,7 @@ mod common;
 mod compare;
 mod design;
 mod determinism;
+mod evidence;
 mod engine_rules;
 mod explain;
 mod interrupts;
