@@ -10,6 +10,7 @@ mod compare;
 mod design;
 mod determinism;
 mod engine_rules;
+mod evidence;
 mod explain;
 mod interrupts;
 mod optimize;
