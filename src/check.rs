@@ -141,21 +141,14 @@ pub fn compare(baseline: &Summary, current: &Summary, identical: bool) -> Baseli
     let mut milestones = Vec::new();
     for m in &current.milestones {
         let old = baseline.milestones.iter().find(|b| b.name == m.name);
+        let (x, n) = counts(current, m);
         let z = old.map(|b| {
-            two_proportion_z(
-                b.reached_by_deadline,
-                baseline.trials,
-                m.reached_by_deadline,
-                current.trials,
-            )
+            let (xb, nb) = counts(baseline, b);
+            two_proportion_z_real(xb, nb, x, n)
         });
         let d = old.map(|b| {
-            crate::report::difference::newcombe(
-                m.reached_by_deadline,
-                current.trials,
-                b.reached_by_deadline,
-                baseline.trials,
-            )
+            let (xb, nb) = counts(baseline, b);
+            crate::report::difference::newcombe_real(x, n, xb, nb)
         });
         milestones.push(MilestoneChange {
             milestone: m.name.clone(),
@@ -218,10 +211,30 @@ pub fn pair(comparison: &mut BaselineComparison, pairs: &[Option<crate::analysis
 /// z statistic of the difference between x2/n2 and x1/n1 with pooled variance;
 /// 0 when both proportions are 0 or both are 1.
 pub fn two_proportion_z(x1: u64, n1: u64, x2: u64, n2: u64) -> f64 {
-    let (p1, p2) = (x1 as f64 / n1 as f64, x2 as f64 / n2 as f64);
-    let pooled = (x1 + x2) as f64 / (n1 + n2) as f64;
-    let var = pooled * (1.0 - pooled) * (1.0 / n1 as f64 + 1.0 / n2 as f64);
-    if var <= 0.0 { 0.0 } else { (p2 - p1) / var.sqrt() }
+    two_proportion_z_real(x1 as f64, n1 as f64, x2 as f64, n2 as f64)
+}
+
+/// [`two_proportion_z`] of real counts (effective sample sizes,
+/// docs/MODEL.md section 11); the same number for whole ones.
+pub fn two_proportion_z_real(x1: f64, n1: f64, x2: f64, n2: f64) -> f64 {
+    let (p1, p2) = (x1 / n1, x2 / n2);
+    let pooled = (x1 + x2) / (n1 + n2);
+    let var = pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2);
+    if var <= 0.0 || !var.is_finite() {
+        0.0
+    } else {
+        (p2 - p1) / var.sqrt()
+    }
+}
+
+/// A milestone's successes and trials for an unpaired comparison: reached
+/// and trials, or for a posterior its share times its effective sample size
+/// and that size (Kish; docs/MODEL.md section 11).
+fn counts(s: &Summary, m: &crate::results::MilestoneResult) -> (f64, f64) {
+    match &s.evidence {
+        None => (m.reached_by_deadline as f64, s.trials as f64),
+        Some(e) => (m.probability * e.effective_sample_size, e.effective_sample_size),
+    }
 }
 
 /// The comparison as text.

@@ -1061,6 +1061,14 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             format!("must be between 1 and {MAX_TRIALS}, got {trials}"),
         );
     }
+    if let Some(n) = raw.scenario.min_effective_sample_size {
+        if n == 0 || n > MAX_TRIALS {
+            ctx.error(
+                meta.key("min_effective_sample_size"),
+                format!("must be between 1 and {MAX_TRIALS} effective trials, got {n}"),
+            );
+        }
+    }
     let start = start?;
     if horizon == 0 || horizon > MAX_HORIZON_QUARTERS {
         return None;

@@ -458,7 +458,7 @@ fn quarter_quantile(counts: &[u64], p: f64) -> Option<usize> {
     if total == 0 {
         return None;
     }
-    let rank = ((p * total as f64).ceil() as u64).clamp(1, total);
+    let rank = crate::stats::nearest_rank(p, total);
     let mut seen = 0;
     counts.iter().position(|&c| {
         seen += c;

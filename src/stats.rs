@@ -192,7 +192,7 @@ impl LogHistogram {
         if self.total == 0 {
             return None;
         }
-        let rank = ((p * self.total as f64).ceil() as u64).clamp(1, self.total);
+        let rank = nearest_rank(p, self.total);
         if rank <= self.zeros {
             return Some(0.0);
         }
@@ -219,6 +219,15 @@ impl LogHistogram {
         }
         out
     }
+}
+
+/// The nearest rank `ceil(p·n)` of a `p`-quantile among `n` values, at
+/// least 1, computed exactly with `p` rounded to millionths (every `p`
+/// sancsim reports has at most two decimals): in floating point, 0.1 × 30
+/// is 3.0000000000000004, whose ceiling would be 4.
+pub fn nearest_rank(p: f64, n: u64) -> u64 {
+    let millionths = (p.clamp(0.0, 1.0) * 1e6).round() as u128;
+    ((millionths * n as u128).div_ceil(1_000_000) as u64).clamp(1, n.max(1))
 }
 
 /// Exact (Clopper–Pearson) two-sided confidence interval for a binomial
@@ -288,6 +297,19 @@ pub fn round_significant(v: f64, digits: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nearest_ranks_are_exact() {
+        assert_eq!(nearest_rank(0.1, 30), 3, "not 4, as (0.1 * 30.0).ceil() gives");
+        assert_eq!(nearest_rank(0.1, 31), 4);
+        assert_eq!(nearest_rank(0.5, 1), 1);
+        assert_eq!(nearest_rank(0.05, 0), 1);
+        assert_eq!(nearest_rank(0.9, 10), 9);
+        assert_eq!(
+            nearest_rank(0.95, u64::MAX),
+            (u64::MAX as u128 * 95).div_ceil(100) as u64
+        );
+    }
 
     #[test]
     fn real_clopper_pearson_is_the_integer_one_on_whole_numbers_and_between_neighbours() {

@@ -147,7 +147,9 @@ pub(crate) fn load_variants(
     };
     let mut push = |loaded: &mut Loaded, label: String, file: &PathBuf, sets: &[String]| -> Result<(), Error> {
         let (model, _) = ctx.load(file, sets)?;
-        warn_prior_only(ctx, file, &model, "compare");
+        if !loaded.files.contains(&file.display().to_string()) {
+            warn_prior_only(ctx, file, &model, "compare");
+        }
         let mut label = label;
         let taken = |l: &str, loaded: &Loaded| loaded.variants.iter().any(|v| v.label == l);
         if taken(&label, loaded) {

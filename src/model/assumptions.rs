@@ -352,7 +352,9 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
         if let Some(h) = o.happened {
             t.push(&p.key("happened"), yes_no(h), source, false);
         }
-        t.text(&p.key("description"), &o.description);
+        if let Some(d) = &o.description {
+            t.push(&p.key("description"), d.clone(), source, false);
+        }
     }
     if !raw.observe.is_empty() {
         t.either(

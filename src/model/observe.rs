@@ -218,6 +218,8 @@ fn observation(
                 ),
             );
         }
+    } else if quantity == Quantity::Input {
+        // The key was not found (already reported): nothing to say of when.
     } else if !quantity.is_event() {
         if !has_when {
             ctx.error(

@@ -25,11 +25,17 @@ const Z95: f64 = 1.959_963_984_540_054;
 /// The 95% Wilson score interval of `successes` out of `n` (Wilson 1927).
 /// `n = 0` gives the uninformative `[0, 1]`.
 pub fn wilson(successes: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
+    wilson_real(successes.min(n) as f64, n as f64)
+}
+
+/// [`wilson`] of real `successes` out of a real `n` (an effective sample
+/// size and the share times it, docs/MODEL.md section 11); the same
+/// numbers as [`wilson`] for whole ones. `n ≤ 0` gives `[0, 1]`.
+pub fn wilson_real(successes: f64, n: f64) -> (f64, f64) {
+    if !(n > 0.0) {
         return (0.0, 1.0);
     }
-    let n = n as f64;
-    let p = successes.min(n as u64) as f64 / n;
+    let p = successes.clamp(0.0, n) / n;
     let z2 = Z95 * Z95;
     let denominator = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denominator;
@@ -43,10 +49,16 @@ pub use crate::analysis::paired::Difference;
 
 /// Newcombe's hybrid score interval of `x₁/n₁ − x₂/n₂`.
 pub fn newcombe(x1: u64, n1: u64, x2: u64, n2: u64) -> Difference {
-    let share = |x: u64, n: u64| if n == 0 { 0.0 } else { x.min(n) as f64 / n as f64 };
+    newcombe_real(x1.min(n1) as f64, n1 as f64, x2.min(n2) as f64, n2 as f64)
+}
+
+/// [`newcombe`] of real counts (effective sample sizes, docs/MODEL.md
+/// section 11); the same numbers as [`newcombe`] for whole ones.
+pub fn newcombe_real(x1: f64, n1: f64, x2: f64, n2: f64) -> Difference {
+    let share = |x: f64, n: f64| if n > 0.0 { x.clamp(0.0, n) / n } else { 0.0 };
     let (p1, p2) = (share(x1, n1), share(x2, n2));
-    let (l1, u1) = wilson(x1, n1);
-    let (l2, u2) = wilson(x2, n2);
+    let (l1, u1) = wilson_real(x1, n1);
+    let (l2, u2) = wilson_real(x2, n2);
     let d = p1 - p2;
     let low = d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt();
     let high = d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt();

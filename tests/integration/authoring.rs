@@ -35,7 +35,9 @@ fn init_writes_each_template_which_validates_and_runs() {
         assert_eq!(written, starter_of(shipped), "{name}");
         let o = run_in(dir.path(), &["validate", &file]);
         assert!(o.status.success() && o.stderr.is_empty(), "{name}: {}", text(&o));
-        let o = run_in(dir.path(), &["run", &file, "--trials", "50", "--out", name, "--quiet"]);
+        let mut args = vec!["run", &file, "--trials", "50", "--out", name, "--quiet"];
+        args.extend(crate::common::ANY_EFFECTIVE_SAMPLE);
+        let o = run_in(dir.path(), &args);
         assert!(o.status.success(), "{name}: {}", text(&o));
         assert!(dir.path().join(name).join("summary.json").is_file());
     }

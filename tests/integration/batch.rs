@@ -180,6 +180,8 @@ fn batch_of_the_shipped_scenarios_succeeds() {
             "--trials",
             "200",
             "--quiet",
+            crate::common::ANY_EFFECTIVE_SAMPLE[0],
+            crate::common::ANY_EFFECTIVE_SAMPLE[1],
         ],
     );
     assert!(o.status.success(), "{}", text(&o));

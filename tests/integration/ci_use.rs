@@ -199,7 +199,9 @@ fn baseline_is_identical_for_the_same_run_and_flags_real_changes() {
 #[test]
 fn baseline_with_matching_seed_and_trials_is_paired() {
     let dir = tempfile::tempdir().unwrap();
-    let default = repo().join("scenarios/default.toml");
+    // Paired counts are of all trials: the default without its observations
+    // (a baseline with observations is compared unpaired, tests/evidence.rs).
+    let default = crate::common::write(dir.path(), "default.toml", &crate::common::default_without_evidence());
     let d = default.to_str().unwrap();
     let o = run_in(dir.path(), &["run", d, "--trials", "4000", "--out", "base", "--quiet"]);
     assert!(o.status.success(), "{}", text(&o));

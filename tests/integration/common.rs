@@ -92,3 +92,18 @@ mfu = 0.4
 target_flop = 1e23
 deadline = "2025Q2"
 "#;
+
+/// `--set` arguments that let a short run of a scenario with `[[observe]]`
+/// tables report however few effective trials it has (docs/MODEL.md
+/// section 11), for tests that are about something else.
+pub const ANY_EFFECTIVE_SAMPLE: [&str; 2] = ["--set", "scenario.min_effective_sample_size=1"];
+
+/// The default scenario's text without its `[[observe]]` tables (the
+/// file's last tables), for tests of runs without evidence.
+pub fn default_without_evidence() -> String {
+    let text = std::fs::read_to_string(repo().join("scenarios/default.toml")).unwrap();
+    let cut = text
+        .find("\n[[observe]]")
+        .expect("the default scenario has observations");
+    text[..cut + 1].to_string()
+}

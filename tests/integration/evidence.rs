@@ -882,7 +882,6 @@ fn too_few_effective_trials_write_nothing_and_say_how_many_to_run() {
 }
 
 #[test]
-#[ignore = "code accepts scenario.min_effective_sample_size = 0 and 100000001 (MODEL.md section 11: a count 1 … 10⁸)"]
 fn min_effective_sample_size_is_a_count_from_1_to_1e8() {
     let dir = tempfile::tempdir().unwrap();
     for bad in ["0", "100000001"] {
@@ -1949,7 +1948,6 @@ fn console_shows_the_prior_and_the_posterior_and_the_evidence() {
 }
 
 #[test]
-#[ignore = "code writes no Evidence section and no evidence_* charts (MODEL.md section 11, Outputs)"]
 fn reports_add_an_evidence_section_with_its_charts() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "r.toml", &format!("{}{HARD}", base()));
@@ -2054,7 +2052,6 @@ fn compare_sweep_optimize_and_sensitivity_warn_that_they_use_the_prior() {
 }
 
 #[test]
-#[ignore = "code compares reached_by_deadline / trials, not the posterior probabilities (MODEL.md section 11, Outputs: baseline unpaired, posterior to posterior)"]
 fn a_baseline_with_observations_is_compared_posterior_to_posterior() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "w.toml", &format!("{}{HARD}", base()));

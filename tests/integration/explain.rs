@@ -4,12 +4,14 @@
 
 use std::path::Path;
 
-use crate::common::{read_summary, repo, run_in, text, write};
+use crate::common::{read_summary, run_in, text, write};
 
 /// Runs the default scenario with `args` after `run FILE` in `dir`; asserts
 /// success and returns stdout.
 fn run_default(dir: &Path, args: &[&str]) -> String {
-    let scenario = repo().join("scenarios/default.toml");
+    // Without its observations: these tests count every trial once (the
+    // posterior's weighted counts are tests/evidence.rs's).
+    let scenario = write(dir, "default.toml", &crate::common::default_without_evidence());
     let mut all = vec!["run", scenario.to_str().unwrap()];
     all.extend_from_slice(args);
     let o = run_in(dir, &all);
@@ -97,7 +99,7 @@ fn summary_reports_and_console_explain_the_run() {
 
 /// The columns of samples.csv for the default scenario, from the library.
 fn columns() -> Vec<String> {
-    let text = std::fs::read_to_string(repo().join("scenarios/default.toml")).unwrap();
+    let text = crate::common::default_without_evidence();
     let model = sancsim::model::Model::from_text(&text, "default.toml").unwrap();
     sancsim::samples::columns(&model)
 }
@@ -167,7 +169,7 @@ fn samples_csv_holds_the_first_trials_as_the_engine_drew_them() {
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 300);
     // Row 123 is trial 123 as the engine draws and simulates it.
-    let text = std::fs::read_to_string(repo().join("scenarios/default.toml")).unwrap();
+    let text = crate::common::default_without_evidence();
     let model = sancsim::model::Model::from_text(&text, "default.toml").unwrap();
     let mut ws = sancsim::engine::Workspace::new(&model);
     sancsim::engine::simulate_trial(&model, model.seed, 123, &mut ws);

@@ -3,7 +3,7 @@
 
 use sancsim::results::Summary;
 
-use crate::common::{repo, run_in, text};
+use crate::common::{run_in, text};
 
 fn summary(dir: &std::path::Path, out: &str) -> Summary {
     crate::common::read_summary(&dir.join(out))
@@ -12,7 +12,8 @@ fn summary(dir: &std::path::Path, out: &str) -> Summary {
 #[test]
 fn precision_run_stops_when_every_interval_is_narrow_enough() {
     let dir = tempfile::tempdir().unwrap();
-    let f = repo().join("scenarios/default.toml");
+    // Without its observations (a posterior's precision is tests/evidence.rs's).
+    let f = crate::common::write(dir.path(), "default.toml", &crate::common::default_without_evidence());
     let f = f.to_str().unwrap();
     for (threads, out) in [("1", "a"), ("2", "b")] {
         let o = run_in(
@@ -53,7 +54,8 @@ fn precision_run_stops_when_every_interval_is_narrow_enough() {
 #[test]
 fn precision_run_reports_when_the_cap_is_reached_first() {
     let dir = tempfile::tempdir().unwrap();
-    let f = repo().join("scenarios/default.toml");
+    // Without its observations (a posterior's precision is tests/evidence.rs's).
+    let f = crate::common::write(dir.path(), "default.toml", &crate::common::default_without_evidence());
     let o = run_in(
         dir.path(),
         &[
@@ -128,7 +130,8 @@ fn precision_run_reports_when_the_cap_is_reached_first() {
 #[test]
 fn precision_must_be_a_sensible_half_width() {
     let dir = tempfile::tempdir().unwrap();
-    let f = repo().join("scenarios/default.toml");
+    // Without its observations (a posterior's precision is tests/evidence.rs's).
+    let f = crate::common::write(dir.path(), "default.toml", &crate::common::default_without_evidence());
     for bad in ["0", "-0.1", "0.7", "nan"] {
         let o = run_in(
             dir.path(),

@@ -128,8 +128,37 @@ fn html_report_renders_in_a_real_browser() {
     for id in ["executive-summary", "missed", "training-start", "shocks"] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "no {id} in the DOM");
     }
+    // The default carries two observations: its Evidence section, with
+    // the two evidence charts, then the four charts of every run.
+    for id in [
+        "posterior-note",
+        "evidence",
+        "evidence-summary",
+        "observations",
+        "prior-posterior",
+        "inputs-moved",
+    ] {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "no {id} in the DOM");
+    }
+    let evidence = dom
+        .split("<section id=\"evidence\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("the Evidence section");
+    assert_eq!(
+        evidence.matches("<figure class=\"chart\"").count(),
+        2,
+        "{evidence:.300}"
+    );
+    for stem in ["evidence_milestones", "evidence_inputs"] {
+        assert!(
+            evidence.contains(&format!("chart-{stem}")),
+            "no {stem} in the Evidence section"
+        );
+        assert!(out.join(format!("{stem}.png")).is_file() && out.join(format!("{stem}.svg")).is_file());
+    }
     let figures: Vec<&str> = dom.split("<figure class=\"chart\"").skip(1).collect();
-    assert_eq!(figures.len(), 4, "expected four charts in the DOM");
+    assert_eq!(figures.len(), 6, "expected six charts in the DOM");
     for figure in &figures {
         let figure = &figure[..figure.find("</figure>").expect("figure is closed")];
         assert!(figure.contains("<svg"), "a chart figure holds no SVG: {figure:.200}");

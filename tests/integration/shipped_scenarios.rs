@@ -25,7 +25,17 @@ fn all_shipped_scenarios_run() {
         let stem = f.file_stem().unwrap().to_str().unwrap().to_string();
         let o = run_in(
             dir.path(),
-            &["run", f.to_str().unwrap(), "--trials", "200", "--out", &stem, "--quiet"],
+            &[
+                "run",
+                f.to_str().unwrap(),
+                "--trials",
+                "200",
+                "--out",
+                &stem,
+                "--quiet",
+                crate::common::ANY_EFFECTIVE_SAMPLE[0],
+                crate::common::ANY_EFFECTIVE_SAMPLE[1],
+            ],
         );
         assert!(o.status.success(), "{}: {}", f.display(), text(&o));
         let s = crate::common::read_summary(&dir.path().join(&stem));
@@ -86,7 +96,11 @@ fn every_figure_of_the_default_scenario_is_sourced_or_derived() {
 #[test]
 fn the_scenario_walked_through_in_readme_is_valid() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let block = readme
+    let walk = readme
+        .split("## A scenario file, walked through\n")
+        .nth(1)
+        .expect("README walks through a scenario file");
+    let block = walk
         .split("```toml\n")
         .nth(1)
         .and_then(|b| b.split("```").next())
@@ -103,7 +117,7 @@ fn outputs_follow_the_files_order() {
     let f = repo().join("scenarios/default.toml");
     let o = run_in(
         dir.path(),
-        &["run", f.to_str().unwrap(), "--trials", "100", "--out", "out", "--quiet"],
+        &["run", f.to_str().unwrap(), "--trials", "300", "--out", "out", "--quiet"],
     );
     assert!(o.status.success(), "{}", text(&o));
     let toml = std::fs::read_to_string(&f).unwrap();
@@ -174,13 +188,22 @@ fn readme_quick_start_table_is_the_current_output() {
 #[test]
 fn calibration_md_quotes_the_current_report() {
     let report = std::fs::read_to_string(repo().join("docs/example/report.md")).unwrap();
-    let start = report.find("## Evidence\n").expect("the default's report has an Evidence section") + "## Evidence\n".len();
+    let start = report
+        .find("## Evidence\n")
+        .expect("the default's report has an Evidence section")
+        + "## Evidence\n".len();
     let end = start + report[start..].find("\n## ").expect("a section follows");
     let section: String = report[start..end]
         .trim_matches('\n')
         .replace("](evidence_", "](example/evidence_")
         .lines()
-        .map(|l| if l.starts_with("### ") { format!("#{l}\n") } else { format!("{l}\n") })
+        .map(|l| {
+            if l.starts_with("### ") {
+                format!("#{l}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
         .collect();
     let doc = std::fs::read_to_string(repo().join("docs/CALIBRATION.md")).unwrap();
     let quoted = doc
