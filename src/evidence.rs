@@ -22,28 +22,8 @@ pub const WEIGHT_ONE: u64 = 1 << 32;
 /// Bins of each input's prior and posterior histograms.
 pub const INPUT_BINS: usize = 40;
 
-/// What an observation is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quantity {
-    /// Chips delivered since the start (cumulative).
-    DeliveredChips,
-    /// Training compute since the start, all chips (cumulative).
-    TrainingFlop,
-    /// Training compute since the start on domestic chips (cumulative).
-    TrainingFlopDomestic,
-    /// Chips in training at the end of a quarter.
-    TrainingChips,
-    /// Chips serving inference at the end of a quarter.
-    InferenceChips,
-    /// The value drawn for an uncertain number.
-    Input,
-    /// Whether a shock happened.
-    Shock,
-    /// Whether the training run had started.
-    TrainingStarted,
-    /// Whether a milestone had been reached.
-    Milestone,
-}
+/// What an observation is about: `observe.quantity` as written.
+pub use crate::scenario::RawObservedQuantity as Quantity;
 
 impl Quantity {
     /// The name written in `quantity = "…"`.

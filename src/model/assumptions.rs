@@ -313,10 +313,7 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
         let source = o.source.as_ref();
         t.push(&p.key("name"), o.name.clone(), source, false);
         let texts = [
-            (
-                "quantity",
-                Some(super::observe::quantity(o.quantity).name().to_string()),
-            ),
+            ("quantity", Some(o.quantity.name().to_string())),
             ("line", o.line.clone()),
             ("chip", o.chip.clone()),
             ("shock", o.shock.clone()),

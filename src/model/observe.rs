@@ -4,21 +4,7 @@ use super::{Ctx, Milestone, Per, Shock, SupplyLine, undefined};
 use crate::error::{KeyPath, closest};
 use crate::evidence::{Observation, Quantity, Strength, Subject, Test, Window};
 use crate::quarter::Calendar;
-use crate::scenario::{RawObserve, RawObservedQuantity, RawScale, RawScenario};
-
-pub(super) fn quantity(q: RawObservedQuantity) -> Quantity {
-    match q {
-        RawObservedQuantity::DeliveredChips => Quantity::DeliveredChips,
-        RawObservedQuantity::TrainingFlop => Quantity::TrainingFlop,
-        RawObservedQuantity::TrainingFlopDomestic => Quantity::TrainingFlopDomestic,
-        RawObservedQuantity::TrainingChips => Quantity::TrainingChips,
-        RawObservedQuantity::InferenceChips => Quantity::InferenceChips,
-        RawObservedQuantity::Input => Quantity::Input,
-        RawObservedQuantity::Shock => Quantity::Shock,
-        RawObservedQuantity::TrainingStarted => Quantity::TrainingStarted,
-        RawObservedQuantity::Milestone => Quantity::Milestone,
-    }
-}
+use crate::scenario::{RawObserve, RawScale, RawScenario};
 
 /// Every `[[observe]]` table, validated; errors and warnings go to `ctx`.
 /// An observation with an error is left out (the model is not built then).
@@ -52,7 +38,7 @@ fn observation(
     p: &KeyPath,
 ) -> Option<Observation> {
     let errors = ctx.errors.len();
-    let quantity = quantity(o.quantity);
+    let quantity = o.quantity;
     let qname = quantity.name();
 
     // The name.
