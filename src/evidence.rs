@@ -563,8 +563,8 @@ pub struct EvidenceBlock {
     bins: Vec<InputBins>,
     input_prior: Vec<Vec<u64>>,
     input_posterior: Vec<Vec<u64>>,
-    observed_prior: Vec<LogHistogram>,
-    observed_posterior: Vec<LogHistogram>,
+    /// Per observation of a value: the block's (value, weight) pairs.
+    observed: Vec<Vec<(f64, u64)>>,
     each: Vec<f64>,
 }
 
@@ -580,8 +580,7 @@ impl EvidenceBlock {
             input_prior: vec![vec![0; INPUT_BINS]; bins.len()],
             input_posterior: vec![vec![0; INPUT_BINS]; bins.len()],
             bins,
-            observed_prior: vec![LogHistogram::new(); model.observations.len()],
-            observed_posterior: vec![LogHistogram::new(); model.observations.len()],
+            observed: vec![Vec::new(); model.observations.len()],
             each: vec![0.0; model.observations.len()],
         }
     }
@@ -611,8 +610,7 @@ impl EvidenceBlock {
         for (k, o) in model.observations.iter().enumerate() {
             if o.records_value() {
                 if let Seen::Value(v) = o.seen(model, ws) {
-                    self.observed_prior[k].add(v);
-                    self.observed_posterior[k].add_n(v, weight);
+                    self.observed[k].push((v, weight));
                 }
             }
         }
@@ -639,16 +637,12 @@ impl EvidenceBlock {
                 *x += y;
             }
         }
-        for (a, b) in ev
-            .observed_prior
-            .iter_mut()
-            .zip(&mut self.observed_prior)
-            .chain(ev.observed_posterior.iter_mut().zip(&mut self.observed_posterior))
-        {
-            // Both hold at most 2^64 − 1 weight units (section 11's limits),
-            // so this cannot fail; a failure would keep `a` unchanged.
-            let _ = a.merge(b);
-            *b = LogHistogram::new();
+        for (k, values) in self.observed.iter_mut().enumerate() {
+            for &(v, w) in values.iter() {
+                ev.observed_prior[k].add(v);
+                ev.observed_posterior[k].add_n(v, w);
+            }
+            values.clear();
         }
         ev.posterior.add_block(&mut self.posterior);
         self.accepted = 0;
