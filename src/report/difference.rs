@@ -32,7 +32,7 @@ pub fn wilson(successes: u64, n: u64) -> (f64, f64) {
 /// size and the share times it, docs/MODEL.md section 11); the same
 /// numbers as [`wilson`] for whole ones. `n ≤ 0` gives `[0, 1]`.
 pub fn wilson_real(successes: f64, n: f64) -> (f64, f64) {
-    if !(n > 0.0) {
+    if n.is_nan() || n <= 0.0 {
         return (0.0, 1.0);
     }
     let p = successes.clamp(0.0, n) / n;
