@@ -358,9 +358,17 @@ fn shortfall_sentence(summary: &Summary) -> String {
             (share, "a full cluster")
         };
         match reason {
-            MissReason::StartedTooLate => {
-                format!("in {share} the run started too late for even {cluster} at the median MFU × goodput to make it")
-            }
+            MissReason::StartedTooLate => match assumption(summary, "training.max_run_quarters") {
+                Some(l) => format!(
+                    "in {share} the run started too late, or a run of at most {l} quarters is too short, for even \
+                     {cluster} at the median MFU × goodput to make it in one run"
+                ),
+                None => {
+                    format!(
+                        "in {share} the run started too late for even {cluster} at the median MFU × goodput to make it"
+                    )
+                }
+            },
             MissReason::ClusterBelowMaximum => format!(
                 "in {share} {cluster} at the run's own MFU × goodput would have made it (the cluster stayed below \
                  its maximum)"
