@@ -78,6 +78,8 @@ struct MilestoneRule {
 #[derive(Debug, Clone)]
 pub struct MissRule {
     milestones: Vec<MilestoneRule>,
+    /// `training.max_run_quarters` in seconds, when runs are bounded.
+    run_seconds: Option<u64>,
     mfu: UncertainId,
     goodput: UncertainId,
 }
@@ -118,6 +120,7 @@ impl MissRule {
             .collect();
         MissRule {
             milestones,
+            run_seconds: tr.max_run_seconds,
             mfu: tr.mfu,
             goodput: tr.goodput,
         }
@@ -137,10 +140,13 @@ impl MissRule {
         let Some(start) = start_time.filter(|&t| t < m.end) else {
             return MissReason::NeverStarted;
         };
+        let cal = &model.calendar;
+        if let Some(len) = self.run_seconds {
+            return Self::classify_bounded(m, cal, len, start, efficiency);
+        }
         if m.nominal_rate * ((m.end - start) as f64) < m.target {
             return MissReason::StartedTooLate;
         }
-        let cal = &model.calendar;
         let mut flop = 0.0;
         for q in cal.quarter_at(start)..=m.deadline {
             let seconds = cal.start_of(q + 1) - cal.start_of(q).max(start);
@@ -151,6 +157,40 @@ impl MissRule {
         } else {
             MissReason::LowMfuGoodput
         }
+    }
+
+    /// The rule with runs of at most `len` seconds: the trial's own run
+    /// windows `[t_s + jL, min(t_s + (j+1)L, E)]` that start before `E`,
+    /// the longest of which lasts `min(L, E − t_s)`. Reason 2 when the full
+    /// cluster at the nominal efficiency over that longest window falls
+    /// short; reason 3 when the full cluster at this trial's efficiency
+    /// reaches the target within some window.
+    fn classify_bounded(
+        m: &MilestoneRule,
+        cal: &crate::quarter::Calendar,
+        len: u64,
+        start: u64,
+        efficiency: impl Fn(u32) -> f64,
+    ) -> MissReason {
+        if m.nominal_rate * (len.min(m.end - start) as f64) < m.target {
+            return MissReason::StartedTooLate;
+        }
+        let mut a = start;
+        while a < m.end {
+            let b = a.saturating_add(len).min(m.end);
+            let mut flop = 0.0;
+            let mut q = cal.quarter_at(a);
+            while cal.start_of(q) < b {
+                let seconds = cal.start_of(q + 1).min(b) - cal.start_of(q).max(a);
+                flop += m.full_cluster * efficiency(q) * seconds as f64;
+                q += 1;
+            }
+            if flop >= m.target {
+                return MissReason::ClusterBelowMaximum;
+            }
+            a = b;
+        }
+        MissReason::LowMfuGoodput
     }
 
     /// [`MissRule::classify`] for the trial just simulated in `ws`.
@@ -318,9 +358,17 @@ fn shortfall_sentence(summary: &Summary) -> String {
             (share, "a full cluster")
         };
         match reason {
-            MissReason::StartedTooLate => {
-                format!("in {share} the run started too late for even {cluster} at the median MFU × goodput to make it")
-            }
+            MissReason::StartedTooLate => match assumption(summary, "training.max_run_quarters") {
+                Some(l) => format!(
+                    "in {share} the run started too late, or a run of at most {l} quarters is too short, for even \
+                     {cluster} at the median MFU × goodput to make it in one run"
+                ),
+                None => {
+                    format!(
+                        "in {share} the run started too late for even {cluster} at the median MFU × goodput to make it"
+                    )
+                }
+            },
             MissReason::ClusterBelowMaximum => format!(
                 "in {share} {cluster} at the run's own MFU × goodput would have made it (the cluster stayed below \
                  its maximum)"
@@ -477,6 +525,60 @@ deadline = "2024Q4"
             MissReason::ClusterBelowMaximum
         );
         assert_eq!(cal.start_of(1), 91 * day);
+    }
+
+    /// With bounded runs the full cluster counts one run: runs of 2
+    /// quarters (ℓ = 15,778,800 s, 182.6 days) do 5e17 × ℓ = 7.9e24 at the
+    /// median, short of 1e25 however early the start; runs of 3 quarters
+    /// (273.9 days, 1.18e25) are long enough at the median, not at 0.4
+    /// (9.5e24), which without bounded runs (366 days, 1.26e25) would have
+    /// been enough.
+    #[test]
+    fn bounded_runs_count_the_best_single_run_window() {
+        let bounded = |l: &str, target: &str| {
+            let text = RULE
+                .replace("[training]\n", &format!("[training]\nmax_run_quarters = {l}\n"))
+                .replace("target_flop = 1e25", &format!("target_flop = {target}"));
+            Model::from_text(&text, "rule.toml").unwrap()
+        };
+        let median = |_| 0.5;
+        let m2 = bounded("2", "1e25");
+        let rule = MissRule::new(&m2);
+        assert_eq!(rule.classify(&m2, 0, Some(0), median), MissReason::StartedTooLate);
+        assert_eq!(rule.classify(&m2, 0, None, median), MissReason::NeverStarted);
+        let m3 = bounded("3", "1e25");
+        let rule = MissRule::new(&m3);
+        assert_eq!(rule.classify(&m3, 0, Some(0), median), MissReason::ClusterBelowMaximum);
+        assert_eq!(rule.classify(&m3, 0, Some(0), |_| 0.4), MissReason::LowMfuGoodput);
+        let plain = rule_model();
+        assert_eq!(
+            MissRule::new(&plain).classify(&plain, 0, Some(0), |_| 0.4),
+            MissReason::ClusterBelowMaximum
+        );
+        // From 2024Q2 the longest window is min(ℓ, E − t_s) = ℓ (E − t_s
+        // = 275 days): still long enough at the median.
+        let cal = &m3.calendar;
+        assert_eq!(
+            rule.classify(&m3, 0, Some(cal.start_of(1)), median),
+            MissReason::ClusterBelowMaximum
+        );
+        // From 2024Q3 only 184 days remain: too late.
+        assert_eq!(
+            rule.classify(&m3, 0, Some(cal.start_of(2)), median),
+            MissReason::StartedTooLate
+        );
+        // The trial's own windows decide: 5e24 with runs of 2 quarters from
+        // the start, 0.2 in Q1–Q2 and x in Q3–Q4. Window 1 ([0, ℓ], 54,000
+        // s into Q3) does about 3.2e24; window 2 ([ℓ, 2ℓ], all in Q3–Q4)
+        // x × 1.58e25: enough at 0.35, not at 0.3.
+        let m = bounded("2", "5e24");
+        let rule = MissRule::new(&m);
+        let eff = |x: f64| move |q: u32| if q < 2 { 0.2 } else { x };
+        assert_eq!(
+            rule.classify(&m, 0, Some(0), eff(0.35)),
+            MissReason::ClusterBelowMaximum
+        );
+        assert_eq!(rule.classify(&m, 0, Some(0), eff(0.3)), MissReason::LowMfuGoodput);
     }
 
     #[test]

@@ -201,6 +201,11 @@ pub struct Training {
     pub goodput: UncertainId,
     /// Foreign chips may join the run.
     pub allow_foreign_chips: bool,
+    /// `max_run_quarters`: the longest one run lasts, in quarters, if
+    /// runs are bounded (docs/MODEL.md section 5, `RunEnd`).
+    pub max_run_quarters: Option<f64>,
+    /// The same in seconds, `quarters_to_seconds(max_run_quarters)`.
+    pub max_run_seconds: Option<u64>,
 }
 
 /// A training-compute milestone.
@@ -1433,6 +1438,10 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         );
     }
     let mfu = ctx.uncertain(tp.key("mfu"), &t.mfu, FRACTION);
+    let max_run = match &t.max_run_quarters {
+        Some(r) => ctx.fixed(tp.key("max_run_quarters"), r, MAX_RUN_QUARTERS).map(Some),
+        None => Some(None),
+    };
     let goodput = match &t.goodput {
         Some(g) => ctx.uncertain(tp.key("goodput"), g, FRACTION),
         None => ctx.uncertain(tp.key("goodput"), &RawNumber::Plain(DEFAULT_GOODPUT), FRACTION),
@@ -1516,6 +1525,8 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         mfu: mfu?,
         goodput: goodput?,
         allow_foreign_chips: t.allow_foreign_chips.unwrap_or(DEFAULT_ALLOW_FOREIGN_CHIPS),
+        max_run_quarters: max_run?,
+        max_run_seconds: max_run?.map(crate::quarter::quarters_to_seconds),
     };
     let correlations = correlations(raw, ctx);
     let observations = observe::observations(raw, ctx, &cal, &supply, &shocks, &milestones);

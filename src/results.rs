@@ -158,6 +158,12 @@ pub struct Summary {
     /// Each shock, in file order: how often and in which quarters it happened.
     #[serde(default)]
     pub shocks: Vec<ShockResult>,
+    /// With `training.max_run_quarters`: each training run by its index
+    /// (1 is the run started by `TrainingStart`), as many as any trial had,
+    /// with the trials that started it and its domestic compute; absent
+    /// when runs are not bounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_runs: Option<Vec<TrainingRun>>,
     /// Every uncertain number whose distribution reaches outside its valid
     /// range, in model order, with how many of its draws fell outside and
     /// were clamped to it (0 included); absent when no number can be clamped.
@@ -401,6 +407,22 @@ pub struct StartedBy {
     pub ci95_low: f64,
     /// Upper end of the 95% Clopper–Pearson interval.
     pub ci95_high: f64,
+}
+
+/// One training run (by its index) over the trials that started it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRun {
+    /// Run index: 1 for the run `TrainingStart` starts, then 2, 3, …
+    pub run: u32,
+    /// Trials that started this run within the horizon.
+    pub trials: u64,
+    /// P10 of the run's domestic training FLOP (at its end, or at the
+    /// horizon when still going), over those trials.
+    pub domestic_flop_p10: f64,
+    /// Median of the same.
+    pub domestic_flop_p50: f64,
+    /// P90 of the same.
+    pub domestic_flop_p90: f64,
 }
 
 /// How often one shock happened.
@@ -673,6 +695,7 @@ impl Summary {
             trials_without_domestic_training_compute,
             training_start: training_start(model, agg, counting),
             shocks: shocks(model, agg, counting),
+            training_runs: training_runs(model, agg, counting),
             clamped_inputs: clamped_inputs(model, agg),
             assumptions: model.assumptions.clone(),
             precision: None,
@@ -729,6 +752,28 @@ fn training_start(model: &Model, agg: &Aggregate, counting: Counting) -> Trainin
         never_started: never as f64 / n as f64,
         trials_never_started: counting.count(never),
     }
+}
+
+/// With bounded runs: each run index up to the last that some (weighted)
+/// trial started, its trials and its domestic FLOP's P10/P50/P90
+/// (nearest rank on the log-linear histogram, 3 significant digits).
+fn training_runs(model: &Model, agg: &Aggregate, counting: Counting) -> Option<Vec<TrainingRun>> {
+    model.training.max_run_seconds?;
+    let last = agg.runs.iter().rposition(|h| h.count() > 0).map_or(0, |j| j + 1);
+    let q = |h: &crate::stats::LogHistogram, p: f64| round_significant(h.quantile(p).unwrap_or(0.0), QUANTILE_DIGITS);
+    Some(
+        agg.runs[..last]
+            .iter()
+            .enumerate()
+            .map(|(j, h)| TrainingRun {
+                run: j as u32 + 1,
+                trials: counting.count(h.count()),
+                domestic_flop_p10: q(h, 0.1),
+                domestic_flop_p50: q(h, 0.5),
+                domestic_flop_p90: q(h, 0.9),
+            })
+            .collect(),
+    )
 }
 
 /// What a start-quarter percentile says when it lies beyond the horizon.

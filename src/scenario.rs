@@ -463,6 +463,9 @@ pub struct RawTraining {
     /// Foreign chips in the training pool may join the run.
     #[schemars(extend("default" = DEFAULT_ALLOW_FOREIGN_CHIPS))]
     pub allow_foreign_chips: Option<bool>,
+    /// Longest one training run lasts, in quarters (fractions allowed; 3 is about 9 months); a fixed number. When a run ends the next starts on the cluster of the moment, and a milestone counts one run's compute (docs/MODEL.md section 5). Default: none, one run to the horizon.
+    #[schemars(with = "Option<FixedNumber>", transform = bounds(MAX_RUN_QUARTERS))]
+    pub max_run_quarters: Option<RawNumber>,
 }
 
 /// `[milestones.<name>]`: a training-compute milestone, whose probability

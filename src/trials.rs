@@ -64,6 +64,12 @@ pub struct Aggregate {
     /// trial, or one per quarter for a per-quarter number) that fell outside
     /// its valid range and were clamped to it.
     pub clamped: Vec<u64>,
+    /// With `training.max_run_quarters`: `runs[j]` is the distribution,
+    /// over the trials that started run `j + 1`, of that run's domestic
+    /// training FLOP (at its end, or at the horizon); its count is those
+    /// trials. As long as the most runs any trial had; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<LogHistogram>,
     /// Events processed in all trials.
     pub events: u64,
     /// Random 64-bit words drawn in all trials.
@@ -100,6 +106,7 @@ impl Aggregate {
             shock_in_quarter: vec![vec![0; h as usize]; model.shocks.len()],
             missed: vec![[0; MissReason::COUNT]; model.milestones.len()],
             clamped: vec![0; model.uncertain.len()],
+            runs: Vec::new(),
             events: 0,
             draws: 0,
             evidence: None,
@@ -161,6 +168,13 @@ impl Aggregate {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
             }
+        }
+        if self.runs.len() < buffer.runs.len() {
+            self.runs.resize(buffer.runs.len(), LogHistogram::new());
+        }
+        for (a, b) in self.runs.iter_mut().zip(&buffer.runs) {
+            // Counts of one block cannot overflow what the trials add up to.
+            let _ = a.merge(b);
         }
         buffer.clear();
     }
@@ -234,6 +248,12 @@ impl Aggregate {
         }
         for (x, y) in self.clamped.iter_mut().zip(&other.clamped) {
             *x = add(*x, *y, "clamped")?;
+        }
+        if self.runs.len() < other.runs.len() {
+            self.runs.resize(other.runs.len(), LogHistogram::new());
+        }
+        for (a, b) in self.runs.iter_mut().zip(&other.runs) {
+            a.merge(b).map_err(|_| MergeError::Overflow("runs"))?;
         }
         if let (Some(a), Some(b)) = (self.evidence.take(), other.evidence) {
             self.evidence = Some(Box::new(a.merge(*b)?));
@@ -330,6 +350,19 @@ impl Aggregate {
                 ));
             }
         }
+        let mut previous = self.training_started;
+        for (j, hist) in self.runs.iter().enumerate() {
+            let n = hist.count();
+            hist.check(n).map_err(|e| format!("aggregate.runs[{j}]: {e}"))?;
+            if n > previous {
+                return Err(format!(
+                    "aggregate.runs[{j}]: {n} trials started run {}, more than the {previous} that started the \
+                     run before (or a training run)",
+                    j + 1
+                ));
+            }
+            previous = n;
+        }
         for (k, row) in self.missed.iter().enumerate() {
             let missed = total(row);
             if missed.is_none_or(|m| m > self.trials) {
@@ -377,6 +410,20 @@ impl Aggregate {
                 model.horizon(),
                 model.shocks.len(),
                 model.milestones.len()
+            ));
+        }
+        if model.training.max_run_seconds.is_none() && !self.runs.is_empty() {
+            return Err("aggregate.runs: statistics of training runs, but the scenario has no \
+                        training.max_run_quarters"
+                .to_string());
+        }
+        if model.training.max_run_seconds.is_some()
+            && self.runs.first().map_or(0, |h| h.count()) != self.training_started
+        {
+            return Err(format!(
+                "aggregate.runs: {} trials started a first run, where {} started their training run",
+                self.runs.first().map_or(0, |h| h.count()),
+                self.training_started
             ));
         }
         if self.clamped.len() != model.uncertain.len() {
@@ -538,6 +585,8 @@ pub struct BlockBuffer {
     shock_in_quarter: Vec<Vec<u64>>,
     missed: Vec<[u64; MissReason::COUNT]>,
     clamped: Vec<u64>,
+    /// With bounded runs: each run's domestic FLOP, by run index.
+    runs: Vec<LogHistogram>,
     /// The uncertain numbers a draw can fall outside the valid range of:
     /// (id, where its values are, the lower bound when the distribution
     /// reaches below it, the upper bound when it reaches above it).
@@ -578,6 +627,7 @@ impl BlockBuffer {
             shock_in_quarter: vec![vec![0; h]; model.shocks.len()],
             missed: vec![[0; MissReason::COUNT]; model.milestones.len()],
             clamped: vec![0; model.uncertain.len()],
+            runs: Vec::new(),
             clampable: clampable(model),
             rule: MissRule::new(model),
             deadlines: model.milestones.iter().map(|m| m.deadline).collect(),
@@ -662,6 +712,12 @@ impl BlockBuffer {
                 self.shock_in_quarter[s][*q as usize] += w;
             }
         }
+        if self.runs.len() < outcome.runs.len() {
+            self.runs.resize(outcome.runs.len(), LogHistogram::new());
+        }
+        for (hist, &flop) in self.runs.iter_mut().zip(&outcome.runs) {
+            hist.add_n(flop, w);
+        }
         self.started += if outcome.started { w } else { 0 };
         self.events += outcome.events;
         self.draws += outcome.draws;
@@ -680,6 +736,7 @@ impl BlockBuffer {
         self.shock_in_quarter.iter_mut().for_each(|r| r.fill(0));
         self.missed.iter_mut().for_each(|r| r.fill(0));
         self.clamped.fill(0);
+        self.runs.clear();
     }
 }
 

@@ -311,6 +311,10 @@ fn check_model(m: &Model) -> Result<(), TestCaseError> {
     prop_assert!(t.earliest_start < h, "earliest_start {}", t.earliest_start);
     prop_assert!(1 <= t.min_cluster_chips && t.min_cluster_chips <= t.max_cluster_chips);
     prop_assert!(t.mfu < nu && t.goodput < nu);
+    if let Some(l) = t.max_run_quarters {
+        prop_assert!((0.1..=200.0).contains(&l), "max_run_quarters {l}");
+        prop_assert!(t.max_run_seconds.is_some_and(|s| s > 0));
+    }
     Ok(())
 }
 
@@ -392,7 +396,7 @@ const KEYS: &[&str] = &[
     "mode", "p5", "p95", "per", "expect", "milestone", "min_probability", "max_probability", "scenario",
     "milestones", "shocks", "fleet", "allocation", "x", "sampling", "correlation", "inputs", "rank", "matrix",
     "repair", "observe", "quantity", "line", "shock", "key", "by", "at_least", "below", "happened", "confidence",
-    "scale", "min_effective_sample_size",
+    "scale", "min_effective_sample_size", "max_run_quarters",
 ];
 
 /// Whole lines to insert besides `key = value` ones.
@@ -420,6 +424,10 @@ const HEADERS: &[&str] = &[
     "[[correlation]]\ninputs = []\nrepair = \"farthest\"",
     "sampling = \"lhs\"",
     "min_effective_sample_size = 1",
+    "max_run_quarters = 3",
+    "max_run_quarters = 0.1",
+    "max_run_quarters = 0",
+    "max_run_quarters = { dist = \"uniform\", low = 1, high = 2 }",
     "[[observe]]",
     "[[observe]]\nname = \"o\"\nquantity = \"delivered_chips\"\nline = \"bytedance_910b\"\nby = \"2024Q2\"\nbelow = 30000",
     "[[observe]]\nname = \"o\"\nquantity = \"delivered_chips\"\nchip = \"ascend_910b\"\nfrom = \"2024Q3\"\nto = \"2024Q2\"\nat_least = 5\nsd = 10",

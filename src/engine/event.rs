@@ -45,6 +45,9 @@ pub enum Event {
         /// Milestone index.
         milestone: usize,
     },
+    /// With `training.max_run_quarters`: the current training run ends and
+    /// the next one starts on the same cluster, its compute counted from 0.
+    RunEnd,
 }
 
 impl Event {
@@ -52,7 +55,8 @@ impl Event {
     /// boundary arrive first (a time belongs to the quarter it ends, so they
     /// count in the quarter that just ended), then that quarter is recorded,
     /// shocks end and start, chips fail, and only then is the new quarter's
-    /// allocation made.
+    /// allocation made. A run ends last, after any milestone its compute
+    /// reached at that very second.
     pub fn phase(&self) -> u8 {
         match self {
             Event::ShipmentArrival { .. } => 0,
@@ -63,6 +67,7 @@ impl Event {
             Event::QuarterStart { .. } => 5,
             Event::TrainingStart => 6,
             Event::MilestoneReached { .. } => 7,
+            Event::RunEnd => 8,
         }
     }
 }

@@ -121,6 +121,10 @@ pub struct TrialOutcome {
     /// `line_delivered[q * lines + l]`: chips supply line `l` delivered
     /// since the start, at the end of quarter `q`.
     pub line_delivered: Vec<f64>,
+    /// With `training.max_run_quarters`: the domestic training FLOP of each
+    /// run that started, in order (at its end, or at the horizon for the
+    /// run still going); empty otherwise.
+    pub runs: Vec<f64>,
     /// Events processed (for benchmarks).
     pub events: u64,
     /// Random 64-bit words drawn (for benchmarks).
@@ -194,6 +198,7 @@ impl Workspace {
                 shocks: vec![None; model.shocks.len()],
                 shortfall_share: vec![0.0; h],
                 line_delivered: vec![0.0; h * model.supply.len()],
+                runs: Vec::new(),
                 events: 0,
                 draws: 0,
             },
@@ -265,6 +270,13 @@ struct State {
     rate_domestic: f64,
     flop_total: f64,
     flop_domestic: f64,
+    /// Compute of the current run (`F_run_all`, `F_run_dom`), from 0 at its
+    /// start; used by milestones when runs are bounded.
+    run_flop_total: f64,
+    run_flop_domestic: f64,
+    /// When the current run ends (its `RunEnd`), if runs are bounded and it
+    /// ends before the horizon.
+    run_end: Option<u64>,
     /// The next milestone crossing (time, milestone), if any within the horizon.
     next_milestone: Option<(u64, usize)>,
     /// The next calendar event (quarter start, failures, quarter end).
@@ -397,6 +409,7 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
     ws.outcome.reached.fill(None);
     ws.outcome.shocks.fill(None);
     ws.outcome.start_time = None;
+    ws.outcome.runs.clear();
     ws.outcome.events = 0;
     let mut st = State {
         now: 0,
@@ -408,6 +421,9 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
         rate_domestic: 0.0,
         flop_total: 0.0,
         flop_domestic: 0.0,
+        run_flop_total: 0.0,
+        run_flop_domestic: 0.0,
+        run_end: None,
         next_milestone: None,
         calendar: Some((0, Event::QuarterStart { quarter: 0 })),
     };
@@ -497,24 +513,55 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
             Event::TrainingStart => {
                 st.started = true;
                 ws.outcome.start_time = Some(t);
+                schedule_run_end(model, ws, &mut st);
                 set_rates(model, ws, &mut st);
             }
             Event::MilestoneReached { milestone } => {
                 ws.outcome.reached[milestone] = Some(cal.quarter_reached_at(t));
                 st.next_milestone = next_crossing(model, ws, &st);
             }
+            Event::RunEnd => {
+                // The run ends; the next starts now on the same cluster, at
+                // the same rate, its compute counted from 0.
+                ws.outcome.runs.push(st.run_flop_domestic);
+                st.run_flop_total = 0.0;
+                st.run_flop_domestic = 0.0;
+                schedule_run_end(model, ws, &mut st);
+                st.next_milestone = next_crossing(model, ws, &st);
+            }
         }
+    }
+    if st.started && model.training.max_run_seconds.is_some() {
+        // The run still going at the horizon.
+        ws.outcome.runs.push(st.run_flop_domestic);
     }
     ws.outcome.started = st.started;
     ws.outcome.draws += ws.noise_draws;
 }
 
-/// Accumulates training FLOP from the last event up to `t`.
+/// Accumulates training FLOP from the last event up to `t`: since the
+/// start, and in the current run.
 fn advance(st: &mut State, t: u64) {
     let dt = (t - st.now) as f64;
     st.flop_total += st.rate_total * dt;
     st.flop_domestic += st.rate_domestic * dt;
+    st.run_flop_total += st.rate_total * dt;
+    st.run_flop_domestic += st.rate_domestic * dt;
     st.now = t;
+}
+
+/// With bounded runs, the run starting now ends at `now + seconds(L)`:
+/// its `RunEnd` is scheduled when that is before the horizon's end `S(H)`
+/// (a run reaching `S(H)` is still going at the horizon).
+fn schedule_run_end(model: &Model, ws: &mut Workspace, st: &mut State) {
+    st.run_end = model
+        .training
+        .max_run_seconds
+        .map(|len| st.now.saturating_add(len))
+        .filter(|&end| end < model.calendar.end());
+    if let Some(end) = st.run_end {
+        ws.queue.schedule(end, Event::RunEnd);
+    }
 }
 
 /// Peak FLOP/s of all chips serving inference.
@@ -735,19 +782,25 @@ fn set_rates(model: &Model, ws: &mut Workspace, st: &mut State) {
 }
 
 /// The earliest (time, milestone) at which an unreached milestone's target
-/// is met at the current rates, if within the horizon: now if already met,
-/// else `now + ceil((target - F) / R)` seconds. Ties go to the first in file order.
+/// is met at the current rates, if within the horizon (and, with bounded
+/// runs, within the current run, counting its compute only): now if
+/// already met, else `now + ceil((target - F) / R)` seconds. Ties go to
+/// the first in file order.
 fn next_crossing(model: &Model, ws: &Workspace, st: &State) -> Option<(u64, usize)> {
-    let end = model.calendar.end();
+    // With bounded runs, the current run's compute, and no crossing after
+    // the run's end; else the compute since the start, up to the horizon.
+    let bounded = model.training.max_run_seconds.is_some();
+    let end = st.run_end.unwrap_or(model.calendar.end());
     let mut best: Option<(u64, usize)> = None;
     for (k, m) in model.milestones.iter().enumerate() {
         if ws.outcome.reached[k].is_some() {
             continue;
         }
-        let (done, rate) = if m.domestic_only {
-            (st.flop_domestic, st.rate_domestic)
-        } else {
-            (st.flop_total, st.rate_total)
+        let (done, rate) = match (bounded, m.domestic_only) {
+            (false, true) => (st.flop_domestic, st.rate_domestic),
+            (false, false) => (st.flop_total, st.rate_total),
+            (true, true) => (st.run_flop_domestic, st.rate_domestic),
+            (true, false) => (st.run_flop_total, st.rate_total),
         };
         let at = if done >= m.target_flop {
             st.now
@@ -990,5 +1043,178 @@ deadline = "2024Q4"
         );
         assert!((mi - 0.5).abs() < 0.05 && (ml - 0.5).abs() < 0.05, "{mi} {ml}");
         assert!(vl < 0.5 * vi, "LHS variance {vl:.3e} is not below half of {vi:.3e}");
+    }
+}
+
+#[cfg(test)]
+mod run_tests {
+    //! Bounded training runs (`training.max_run_quarters`, docs/MODEL.md
+    //! sections 4 and 5), on scenarios worked out by hand. Quarters of
+    //! 2024: 91, 91, 92 and 92 days, so `S(1) = 7,862,400` s, `S(2) =
+    //! 15,724,800` s, `S(4) = 31,622,400` s; one quarter of run length is
+    //! `round(91.3125 × 86,400) = 7,889,400` s.
+    use super::*;
+    use crate::rng::TrialStreams;
+
+    const QUARTER: u64 = 7_889_400;
+    const S1: u64 = 7_862_400;
+    const S2: u64 = 15_724_800;
+    const S4: u64 = 31_622_400;
+
+    /// `fleet` training chips of `peak` FLOP/s at MFU 0.5 from the start
+    /// (the run starts at time 0), `extra` appended to `[training]`, one
+    /// milestone of `target` FLOP by 2024Q4, and `supply` appended.
+    fn model(peak: f64, fleet: u64, target: f64, extra: &str, supply: &str) -> Model {
+        let text = format!(
+            r#"[scenario]
+name = "runs"
+start = "2024Q1"
+horizon_quarters = 4
+
+[chips.a]
+peak_flops = {peak:e}
+{supply}
+[fleet.a]
+training = {fleet}
+
+[allocation]
+policy = "fixed_share"
+training_share = 1
+
+[training]
+mfu = 0.5
+{extra}
+
+[milestones.m]
+target_flop = {target:e}
+deadline = "2024Q4"
+"#
+        );
+        Model::from_text(&text, "runs.toml").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn run(model: &Model) -> TrialOutcome {
+        let mut ws = Workspace::new(model);
+        simulate_trial(model, 1, 0, &mut ws);
+        ws.outcome.clone()
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * b.abs()
+    }
+
+    #[test]
+    fn seconds_of_a_quarter_of_run_length() {
+        let m = model(1e14, 1000, 1e30, "max_run_quarters = 1", "");
+        assert_eq!(m.training.max_run_seconds, Some(QUARTER));
+        assert_eq!(m.calendar.start_of(1), S1);
+        assert_eq!(m.calendar.start_of(2), S2);
+        assert_eq!(m.calendar.end(), S4);
+    }
+
+    /// 1,000 chips × 1e14 × 0.5 = 5e16 FLOP/s from time 0. A target of
+    /// 1.5 quarters of that: the cumulative compute passes it in 2024Q2,
+    /// no single run of one quarter ever does.
+    #[test]
+    fn cumulative_compute_passes_the_target_but_no_single_run_does() {
+        let rate = 5e16;
+        let target = rate * 1.5 * QUARTER as f64;
+        let unbounded = run(&model(1e14, 1000, target, "", ""));
+        assert_eq!(unbounded.reached[0], Some(1));
+        assert!(unbounded.runs.is_empty());
+        let bounded = run(&model(1e14, 1000, target, "max_run_quarters = 1", ""));
+        assert_eq!(bounded.reached[0], None);
+        // Runs end at ℓ, 2ℓ, 3ℓ, 4ℓ (all before S(4)); the fifth is
+        // still going at the horizon, S(4) − 4ℓ = 64,800 s long.
+        assert_eq!(bounded.runs.len(), 5);
+        for r in &bounded.runs[..4] {
+            assert!(close(*r, rate * QUARTER as f64), "{r}");
+        }
+        assert!(close(bounded.runs[4], rate * (S4 - 4 * QUARTER) as f64));
+        // The cumulative compute is that of the unbounded run.
+        for q in 0..4 {
+            let m = Metric::TrainingFlopDomestic as usize;
+            assert!(close(bounded.metrics[q][m], unbounded.metrics[q][m]), "quarter {q}");
+            assert!(close(bounded.metrics[q][m], rate * [S1, S2, 23_673_600, S4][q] as f64));
+        }
+        // A target one run does reach is reached at the same time either way.
+        let half = rate * 0.5 * QUARTER as f64;
+        assert_eq!(
+            run(&model(1e14, 1000, half, "max_run_quarters = 1", "")).reached[0],
+            Some(0)
+        );
+        assert_eq!(run(&model(1e14, 1000, half, "", "")).reached[0], Some(0));
+    }
+
+    /// 3,000 more chips arrive in 2024Q1 and join at S(1): 5e16 FLOP/s in
+    /// Q1, 2e17 after. Run 1 (to ℓ = S(1) + 27,000 s) does 5e16 × S(1) +
+    /// 2e17 × 27,000; run 2 starts on the whole cluster and reaches 1.57e24
+    /// after 7.85e6 s, at ℓ + 7.85e6 = 15,739,400 > S(2): in 2024Q3, where
+    /// the cumulative compute reached it in 2024Q2.
+    #[test]
+    fn a_later_run_starts_on_the_cluster_of_its_moment() {
+        let supply = "\n[supply.line]\nchip = \"a\"\norders = [{ quarter = \"2024Q1\", chips = 3000 }]\n";
+        let bounded = run(&model(1e14, 1000, 1.57e24, "max_run_quarters = 1", supply));
+        assert_eq!(bounded.reached[0], Some(2));
+        let run1 = 5e16 * S1 as f64 + 2e17 * (QUARTER - S1) as f64;
+        assert!(close(bounded.runs[0], run1), "{} vs {run1}", bounded.runs[0]);
+        assert!(close(bounded.runs[1], 2e17 * QUARTER as f64));
+        assert_eq!(run(&model(1e14, 1000, 1.57e24, "", supply)).reached[0], Some(1));
+    }
+
+    /// Runs of exactly one 2024 quarter (L = S(1) / 7,889,400 quarters, so
+    /// ℓ = S(1)): they end at S(1) and S(2), the quarter boundaries. 1,000
+    /// chips of 1 FLOP/s at MFU 0.5 make 500 FLOP/s, exact in floating
+    /// point. A target of 500 × S(1) is met at S(1), run 1's last instant:
+    /// `MilestoneReached` comes before `RunEnd`, and the milestone counts
+    /// for 2024Q1. One FLOP more is met by no run (each lasts at most ℓ),
+    /// while the cumulative compute meets it a second later.
+    #[test]
+    fn a_run_ending_at_a_quarter_boundary_keeps_a_crossing_at_its_end() {
+        let l = S1 as f64 / QUARTER as f64;
+        let extra = format!("max_run_quarters = {l}");
+        assert_eq!(model(1.0, 1000, 1.0, &extra, "").training.max_run_seconds, Some(S1));
+        let at_end = 500.0 * S1 as f64;
+        let bounded = run(&model(1.0, 1000, at_end, &extra, ""));
+        assert_eq!(bounded.reached[0], Some(0));
+        assert_eq!(bounded.runs[..2], [at_end, 500.0 * (S2 - S1) as f64]);
+        let beyond = at_end + 500.0;
+        assert_eq!(run(&model(1.0, 1000, beyond, &extra, "")).reached[0], None);
+        assert_eq!(run(&model(1.0, 1000, beyond, "", "")).reached[0], Some(1));
+        // Runs end at S(1), S(2), S(2) + ℓ, S(2) + 2ℓ; the fifth is going
+        // at the horizon.
+        assert_eq!(bounded.runs.len(), 5);
+        assert_eq!(bounded.runs[4], 500.0 * (S4 - S2 - 2 * S1) as f64);
+    }
+
+    /// `RunEnd` is the last phase: after `MilestoneReached` and every
+    /// calendar event at the same second.
+    #[test]
+    fn run_end_comes_last_at_an_instant() {
+        assert_eq!(Event::RunEnd.phase(), 8);
+        assert!(Event::RunEnd.phase() > MILESTONE_PHASE);
+        let mut q = EventQueue::new();
+        q.schedule(10, Event::RunEnd);
+        q.schedule(10, Event::QuarterStart { quarter: 1 });
+        q.schedule(10, Event::QuarterEnd { quarter: 0 });
+        q.schedule(10, Event::TrainingStart);
+        let order: Vec<Event> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order.last(), Some(&Event::RunEnd));
+    }
+
+    /// A run that would end at or after the horizon is not ended: runs of
+    /// 5 quarters (longer than the 366 days simulated) give one run. Four
+    /// quarters of run length are 365.25 days, less than 2024's 366: two.
+    #[test]
+    fn a_run_longer_than_the_horizon_is_one_run() {
+        assert_eq!(run(&model(1e14, 1000, 1e30, "max_run_quarters = 4", "")).runs.len(), 2);
+        let o = run(&model(1e14, 1000, 1e30, "max_run_quarters = 5", ""));
+        assert_eq!(o.runs.len(), 1);
+        assert!(close(o.runs[0], 5e16 * S4 as f64));
+        // No run without a start.
+        let m = model(1e14, 1000, 1e30, "max_run_quarters = 1\nmin_cluster_chips = 2000", "");
+        let mut ws = Workspace::new(&m);
+        simulate(&m, &TrialStreams::new(1, 0), &mut ws);
+        assert!(ws.outcome.runs.is_empty() && !ws.outcome.started);
     }
 }

@@ -149,6 +149,10 @@ pub fn explanation(summary: &Summary) -> String {
         ts.quarter_p90,
         percent(ts.never_started)
     );
+    if let Some(line) = crate::report::runs_line(summary) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     let missed: Vec<_> = summary.milestones.iter().filter(|m| m.missed.total() > 0).collect();
     if !missed.is_empty() {
         out.push_str(

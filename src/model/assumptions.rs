@@ -243,6 +243,10 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
         yes_no(training.allow_foreign_chips),
         tr.allow_foreign_chips.is_some(),
     );
+    // Listed only when written, so that files without it keep their outputs.
+    if tr.max_run_quarters.is_some() {
+        t.number(&p.key("max_run_quarters"), tr.max_run_quarters.as_ref());
+    }
 
     for ((name, m), milestone) in raw.milestones.iter().zip(&model.milestones) {
         let p = root.key("milestones").key(name);

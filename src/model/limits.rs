@@ -101,6 +101,10 @@ pub const PEAK_FLOPS: Bounds = Bounds::positive(1e20);
 pub const TARGET_FLOP: Bounds = Bounds::positive(1e40);
 /// `shocks.*.effects[*].fill_rate_multiplier`.
 pub const FILL_RATE_MULTIPLIER: Bounds = Bounds::closed(0.0, 1e6);
+/// `training.max_run_quarters`: the longest one training run may last, in
+/// quarters. At least a tenth of a quarter (about nine days), so a trial
+/// has at most `10 × horizon + 1` runs, each with its own statistics.
+pub const MAX_RUN_QUARTERS: Bounds = Bounds::closed(0.1, 200.0);
 /// `inference.growth_per_quarter`, a fraction per quarter.
 pub const GROWTH_PER_QUARTER: Bounds = Bounds::closed(-1.0, 100.0);
 /// `inference.initial_demand_chips`.

@@ -7,9 +7,10 @@ use std::fmt::Write;
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::evidence as ev;
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, SHOCK_COLUMNS, START_COLUMNS,
-    assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells, missed_note, precision_warning,
-    produced_by, run_command, run_facts, scientific, shock_cells, shock_note, start_line, start_rows, training_note,
+    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, RUN_COLUMNS, RUNS_NOTE, SHOCK_COLUMNS,
+    START_COLUMNS, assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells, missed_note,
+    precision_warning, produced_by, run_command, run_facts, runs_heading, runs_rows, scientific, shock_cells,
+    shock_note, start_line, start_rows, training_note,
 };
 use crate::charts::Chart;
 use crate::evidence::EvidenceSummary;
@@ -406,6 +407,13 @@ fn explanation(h: &mut String, summary: &Summary) {
     let rows: Vec<Vec<String>> = start_rows(summary).into_iter().map(|r| r.to_vec()).collect();
     table(h, "training-start", &START_COLUMNS, &[false, true, true], &rows);
     h.push_str("</section>\n");
+
+    if summary.training_runs.is_some() {
+        let _ = writeln!(h, "<section>\n<h2>{}</h2>", escape(&runs_heading(summary)));
+        let rows: Vec<Vec<String>> = runs_rows(summary).into_iter().map(|r| r.to_vec()).collect();
+        table(h, "training-runs", &RUN_COLUMNS, &[true; 5], &rows);
+        let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(RUNS_NOTE));
+    }
 
     if !summary.shocks.is_empty() {
         h.push_str("<section>\n<h2>Shocks</h2>\n");

@@ -6,9 +6,10 @@ use std::fmt::Write;
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::evidence as ev;
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, SHOCK_COLUMNS, START_COLUMNS,
-    assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells, missed_note, precision_warning,
-    produced_by, run_command, run_facts, scientific, shock_cells, shock_note, start_line, start_rows, training_note,
+    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, RUN_COLUMNS, RUNS_NOTE, SHOCK_COLUMNS,
+    START_COLUMNS, assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells, missed_note,
+    precision_warning, produced_by, run_command, run_facts, runs_heading, runs_rows, scientific, shock_cells,
+    shock_note, start_line, start_rows, training_note,
 };
 use crate::charts::Chart;
 use crate::evidence::EvidenceSummary;
@@ -157,6 +158,16 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
         row(&mut m, &r.map(|c| escape(&c)));
     }
     m.push('\n');
+
+    if summary.training_runs.is_some() {
+        let _ = writeln!(m, "## {}\n", escape(&runs_heading(summary)));
+        row(&mut m, &RUN_COLUMNS.map(escape));
+        rule(&mut m, &[true; 5]);
+        for r in runs_rows(summary) {
+            row(&mut m, &r.map(|c| escape(&c)));
+        }
+        let _ = writeln!(m, "\n{}\n", escape(RUNS_NOTE));
+    }
 
     if !summary.shocks.is_empty() {
         m.push_str("## Shocks\n\n");

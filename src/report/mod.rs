@@ -195,9 +195,76 @@ fn shock_note(summary: &Summary) -> String {
     weighted(summary, SHOCK_NOTE.to_string())
 }
 
-/// [`MISSED_NOTE`], followed with evidence by [`evidence::WEIGHTED_NOTE`].
+/// [`MISSED_NOTE`] (with [`MISSED_RUNS_NOTE`] when runs are bounded),
+/// followed with evidence by [`evidence::WEIGHTED_NOTE`].
 fn missed_note(summary: &Summary) -> String {
-    weighted(summary, MISSED_NOTE.to_string())
+    match max_run_quarters(summary) {
+        Some(_) => weighted(summary, format!("{MISSED_NOTE} {MISSED_RUNS_NOTE}")),
+        None => weighted(summary, MISSED_NOTE.to_string()),
+    }
+}
+
+/// Said under the miss reasons when runs are bounded.
+const MISSED_RUNS_NOTE: &str = "With runs of at most max_run_quarters, the full cluster counts over one run: \
+started too late compares the target with its compute over the longest run that fits between the start and the \
+deadline, and cluster below maximum asks whether it reaches the target within one of the trial's own runs.";
+
+/// `training.max_run_quarters` as the assumptions write it, when runs are bounded.
+fn max_run_quarters(summary: &Summary) -> Option<&str> {
+    summary
+        .assumptions
+        .iter()
+        .find(|a| a.key == "training.max_run_quarters")
+        .map(|a| a.value.as_str())
+}
+
+/// The heading of the training-runs table.
+fn runs_heading(summary: &Summary) -> String {
+    format!(
+        "Training runs (at most {} quarters each)",
+        max_run_quarters(summary).unwrap_or("?")
+    )
+}
+
+/// Column headings of the training-runs table.
+const RUN_COLUMNS: [&str; 5] = ["Run", "Trials that started it", "Domestic FLOP P10", "P50", "P90"];
+
+/// What the training-runs table shows, printed under it.
+const RUNS_NOTE: &str = "Run 1 starts with the training run; each later run starts when the one before ends, \
+on the cluster of that moment. A milestone counts the compute of one run. Domestic FLOP: the run's compute on \
+domestic chips when it ended, or at the horizon if it was still going, over the trials that started it.";
+
+/// The rows of the training-runs table.
+fn runs_rows(summary: &Summary) -> Vec<[String; 5]> {
+    summary
+        .training_runs
+        .iter()
+        .flatten()
+        .map(|r| {
+            [
+                r.run.to_string(),
+                format!("{} of {}", r.trials, evidence::counted_text(summary)),
+                format!("{:.2e}", r.domestic_flop_p10),
+                format!("{:.2e}", r.domestic_flop_p50),
+                format!("{:.2e}", r.domestic_flop_p90),
+            ]
+        })
+        .collect()
+}
+
+/// The console's line on bounded runs: how many runs the trials had and
+/// the median domestic FLOP of the first run; `None` when runs are not bounded.
+pub fn runs_line(summary: &Summary) -> Option<String> {
+    let runs = summary.training_runs.as_ref()?;
+    let l = max_run_quarters(summary).unwrap_or("?");
+    Some(match runs.first() {
+        None => format!("training runs: at most {l} quarters each; no trial started one"),
+        Some(first) => format!(
+            "training runs: at most {l} quarters each; up to {} runs per trial; run 1's domestic FLOP P50 {:.2e}",
+            runs.len(),
+            first.domestic_flop_p50
+        ),
+    })
 }
 
 /// Column headings of the table of miss reasons, in order.

@@ -19,6 +19,7 @@ mod overrides;
 mod precision;
 mod report_browser;
 mod report_contents;
+mod runs;
 mod scale;
 mod scenario_errors;
 mod schema;
