@@ -32,6 +32,8 @@ impl Quantity {
             Quantity::DeliveredChips => "delivered_chips",
             Quantity::TrainingFlop => "training_flop",
             Quantity::TrainingFlopDomestic => "training_flop_domestic",
+            Quantity::LargestRunFlop => "largest_run_flop",
+            Quantity::LargestRunFlopDomestic => "largest_run_flop_domestic",
             Quantity::TrainingChips => "training_chips",
             Quantity::InferenceChips => "inference_chips",
             Quantity::Input => "input",
@@ -236,6 +238,8 @@ impl Observation {
                 (Quantity::DeliveredChips, _) => metric(Metric::DeliveredDomestic),
                 (Quantity::TrainingFlop, _) => metric(Metric::TrainingFlop),
                 (Quantity::TrainingFlopDomestic, _) => metric(Metric::TrainingFlopDomestic),
+                (Quantity::LargestRunFlop, _) => o.largest_run_flop[q as usize][0],
+                (Quantity::LargestRunFlopDomestic, _) => o.largest_run_flop[q as usize][1],
                 (Quantity::TrainingChips, Subject::Chip(c)) => chip(c, ChipMetric::Training),
                 (Quantity::TrainingChips, _) => metric(Metric::TrainingChips),
                 (Quantity::InferenceChips, Subject::Chip(c)) => chip(c, ChipMetric::Inference),
@@ -1123,5 +1127,55 @@ mod tests {
             .find(|i| i.key == "supply.bytedance_910b.fill_rate")
             .unwrap();
         assert!(fill.posterior[1] < fill.prior[1], "{fill:?}");
+    }
+}
+
+#[cfg(test)]
+mod largest_run_tests {
+    use crate::engine::{Metric, Workspace, simulate_trial};
+    use crate::model::Model;
+
+    fn model(extra: &str) -> Model {
+        let text =
+            include_str!("../scenarios/default.toml").replacen("[training]\n", &format!("[training]\n{extra}"), 1);
+        Model::from_text(&text, "default.toml").unwrap()
+    }
+
+    #[test]
+    fn the_largest_run_is_all_compute_with_one_run_and_the_best_run_with_bounded_ones() {
+        let dom = Metric::ALL
+            .iter()
+            .position(|m| *m == Metric::TrainingFlopDomestic)
+            .unwrap();
+        let all = Metric::ALL.iter().position(|m| *m == Metric::TrainingFlop).unwrap();
+        let one = model("");
+        let mut ws = Workspace::new(&one);
+        for trial in 0..200 {
+            simulate_trial(&one, 3, trial, &mut ws);
+            for (q, row) in ws.outcome.metrics.iter().enumerate() {
+                assert_eq!(
+                    ws.outcome.largest_run_flop[q],
+                    [row[all], row[dom]],
+                    "trial {trial} quarter {q}"
+                );
+            }
+        }
+        let bounded = model("max_run_quarters = 3\n");
+        let mut ws = Workspace::new(&bounded);
+        let mut split = 0;
+        for trial in 0..200 {
+            simulate_trial(&bounded, 3, trial, &mut ws);
+            let h = ws.outcome.metrics.len() - 1;
+            let largest = ws.outcome.largest_run_flop[h][1];
+            // The runs' domestic compute, the one still going included.
+            let best = ws.outcome.runs.iter().copied().fold(0.0, f64::max);
+            assert_eq!(largest, best, "trial {trial}");
+            assert!(largest <= ws.outcome.metrics[h][dom]);
+            split += usize::from(ws.outcome.runs.len() > 1 && largest < ws.outcome.metrics[h][dom]);
+            for q in 1..=h {
+                assert!(ws.outcome.largest_run_flop[q][1] >= ws.outcome.largest_run_flop[q - 1][1]);
+            }
+        }
+        assert!(split > 10, "some trials have several runs: {split}");
     }
 }

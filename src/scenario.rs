@@ -129,8 +129,9 @@ pub struct RawCorrelation {
 
 /// `[[observe]]`: something that has been observed, which conditions the
 /// trials (docs/MODEL.md section 11). A value (`delivered_chips`,
-/// `training_flop`, `training_flop_domestic`, `training_chips`,
-/// `inference_chips`, `input`) is observed `by` the end of a quarter, or
+/// `training_flop`, `training_flop_domestic`, `largest_run_flop`,
+/// `largest_run_flop_domestic`, `training_chips`, `inference_chips`,
+/// `input`) is observed `by` the end of a quarter, or
 /// added `from` one quarter `to` another, and lies in `[at_least, below)`
 /// or near `value`; an event (`shock`, `training_started`, `milestone`)
 /// `happened` or not, by a quarter or within a window. Without `sd` or
@@ -196,6 +197,10 @@ pub enum RawObservedQuantity {
     TrainingFlop,
     /// Training compute since the start on domestic chips, FLOP (cumulative).
     TrainingFlopDomestic,
+    /// The compute of the largest single training run by the end of a quarter, all chips, FLOP (with `training.max_run_quarters`; without it, the one run's, as `training_flop`).
+    LargestRunFlop,
+    /// The same on domestic chips, FLOP.
+    LargestRunFlopDomestic,
     /// Chips allocated to training at the end of a quarter (all, or of one chip type).
     TrainingChips,
     /// Chips serving inference at the end of a quarter (all, or of one chip type).

@@ -433,6 +433,8 @@ const HEADERS: &[&str] = &[
     "[[observe]]\nname = \"o\"\nquantity = \"delivered_chips\"\nchip = \"ascend_910b\"\nfrom = \"2024Q3\"\nto = \"2024Q2\"\nat_least = 5\nsd = 10",
     "[[observe]]\nname = \"f\"\nquantity = \"training_flop_domestic\"\nby = \"2026Q2\"\nbelow = 2e25\nconfidence = 0.8",
     "[[observe]]\nname = \"f\"\nquantity = \"training_flop\"\nby = \"2026Q2\"\nvalue = 1e25\nsd = 0.3\nscale = \"log10\"",
+    "[[observe]]\nname = \"r\"\nquantity = \"largest_run_flop_domestic\"\nby = \"2026Q2\"\nbelow = 2e25\nconfidence = 0.8",
+    "[[observe]]\nname = \"r\"\nquantity = \"largest_run_flop\"\nfrom = \"2025Q1\"\nto = \"2026Q2\"\nat_least = 1e25",
     "[[observe]]\nname = \"f\"\nquantity = \"training_chips\"\nfrom = \"2025Q1\"\nto = \"2025Q2\"\nat_least = nan",
     "[[observe]]\nname = \"i\"\nquantity = \"input\"\nkey = \"training.mfu\"\nvalue = 0.4\nsd = 0.05",
     "[[observe]]\nname = \"i\"\nquantity = \"input\"\nkey = \"ghost.x\"\nat_least = 0.4\nbelow = 0.3",

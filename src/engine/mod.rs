@@ -125,6 +125,11 @@ pub struct TrialOutcome {
     /// run that started, in order (at its end, or at the horizon for the
     /// run still going); empty otherwise.
     pub runs: Vec<f64>,
+    /// `largest_run_flop[q]`: the compute of the largest single training
+    /// run by the end of quarter `q`, `[all chips, domestic chips]` (the
+    /// runs that ended and the one going; without
+    /// `training.max_run_quarters` the one run's, `F_all` and `F_dom`).
+    pub largest_run_flop: Vec<[f64; 2]>,
     /// Events processed (for benchmarks).
     pub events: u64,
     /// Random 64-bit words drawn (for benchmarks).
@@ -199,6 +204,7 @@ impl Workspace {
                 shortfall_share: vec![0.0; h],
                 line_delivered: vec![0.0; h * model.supply.len()],
                 runs: Vec::new(),
+                largest_run_flop: vec![[0.0; 2]; h],
                 events: 0,
                 draws: 0,
             },
@@ -274,6 +280,9 @@ struct State {
     /// start; used by milestones when runs are bounded.
     run_flop_total: f64,
     run_flop_domestic: f64,
+    /// The largest compute of a run that has ended (all, domestic).
+    ended_run_flop_total: f64,
+    ended_run_flop_domestic: f64,
     /// When the current run ends (its `RunEnd`), if runs are bounded and it
     /// ends before the horizon.
     run_end: Option<u64>,
@@ -423,6 +432,8 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
         flop_domestic: 0.0,
         run_flop_total: 0.0,
         run_flop_domestic: 0.0,
+        ended_run_flop_total: 0.0,
+        ended_run_flop_domestic: 0.0,
         run_end: None,
         next_milestone: None,
         calendar: Some((0, Event::QuarterStart { quarter: 0 })),
@@ -524,6 +535,8 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
                 // The run ends; the next starts now on the same cluster, at
                 // the same rate, its compute counted from 0.
                 ws.outcome.runs.push(st.run_flop_domestic);
+                st.ended_run_flop_total = st.ended_run_flop_total.max(st.run_flop_total);
+                st.ended_run_flop_domestic = st.ended_run_flop_domestic.max(st.run_flop_domestic);
                 st.run_flop_total = 0.0;
                 st.run_flop_domestic = 0.0;
                 schedule_run_end(model, ws, &mut st);
@@ -599,6 +612,10 @@ fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
     for (c, cell) in row.chunks_exact_mut(ChipMetric::COUNT).enumerate() {
         cell.copy_from_slice(&[ws.delivered[c] as f64, ws.inference[c] as f64, ws.training[c] as f64]);
     }
+    ws.outcome.largest_run_flop[quarter as usize] = [
+        st.ended_run_flop_total.max(st.run_flop_total),
+        st.ended_run_flop_domestic.max(st.run_flop_domestic),
+    ];
     let lines = model.supply.len();
     for (slot, &n) in ws.outcome.line_delivered[quarter as usize * lines..][..lines]
         .iter_mut()

@@ -70,7 +70,11 @@ fn observation(
     let allowed: &[&str] = match quantity {
         Quantity::DeliveredChips => &["line", "chip"],
         Quantity::TrainingChips | Quantity::InferenceChips => &["chip"],
-        Quantity::TrainingFlop | Quantity::TrainingFlopDomestic | Quantity::TrainingStarted => &[],
+        Quantity::TrainingFlop
+        | Quantity::TrainingFlopDomestic
+        | Quantity::LargestRunFlop
+        | Quantity::LargestRunFlopDomestic
+        | Quantity::TrainingStarted => &[],
         Quantity::Shock => &["shock"],
         Quantity::Milestone => &["milestone"],
         Quantity::Input => &["key"],
