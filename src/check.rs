@@ -141,13 +141,13 @@ pub fn compare(baseline: &Summary, current: &Summary, identical: bool) -> Baseli
     let mut milestones = Vec::new();
     for m in &current.milestones {
         let old = baseline.milestones.iter().find(|b| b.name == m.name);
-        let (x, n) = counts(current, m);
+        let (x, n) = current.milestone_counts(m);
         let z = old.map(|b| {
-            let (xb, nb) = counts(baseline, b);
+            let (xb, nb) = baseline.milestone_counts(b);
             two_proportion_z_real(xb, nb, x, n)
         });
         let d = old.map(|b| {
-            let (xb, nb) = counts(baseline, b);
+            let (xb, nb) = baseline.milestone_counts(b);
             crate::report::difference::newcombe_real(x, n, xb, nb)
         });
         milestones.push(MilestoneChange {
@@ -224,16 +224,6 @@ pub fn two_proportion_z_real(x1: f64, n1: f64, x2: f64, n2: f64) -> f64 {
         0.0
     } else {
         (p2 - p1) / var.sqrt()
-    }
-}
-
-/// A milestone's successes and trials for an unpaired comparison: reached
-/// and trials, or for a posterior its share times its effective sample size
-/// and that size (Kish; docs/MODEL.md section 11).
-fn counts(s: &Summary, m: &crate::results::MilestoneResult) -> (f64, f64) {
-    match &s.evidence {
-        None => (m.reached_by_deadline as f64, s.trials as f64),
-        Some(e) => (m.probability * e.effective_sample_size, e.effective_sample_size),
     }
 }
 

@@ -380,8 +380,9 @@ pub struct Evidence {
     pub trials: u64,
     /// Trials that pass every hard observation.
     pub accepted: u64,
-    /// Σ over trials of `round(w² · 2^32)`, for the effective sample size.
-    pub weight_squares: u64,
+    /// Σ over trials of `W²` (`W` the trial's integer weight), exactly, for
+    /// the effective sample size.
+    pub weight_squares: u128,
     /// Per observation, Σ over all trials of its own likelihood in units of
     /// 2^-32: for a hard one, 2^32 × the trials that agree with it.
     pub support: Vec<u64>,
@@ -429,8 +430,8 @@ impl Evidence {
         if self.all_weights_whole() {
             return self.accepted as f64;
         }
-        let sum = self.weight_total();
-        sum * sum / (self.weight_squares as f64 / WEIGHT_ONE as f64)
+        let sum = self.posterior.trials as f64;
+        sum * sum / self.weight_squares as f64
     }
 
     /// Whether every trial's weight is 0 or 1 (hard observations only, or
@@ -438,7 +439,7 @@ impl Evidence {
     /// is the accepted trials, counted as trials.
     pub fn all_weights_whole(&self) -> bool {
         self.posterior.trials == self.accepted.saturating_mul(WEIGHT_ONE)
-            && self.weight_squares == self.posterior.trials
+            && self.weight_squares == self.posterior.trials as u128 * WEIGHT_ONE as u128
     }
 
     pub(crate) fn same_shape(&self, other: &Evidence) -> bool {
@@ -467,7 +468,10 @@ impl Evidence {
         let add = |a: u64, b: u64, what: &'static str| a.checked_add(b).ok_or(MergeError::Overflow(what));
         self.trials = add(self.trials, other.trials, "evidence.trials")?;
         self.accepted = add(self.accepted, other.accepted, "evidence.accepted")?;
-        self.weight_squares = add(self.weight_squares, other.weight_squares, "evidence.weight_squares")?;
+        self.weight_squares = self
+            .weight_squares
+            .checked_add(other.weight_squares)
+            .ok_or(MergeError::Overflow("evidence.weight_squares"))?;
         for (x, y) in self.support.iter_mut().zip(&other.support) {
             *x = add(*x, *y, "evidence.support")?;
         }
@@ -514,7 +518,7 @@ impl Evidence {
                 model.observations.len()
             ));
         }
-        if self.support.iter().any(|&s| s as u128 > most) || self.weight_squares as u128 > most {
+        if self.support.iter().any(|&s| s as u128 > most) || self.weight_squares > most * WEIGHT_ONE as u128 {
             return Err("evidence: a weight sum exceeds the trials".into());
         }
         if self.posterior.trials as u128 > most {
@@ -524,15 +528,20 @@ impl Evidence {
         if self.input_prior.len() != binned.len() || self.input_posterior.len() != binned.len() {
             return Err("evidence: the binned inputs do not match the scenario's".into());
         }
-        for (b, row) in binned.iter().zip(&self.input_prior) {
+        for ((b, row), post) in binned.iter().zip(&self.input_prior).zip(&self.input_posterior) {
             let per = match model.uncertain[b.id].per {
-                Per::Quarter => model.horizon() as u64,
+                Per::Quarter => model.horizon() as u128,
                 Per::Trial => 1,
             };
             let sum: u128 = row.iter().map(|&c| c as u128).sum();
-            if row.len() != INPUT_BINS || sum != self.trials as u128 * per as u128 {
+            let weighed: u128 = post.iter().map(|&c| c as u128).sum();
+            if row.len() != INPUT_BINS
+                || post.len() != INPUT_BINS
+                || sum != self.trials as u128 * per
+                || weighed != self.posterior.trials as u128 * per
+            {
                 return Err(format!(
-                    "evidence.input_prior of `{}` does not count every draw",
+                    "evidence.input_prior or input_posterior of `{}` does not count every draw",
                     model.uncertain[b.id].key
                 ));
             }
@@ -562,7 +571,7 @@ impl Evidence {
 pub struct EvidenceBlock {
     pub(crate) posterior: crate::trials::BlockBuffer,
     accepted: u64,
-    weight_squares: u64,
+    weight_squares: u128,
     support: Vec<u64>,
     bins: Vec<InputBins>,
     input_prior: Vec<Vec<u64>>,
@@ -594,7 +603,7 @@ impl EvidenceBlock {
         let (accepted, w) = trial_weight(model, ws, &mut self.each);
         let weight = to_weight(w);
         self.accepted += u64::from(accepted);
-        self.weight_squares += to_weight(w * w);
+        self.weight_squares += weight as u128 * weight as u128;
         for (s, &l) in self.support.iter_mut().zip(&self.each) {
             *s += to_weight(l);
         }
@@ -907,8 +916,18 @@ pub fn require_enough(model: &Model, agg: &Aggregate) -> Result<(), crate::error
         let needed = (n as f64 * min / ess).ceil();
         // Two significant digits, rounded up, so the advice is a round number.
         let scale = 10f64.powi(needed.log10().floor() as i32 - 1).max(1.0);
-        let needed = ((needed / scale).ceil() * scale) as u64;
-        format!("run about {needed} trials or more (--trials {needed}), or lower `scenario.min_effective_sample_size`")
+        let needed = (needed / scale).ceil() * scale;
+        let most = crate::model::limits::MAX_TRIALS;
+        if needed > most as f64 {
+            format!(
+                "that would take about {needed:.1e} trials, beyond the {most} a run allows: widen the beliefs, soften the observations, or lower `scenario.min_effective_sample_size`"
+            )
+        } else {
+            let needed = needed as u64;
+            format!(
+                "run about {needed} trials or more (--trials {needed}), or lower `scenario.min_effective_sample_size`"
+            )
+        }
     } else {
         "no trial has any weight, so more trials may not help: the observations contradict the scenario's beliefs; widen the beliefs or check the observations".to_string()
     };
@@ -1080,6 +1099,33 @@ mod tests {
         let e = s.evidence.as_ref().unwrap();
         assert_eq!(e.accepted_trials, ev.accepted);
         assert_eq!(e.observations[0].prior_agreement, ev.accepted as f64 / 500.0);
+    }
+
+    /// Weights far below 2^-16 (whose squares would round to 0 in units of
+    /// 2^-32) still count in Σw²: the effective sample size is Kish's, and
+    /// never more than the trials with weight.
+    #[test]
+    fn small_weights_keep_the_effective_sample_size_honest() {
+        let m = model(
+            "[[observe]]\nname = \"far\"\nquantity = \"input\"\nkey = \"training.mfu\"\nat_least = 2.7\nsd = 0.5\n",
+        );
+        let agg = run_trials(&m, 3, 0..1000, Some(1)).unwrap();
+        let ev = agg.evidence.as_deref().unwrap();
+        let (mut sum, mut squares, mut weighted) = (0.0f64, 0.0f64, 0u64);
+        let mut ws = crate::engine::Workspace::new(&m);
+        let mut each = vec![0.0; m.observations.len()];
+        for trial in 0..1000 {
+            crate::engine::simulate_trial(&m, 3, trial, &mut ws);
+            let w = to_weight(trial_weight(&m, &ws, &mut each).1) as f64;
+            sum += w;
+            squares += w * w;
+            weighted += u64::from(w > 0.0);
+        }
+        let kish = sum * sum / squares;
+        let ess = ev.effective_sample_size();
+        assert!((ess / kish - 1.0).abs() < 1e-9, "{ess} vs {kish}");
+        assert!(ess <= weighted as f64 && ess > 1.0, "{ess} of {weighted}");
+        assert!(ev.weight_total() < 0.1, "the weights are small: {}", ev.weight_total());
     }
 
     #[test]

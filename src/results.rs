@@ -315,21 +315,29 @@ impl Estimate {
 #[derive(Debug, Clone, Copy)]
 struct Counting {
     unit: u64,
+    /// With weights that are not all 0 or 1: the effective sample size and
+    /// the posterior's total weight (units of 2^-32).
     effective: Option<f64>,
+    total: u64,
 }
 
 impl Counting {
     const TRIALS: Counting = Counting {
         unit: 1,
         effective: None,
+        total: 0,
     };
 
-    /// A count in trials.
+    /// A count in trials: exact for an ordinary aggregate and for a
+    /// posterior whose weights are all 0 or 1 (the accepted trials); else
+    /// in effective trials, `round(c / ΣW × ESS)`, and at least 1 when `c`
+    /// is not 0, so that a count is 0 exactly when no weight is behind it.
     fn count(self, c: u64) -> u64 {
-        if self.unit == 1 {
-            c
-        } else {
-            c / self.unit + u64::from(c % self.unit >= self.unit / 2)
+        match self.effective {
+            _ if self.unit == 1 => c,
+            None => c / self.unit + u64::from(c % self.unit >= self.unit / 2),
+            Some(_) if c == 0 => 0,
+            Some(ess) => ((c as f64 / self.total as f64 * ess).round() as u64).max(1),
         }
     }
 
@@ -491,11 +499,22 @@ fn quarter_quantile(counts: &[u64], p: f64) -> Option<usize> {
 impl Summary {
     /// What this summary's trial counts add up to, as a share's
     /// denominator: the trials, or with observations the posterior's
-    /// weight `Σw` (its counts are weighted, docs/MODEL.md section 11).
+    /// effective sample size (its counts are in effective trials,
+    /// docs/MODEL.md section 11).
     pub fn counted_trials(&self) -> f64 {
         self.evidence
             .as_ref()
-            .map_or(self.trials as f64, |e| e.posterior_weight)
+            .map_or(self.trials as f64, |e| e.effective_sample_size)
+    }
+
+    /// A milestone's successes and trials for an unpaired comparison:
+    /// reached and trials, or for a posterior its share times its
+    /// effective sample size and that size (Kish; docs/MODEL.md section 11).
+    pub fn milestone_counts(&self, m: &MilestoneResult) -> (f64, f64) {
+        match &self.evidence {
+            None => (m.reached_by_deadline as f64, self.trials as f64),
+            Some(e) => (m.probability * e.effective_sample_size, e.effective_sample_size),
+        }
     }
 
     /// Builds the summary of an aggregate. With observations its figures
@@ -509,6 +528,7 @@ impl Summary {
         let counting = Counting {
             unit: crate::evidence::WEIGHT_ONE,
             effective: (!ev.all_weights_whole()).then(|| ev.effective_sample_size()),
+            total: ev.posterior.trials,
         };
         let mut post = Summary::build(model, &ev.posterior, counting, agg.trials, seed, scenario_hash);
         for (m, p) in post.milestones.iter_mut().zip(&prior.milestones) {

@@ -256,11 +256,10 @@ pub fn clopper_pearson_real(successes: f64, n: f64, alpha: f64) -> (f64, f64) {
     if !(n > 0.0 && n.is_finite() && alpha > 0.0 && alpha < 1.0) {
         return (0.0, 1.0);
     }
-    let x_f = if successes > 0.0 { successes.min(n) } else { 0.0 };
     let n_f = n;
+    let x_f = if successes > 0.0 { successes.min(n_f) } else { 0.0 };
     let half = alpha / 2.0;
     let fail_f = n_f - x_f;
-    let (x, n) = (x_f, n_f);
     let ln_half_per_n = half.ln() / n_f;
     // Wilson score interval: a start inside each bracket.
     let z = std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(alpha);
@@ -268,16 +267,16 @@ pub fn clopper_pearson_real(successes: f64, n: f64, alpha: f64) -> (f64, f64) {
     let centre = (x_f + z2 / 2.0) / (n_f + z2);
     let spread = z / (n_f + z2) * (x_f * fail_f / n_f + z2 / 4.0).sqrt();
     let share = x_f / n_f;
-    let low = if x == 0.0 {
+    let low = if x_f == 0.0 {
         0.0
-    } else if x == n {
+    } else if x_f == n_f {
         ln_half_per_n.exp()
     } else {
         beta_quantile(x_f, fail_f + 1.0, half, Tail::Lower, (0.0, share), centre - spread)
     };
-    let high = if x == n {
+    let high = if x_f == n_f {
         1.0
-    } else if x == 0.0 {
+    } else if x_f == 0.0 {
         -ln_half_per_n.exp_m1()
     } else {
         beta_quantile(x_f + 1.0, fail_f, half, Tail::Upper, (share, 1.0), centre + spread)

@@ -749,8 +749,10 @@ impl Aggregate {
     pub fn max_ci_half_width(&self, model: &Model) -> f64 {
         if let Some(ev) = &self.evidence {
             // The posterior's intervals (docs/MODEL.md section 11); not
-            // converged while no trial has weight.
-            if ev.effective_sample_size() < 1.0 {
+            // converged while the posterior has fewer effective trials than
+            // the scenario asks for (nor while no trial has weight).
+            let ess = ev.effective_sample_size();
+            if ess < 1.0 || ess < model.min_effective_sample_size as f64 {
                 return 1.0;
             }
             let s = crate::results::Summary::new(model, self, 0, "");

@@ -35,7 +35,9 @@ pub fn milestones_csv(summary: &Summary) -> Vec<u8> {
             m.target_flop,
             m.deadline,
             m.domestic_only,
-            summary.trials,
+            // What `reached_by_deadline` is out of: with observations, the
+            // posterior's effective trials (docs/MODEL.md section 11).
+            summary.counted_trials().round() as u64,
             m.reached_by_deadline,
             m.probability,
             m.ci95_low,

@@ -156,7 +156,11 @@ pub fn explanation(summary: &Summary) -> String {
     let missed: Vec<_> = summary.milestones.iter().filter(|m| m.missed.total() > 0).collect();
     if !missed.is_empty() {
         out.push_str(
-            "missed by the deadline, % of trials (never started / started too late / cluster below maximum / low MFU × goodput):\n",
+            if summary.evidence.is_some() {
+                "missed by the deadline, % of the posterior (never started / started too late / cluster below maximum / low MFU × goodput):\n"
+            } else {
+                "missed by the deadline, % of trials (never started / started too late / cluster below maximum / low MFU × goodput):\n"
+            },
         );
         let width = missed.iter().map(|m| m.name.chars().count()).max().unwrap_or(0);
         for m in missed {

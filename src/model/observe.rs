@@ -267,12 +267,11 @@ fn observation(
             );
         }
         match (o.at_least, o.below, o.value) {
-            (_, _, Some(v)) if o.at_least.is_some() || o.below.is_some() => {
+            (_, _, Some(_)) if o.at_least.is_some() || o.below.is_some() => {
                 ctx.error(
                     p.key("value"),
                     "give `value` (with `sd`) or the bounds `at_least`/`below`, not both",
                 );
-                let _ = v;
                 None
             }
             (_, _, Some(v)) => {

@@ -5,7 +5,7 @@
 //! with its 95% interval ([`super::difference`]). `index.html` and
 //! `index.md` render the same cells.
 
-use super::difference::{Difference, newcombe};
+use super::difference::{Difference, newcombe_real};
 use super::{percent, scientific};
 use crate::results::{MilestoneResult, Summary};
 
@@ -143,7 +143,9 @@ pub(super) fn table<'a>(index: &BatchIndex<'a>) -> Table<'a> {
                 .and_then(find)
                 .or_else(|| index.done.iter().find_map(|(_, s)| find(s)));
             let row_definition = base.as_ref().map(definition).unwrap_or_default();
-            let reference_m = reference.and_then(|s| find(s).map(|m| (m, s.trials)));
+            // Successes and trials of the reference: for a posterior, its
+            // share times its effective sample size (docs/MODEL.md section 11).
+            let reference_m = reference.and_then(|s| find(s).map(|m| s.milestone_counts(&m)));
             let cells = order
                 .iter()
                 .map(|&i| {
@@ -151,12 +153,10 @@ pub(super) fn table<'a>(index: &BatchIndex<'a>) -> Table<'a> {
                     let m = find(s)?;
                     let own = definition(&m);
                     let difference = match &reference_m {
-                        Some((r, r_trials)) if Some(i) != index.reference => Some(difference_cell(newcombe(
-                            m.reached_by_deadline,
-                            s.trials,
-                            r.reached_by_deadline,
-                            *r_trials,
-                        ))),
+                        Some((xr, nr)) if Some(i) != index.reference => {
+                            let (x, n) = s.milestone_counts(&m);
+                            Some(difference_cell(newcombe_real(x, n, *xr, *nr)))
+                        }
                         _ => None,
                     };
                     Some(Cell {

@@ -116,12 +116,6 @@ pub(super) fn observation_note(ev: &EvidenceSummary) -> String {
     let mut note = "Hard observations keep only the trials that agree with them; soft ones weight each trial by \
                     how likely the observation is given it (1 where it agrees fully)."
         .to_string();
-    if hard_count(ev) < ev.observations.len() {
-        note.push_str(&format!(
-            " The posterior weight, all trials' weights added up, is {} trials' worth.",
-            ess(ev.posterior_weight)
-        ));
-    }
     note.push_str(&format!(
         " Kish's effective sample size (Σw)² / Σw² is {}; the scenario asks for at least {} \
          (scenario.min_effective_sample_size).",
@@ -276,24 +270,19 @@ pub(super) fn split_charts<'a>(summary: &Summary, charts: &'a [Chart]) -> (Vec<&
     charts.iter().partition(|c| is_evidence_chart(c))
 }
 
-/// What a share of a run's counts is a share of: all trials, or with
-/// evidence the posterior weight (the trials' weights added up), in trials.
-pub(super) fn counted(summary: &Summary) -> f64 {
-    summary.counted_trials()
-}
-
-/// [`counted`] as a count is written after "of": `10000`, or `5630
-/// weighted` with evidence.
+/// What a share's counts are of, written after "of": `10000`, or `6698
+/// effective` with evidence ([`Summary::counted_trials`]).
 pub(super) fn counted_text(summary: &Summary) -> String {
     match &summary.evidence {
-        Some(_) => format!("{:.0} weighted", counted(summary)),
+        Some(_) => format!("{:.0} effective", summary.counted_trials()),
         None => summary.trials.to_string(),
     }
 }
 
 /// Said after the counts of a run conditioned on evidence.
-pub(super) const WEIGHTED_NOTE: &str = "Given the evidence, counts are weighted: each trial counts by its weight, \
-and shares are of all trials' weights added up.";
+pub(super) const WEIGHTED_NOTE: &str = "Given the evidence, counts are in effective trials: each trial counts by its \
+weight, and a count is its share of the posterior times the effective sample size (Kish), rounded (at least 1 when \
+any weight is behind it).";
 
 #[cfg(test)]
 mod tests {
@@ -354,8 +343,9 @@ mod tests {
             "1 observation conditions the 1000 trials; none is hard, so every trial is kept, weighted by the soft \
              ones; the effective sample size is 87.2 (Kish)."
         );
-        assert!(observation_note(&soft).contains("The posterior weight, all trials' weights added up, is 400"));
-        assert!(!observation_note(&summary(&["hard"])).contains("posterior weight"));
+        // The note gives one size, the effective one.
+        assert!(observation_note(&soft).contains("effective sample size (Σw)² / Σw² is 87.2"));
+        assert!(!observation_note(&soft).contains("posterior weight"));
     }
 
     #[test]
