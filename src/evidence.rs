@@ -381,7 +381,9 @@ pub struct Evidence {
     /// Trials that pass every hard observation.
     pub accepted: u64,
     /// Σ over trials of `W²` (`W` the trial's integer weight), exactly, for
-    /// the effective sample size.
+    /// the effective sample size (a decimal string in partial results:
+    /// JSON readers need not hold 128-bit integers).
+    #[serde(with = "u128_text")]
     pub weight_squares: u128,
     /// Per observation, Σ over all trials of its own likelihood in units of
     /// 2^-32: for a hard one, 2^32 × the trials that agree with it.
@@ -563,6 +565,21 @@ impl Evidence {
                 .map_err(|e| format!("evidence.observed[{k}]: {e}"))?;
         }
         self.posterior.check().map_err(|e| format!("evidence.posterior: {e}"))
+    }
+}
+
+/// A `u128` written as a decimal string.
+mod u128_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse()
+            .map_err(|_| D::Error::custom(format!("\"{text}\" is not a whole number below 2^128")))
     }
 }
 

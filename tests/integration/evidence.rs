@@ -603,9 +603,9 @@ fn soft_observations_weigh_each_trial_by_its_likelihood() {
 
     // The integer weights of section 11, computed from the exact w of samples.csv.
     let big: Vec<u64> = w.iter().map(|&x| (x * TWO_32).round() as u64).collect();
-    let big2: Vec<u64> = w.iter().map(|&x| (x * x * TWO_32).round() as u64).collect();
     let sum_w: u64 = big.iter().sum();
-    let sum_w2: u64 = big2.iter().sum();
+    // ΣW², the squares of the integer weights summed exactly.
+    let sum_w2: u128 = big.iter().map(|&b| b as u128 * b as u128).sum();
     let j = Json::read(&out);
     assert_eq!(
         j.u("evidence.accepted_trials"),
@@ -614,7 +614,7 @@ fn soft_observations_weigh_each_trial_by_its_likelihood() {
     );
     assert_eq!(j.f("evidence.acceptance_rate"), 1.0);
     assert_eq!(j.f("evidence.posterior_weight"), sum_w as f64 / TWO_32, "ΣW / 2^32");
-    let ess = (sum_w as f64 / TWO_32).powi(2) / (sum_w2 as f64 / TWO_32);
+    let ess = (sum_w as f64).powi(2) / sum_w2 as f64;
     let got_ess = j.f("evidence.effective_sample_size");
     assert!(
         close(got_ess, ess, 1e-12),
