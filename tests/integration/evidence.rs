@@ -663,10 +663,12 @@ fn soft_observations_weigh_each_trial_by_its_likelihood() {
         let unrounded = w.iter().zip(&reached).filter(|x| *x.1).map(|x| x.0).sum::<f64>() / sw;
         let slack = 2.0 * n as f64 / 2f64.powi(33) / (sw - n as f64 / 2f64.powi(33));
         assert!((p - unrounded).abs() <= slack.max(1e-9), "{name}: {p} vs {unrounded}");
+        // Effective trials: the share times the ESS, rounded (at least 1).
+        let effective = ((sum_r as f64 / sum_w as f64 * got_ess).round() as u64).max(u64::from(sum_r > 0));
         assert_eq!(
             j.u(&m("reached_by_deadline")),
-            (sum_r as f64 / TWO_32).round() as u64,
-            "round(ΣW/2^32)"
+            effective,
+            "round(ΣW_reached / ΣW × ESS)"
         );
         // Kish's approximation: Clopper–Pearson with n = ESS, x = p·ESS.
         let (lo, hi) = clopper_pearson_real(p * got_ess, got_ess, 0.05);
