@@ -28,10 +28,21 @@ const NONE_GAP: f64 = 0.45;
 /// Title of the chart.
 pub fn title(s: &Summary) -> String {
     format!(
-        "Domestic training compute at the horizon ({} trials with none, {} of them with no training run)",
+        "Domestic training compute at the horizon ({} {} with none, {} of them with no training run)",
         style::thousands(s.trials_without_domestic_training_compute),
+        unit(s),
         style::thousands(s.trials_without_training)
     )
+}
+
+/// What the counts are: trials, or with observations effective trials
+/// (docs/MODEL.md section 11).
+fn unit(s: &Summary) -> &'static str {
+    if s.evidence.is_some() {
+        "effective trials"
+    } else {
+        "trials"
+    }
 }
 
 /// The run line and what the grey bar counts: trials with no domestic
@@ -110,7 +121,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Summary) -> R
     styled_mesh(
         &mut chart.configure_mesh(),
         "domestic training compute at the horizon, FLOP (log scale)",
-        "trials",
+        unit(s),
     )
     .disable_x_mesh()
     .y_label_formatter(&|v| style::count(*v))
