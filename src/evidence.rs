@@ -1145,6 +1145,33 @@ mod tests {
         assert!(ev.weight_total() < 0.1, "the weights are small: {}", ev.weight_total());
     }
 
+    /// Bounded runs under observations: each run's statistics are of the
+    /// posterior too, merge exactly, and run 1 counts the trials that
+    /// started (in effective trials, each count rounded).
+    #[test]
+    fn bounded_runs_are_counted_in_the_posterior() {
+        let text =
+            include_str!("../scenarios/default.toml").replacen("[training]\n", "[training]\nmax_run_quarters = 3\n", 1);
+        let m = Model::from_text(&text, "d.toml").unwrap();
+        let whole = run_trials(&m, 5, 0..700, Some(1)).unwrap();
+        let parts = run_trials(&m, 5, 0..300, Some(2))
+            .unwrap()
+            .merge(run_trials(&m, 5, 300..700, Some(1)).unwrap())
+            .unwrap();
+        assert_eq!(whole, parts);
+        assert_eq!(whole.check_model(&m), Ok(()));
+        let s = crate::results::Summary::new(&m, &whole, 5, "h");
+        let runs = s.training_runs.as_ref().expect("runs are bounded");
+        assert!(runs.len() > 1, "{runs:?}");
+        let started = s.counted_trials() - s.training_start.trials_never_started as f64;
+        assert!(
+            (runs[0].trials as f64 - started).abs() <= 1.5,
+            "{} vs {started}",
+            runs[0].trials
+        );
+        assert!(runs.windows(2).all(|w| w[0].trials >= w[1].trials));
+    }
+
     #[test]
     fn too_few_trials_are_refused_with_advice() {
         let m = model("");

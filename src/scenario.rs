@@ -178,7 +178,7 @@ pub struct RawObserve {
     /// An event: whether it happened.
     pub happened: Option<bool>,
     /// The chance, above 0.5 and below 1, that the observation is right: a trial that contradicts it keeps weight (1 - confidence) / confidence instead of being rejected; makes the observation soft.
-    #[schemars(range(min = 0.5, max = 1.0))]
+    #[schemars(extend("exclusiveMinimum" = 0.5, "exclusiveMaximum" = 1.0))]
     pub confidence: Option<f64>,
     /// Where the observation comes from; echoed in the outputs.
     pub source: Option<String>,
