@@ -93,6 +93,10 @@ pub struct Chip {
     pub annual_failure_rate: Option<UncertainId>,
     /// Stream for the number of failures.
     pub failure_stream: u64,
+    /// Queue for a place in the training cluster: lower first (`chips.*.training_priority`).
+    pub training_priority: u64,
+    /// Order of serving inference: lower first (`chips.*.inference_priority`).
+    pub inference_priority: u64,
 }
 
 /// A supply line: one buyer's orders of one chip.
@@ -284,6 +288,12 @@ pub struct Model {
     pub inference: Option<Inference>,
     /// Allocation policy.
     pub policy: Policy,
+    /// Chip types in the order their new chips are allocated: by
+    /// `inference_priority`, then file order (docs/MODEL.md section 5).
+    pub allocation_order: Vec<ChipId>,
+    /// Chip types eligible for training, in the order they take places in
+    /// the cluster: by `training_priority`, then file order.
+    pub cluster_order: Vec<ChipId>,
     /// The training run.
     pub training: Training,
     /// Milestones, in file order.
@@ -1095,12 +1105,38 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             .annual_failure_rate
             .as_ref()
             .and_then(|r| ctx.uncertain(p.key("annual_failure_rate"), r, FRACTION));
+        let domestic = c.domestic.unwrap_or(DEFAULT_DOMESTIC);
+        let priority = |ctx: &mut Ctx, key: &str, given: Option<u64>, default: u64| match given {
+            Some(v) if !(1..=MAX_PRIORITY).contains(&v) => {
+                ctx.error(
+                    p.key(key),
+                    format!("must be a whole number from 1 (first) to {MAX_PRIORITY}, got {v}"),
+                );
+                default
+            }
+            Some(v) => v,
+            None => default,
+        };
+        let training_priority = priority(
+            ctx,
+            "training_priority",
+            c.training_priority,
+            DEFAULT_TRAINING_PRIORITY_DOMESTIC + u64::from(!domestic),
+        );
+        let inference_priority = priority(
+            ctx,
+            "inference_priority",
+            c.inference_priority,
+            DEFAULT_INFERENCE_PRIORITY_FOREIGN + u64::from(domestic),
+        );
         chips.push(Chip {
             name: name.clone(),
             peak_flops: peak.unwrap_or(1.0),
-            domestic: c.domestic.unwrap_or(DEFAULT_DOMESTIC),
+            domestic,
             annual_failure_rate: afr,
             failure_stream: key_hash(&format!("{p}.failures")),
+            training_priority,
+            inference_priority,
         });
     }
 
@@ -1528,6 +1564,12 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         max_run_quarters: max_run?,
         max_run_seconds: max_run?.map(crate::quarter::quarters_to_seconds),
     };
+    let mut allocation_order: Vec<ChipId> = (0..chips.len()).collect();
+    allocation_order.sort_by_key(|&c| (chips[c].inference_priority, c));
+    let mut cluster_order: Vec<ChipId> = (0..chips.len())
+        .filter(|&c| chips[c].domestic || training.allow_foreign_chips)
+        .collect();
+    cluster_order.sort_by_key(|&c| (chips[c].training_priority, c));
     let correlations = correlations(raw, ctx);
     let observations = observe::observations(raw, ctx, &cal, &supply, &shocks, &milestones);
     let mut correlated = vec![None; ctx.uncertain.len()];
@@ -1549,6 +1591,8 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         fleet_training,
         inference,
         policy: policy?,
+        allocation_order,
+        cluster_order,
         training,
         milestones,
         expectations,

@@ -249,6 +249,14 @@ pub struct RawChip {
     /// Fraction of installed chips failing per year (absent: no failures); may be uncertain.
     #[schemars(transform = bounds(FRACTION))]
     pub annual_failure_rate: Option<RawNumber>,
+    /// Place in the queue for a place in the training cluster: a lower number first (docs/MODEL.md section 5). Chips of a type with a lower number take cluster places from chips of a higher number, which move to inference; equal numbers share the room first come, first served. A whole number, 1 to 100. Default: 1 for domestic chips, 2 for foreign ones, so domestic chips are never crowded out of the cluster by foreign ones.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(min = 1, max = MAX_PRIORITY))]
+    pub training_priority: Option<u64>,
+    /// Order in which chip types' new chips serve inference demand: a lower number first, file order among equals (docs/MODEL.md section 5). A whole number, 1 to 100. Default: 1 for foreign chips, 2 for domestic ones, so foreign chips serve inference first and free domestic chips for training.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(min = 1, max = MAX_PRIORITY))]
+    pub inference_priority: Option<u64>,
     /// Notes on the chip; not used by the model.
     pub description: Option<String>,
 }

@@ -259,6 +259,31 @@ fn check_model(m: &Model) -> Result<(), TestCaseError> {
             c.peak_flops
         );
         prop_assert!(c.annual_failure_rate.is_none_or(|u| u < nu));
+        prop_assert!(
+            (1..=100).contains(&c.training_priority),
+            "training_priority {}",
+            c.training_priority
+        );
+        prop_assert!(
+            (1..=100).contains(&c.inference_priority),
+            "inference_priority {}",
+            c.inference_priority
+        );
+    }
+    let mut order = m.allocation_order.clone();
+    order.sort_unstable();
+    prop_assert!(
+        order == (0..m.chips.len()).collect::<Vec<_>>(),
+        "allocation order {:?}",
+        m.allocation_order
+    );
+    for w in m.cluster_order.windows(2) {
+        let (a, b) = (&m.chips[w[0]], &m.chips[w[1]]);
+        prop_assert!(
+            (a.training_priority, w[0]) < (b.training_priority, w[1]),
+            "cluster order {:?}",
+            m.cluster_order
+        );
     }
     for ms in &m.milestones {
         prop_assert!(
@@ -396,7 +421,7 @@ const KEYS: &[&str] = &[
     "mode", "p5", "p95", "per", "expect", "milestone", "min_probability", "max_probability", "scenario",
     "milestones", "shocks", "fleet", "allocation", "x", "sampling", "correlation", "inputs", "rank", "matrix",
     "repair", "observe", "quantity", "line", "shock", "key", "by", "at_least", "below", "happened", "confidence",
-    "scale", "min_effective_sample_size", "max_run_quarters",
+    "scale", "min_effective_sample_size", "max_run_quarters", "training_priority", "inference_priority",
 ];
 
 /// Whole lines to insert besides `key = value` ones.
@@ -428,6 +453,11 @@ const HEADERS: &[&str] = &[
     "max_run_quarters = 0.1",
     "max_run_quarters = 0",
     "max_run_quarters = { dist = \"uniform\", low = 1, high = 2 }",
+    "training_priority = 2",
+    "training_priority = 0",
+    "inference_priority = 1",
+    "inference_priority = 101",
+    "[chips.h20]\npeak_flops = 1.48e14\ndomestic = false\ninference_priority = 1\n[supply.h20]\nchip = \"h20\"\norders = [{ from = \"2024Q1\", to = \"2024Q4\", chips = 30000 }]\n[fleet.h20]\ntraining = 5000",
     "[[observe]]",
     "[[observe]]\nname = \"o\"\nquantity = \"delivered_chips\"\nline = \"bytedance_910b\"\nby = \"2024Q2\"\nbelow = 30000",
     "[[observe]]\nname = \"o\"\nquantity = \"delivered_chips\"\nchip = \"ascend_910b\"\nfrom = \"2024Q3\"\nto = \"2024Q2\"\nat_least = 5\nsd = 10",

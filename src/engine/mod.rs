@@ -13,7 +13,7 @@ use crate::binomial::binomial;
 
 use crate::copula::{LHS_BLOCK, lhs_permutation, normal_cdf_open, normal_quantile};
 use crate::dist::unit_open;
-use crate::model::{Model, Per, Sampling, Trigger, UncertainId};
+use crate::model::{Model, Per, Policy, Sampling, Trigger, UncertainId};
 use crate::quarter::{SECONDS_PER_DAY, quarters_to_seconds};
 use crate::rng::{TrialStreams, WHOLE_TRIAL};
 use event::Event;
@@ -684,7 +684,18 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
         .inference
         .as_ref()
         .map(|inf| model.chips[inf.unit_chip].peak_flops);
-    for (c, chip) in model.chips.iter().enumerate() {
+    // Under inference_first, unmet demand first takes back chips of the
+    // lower training priorities from the cluster, so that they, not chips of
+    // the first priority, serve inference (docs/MODEL.md section 5).
+    if let (Policy::InferenceFirst, Some(unit)) = (model.policy, unit_flops) {
+        recall_to_inference(model, ws, st.demand_chips * unit);
+    }
+    // Chip types in allocation order (inference priority, then file order);
+    // a type's cluster room counts only chips of its own or a higher
+    // training priority, and chips of a lower one that no longer fit move
+    // to inference (docs/MODEL.md section 5).
+    for &c in &model.allocation_order {
+        let chip = &model.chips[c];
         let new_chips = std::mem::take(&mut ws.pool[c]);
         if new_chips == 0 {
             continue;
@@ -693,7 +704,7 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
             Some(unit) => (st.demand_chips * unit - inference_flops(model, ws)).max(0.0),
             None => 0.0,
         };
-        let training_chips = eligible_training_chips(model, ws);
+        let ahead = cluster_chips_up_to(model, ws, chip.training_priority);
         let s = split(
             model.policy,
             AllocationInput {
@@ -701,12 +712,15 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
                 peak_flops: chip.peak_flops,
                 eligible_for_training: chip.domestic || model.training.allow_foreign_chips,
                 unmet_inference_flops: unmet,
-                training_room: model.training.max_cluster_chips.saturating_sub(training_chips),
-                training_chips,
+                training_room: model.training.max_cluster_chips.saturating_sub(ahead),
+                training_chips: ahead,
             },
         );
         ws.training[c] += s.training;
         ws.inference[c] += s.inference;
+        if s.training > 0 {
+            make_room(model, ws, chip.training_priority);
+        }
     }
 
     // Start the run, or update its rate for this quarter's MFU and goodput.
@@ -761,13 +775,57 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
 }
 
 fn eligible_training_chips(model: &Model, ws: &Workspace) -> u64 {
+    model.cluster_order.iter().map(|&c| ws.training[c]).sum()
+}
+
+/// Chips in training of eligible types whose training priority is `priority`
+/// or better (a lower number).
+fn cluster_chips_up_to(model: &Model, ws: &Workspace, priority: u64) -> u64 {
     model
-        .chips
+        .cluster_order
         .iter()
-        .zip(&ws.training)
-        .filter(|(c, _)| c.domestic || model.training.allow_foreign_chips)
-        .map(|(_, &n)| n)
+        .take_while(|&&c| model.chips[c].training_priority <= priority)
+        .map(|&c| ws.training[c])
         .sum()
+}
+
+/// After chips of training priority `priority` joined the cluster: while it
+/// holds more than `max_cluster_chips`, chips of types with a lower priority
+/// (a higher number), the lowest first and, among equals, the last in file
+/// order first, move from training to inference.
+fn make_room(model: &Model, ws: &mut Workspace, priority: u64) {
+    let mut excess = eligible_training_chips(model, ws).saturating_sub(model.training.max_cluster_chips);
+    for &c in model.cluster_order.iter().rev() {
+        if excess == 0 || model.chips[c].training_priority <= priority {
+            break;
+        }
+        let moved = excess.min(ws.training[c]);
+        ws.training[c] -= moved;
+        ws.inference[c] += moved;
+        excess -= moved;
+    }
+}
+
+/// Moves chips of cluster types below the first training priority (a higher
+/// number than the cluster's smallest), the lowest first and, among equals,
+/// the last in file order first, from training to inference while demand
+/// (`demand_flops`, FLOP/s) is unmet: `ceil(unmet / peak)` chips of a type
+/// at most.
+fn recall_to_inference(model: &Model, ws: &mut Workspace, demand_flops: f64) {
+    let Some(&first) = model.cluster_order.first() else {
+        return;
+    };
+    let top = model.chips[first].training_priority;
+    for &c in model.cluster_order.iter().rev() {
+        let chip = &model.chips[c];
+        let unmet = demand_flops - inference_flops(model, ws);
+        if unmet <= 0.0 || chip.training_priority <= top {
+            break;
+        }
+        let moved = ((unmet / chip.peak_flops).ceil().min(ws.training[c] as f64)) as u64;
+        ws.training[c] -= moved;
+        ws.inference[c] += moved;
+    }
 }
 
 /// Recomputes the training rates and reschedules milestone events.
@@ -777,10 +835,8 @@ fn set_rates(model: &Model, ws: &mut Workspace, st: &mut State) {
         let tr = &model.training;
         let per_chip = ws.value(model, tr.mfu, st.quarter) * ws.value(model, tr.goodput, st.quarter);
         let mut room = tr.max_cluster_chips;
-        for (c, chip) in model.chips.iter().enumerate() {
-            if !(chip.domestic || tr.allow_foreign_chips) {
-                continue;
-            }
+        for &c in &model.cluster_order {
+            let chip = &model.chips[c];
             let used = ws.training[c].min(room);
             room -= used;
             let r = used as f64 * chip.peak_flops * per_chip;

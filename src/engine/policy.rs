@@ -1,6 +1,7 @@
 //! Allocation policies: how one quarter's newly available chips are split
-//! between inference and the training run. Chips, once placed, stay where
-//! they are (no re-allocation).
+//! between inference and the training run. The order of chip types, the
+//! cluster room each sees and the chips moved by recall and by making room
+//! are the engine's (docs/MODEL.md section 5, `QuarterStart` step 2).
 
 use crate::model::Policy;
 

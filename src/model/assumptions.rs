@@ -108,11 +108,27 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
         t.written(&s.key("sampling"), v);
     }
 
+    // Priorities matter when domestic and foreign types meet, or when written.
+    let mixed = model.chips.iter().any(|c| c.domestic) && model.chips.iter().any(|c| !c.domestic);
     for ((name, c), chip) in raw.chips.iter().zip(&model.chips) {
         let p = root.key("chips").key(name);
         t.text(&p.key("description"), &c.description);
         t.number(&p.key("peak_flops"), Some(&c.peak_flops));
         t.either(&p.key("domestic"), yes_no(chip.domestic), c.domestic.is_some());
+        if mixed || c.training_priority.is_some() {
+            t.either(
+                &p.key("training_priority"),
+                chip.training_priority.to_string(),
+                c.training_priority.is_some(),
+            );
+        }
+        if mixed || c.inference_priority.is_some() {
+            t.either(
+                &p.key("inference_priority"),
+                chip.inference_priority.to_string(),
+                c.inference_priority.is_some(),
+            );
+        }
         t.number_or(
             &p.key("annual_failure_rate"),
             c.annual_failure_rate.as_ref(),

@@ -42,6 +42,13 @@ pub const DEFAULT_DOMESTIC: bool = true;
 pub const DEFAULT_BACKLOG: bool = false;
 /// Default `shocks.*.effects[*].stop`: orders are still filled.
 pub const DEFAULT_STOP: bool = false;
+/// Largest `chips.*.training_priority` and `chips.*.inference_priority`
+/// (the smallest is 1).
+pub const MAX_PRIORITY: u64 = 100;
+/// Default `chips.*.training_priority` of a domestic chip type (foreign: one more).
+pub const DEFAULT_TRAINING_PRIORITY_DOMESTIC: u64 = 1;
+/// Default `chips.*.inference_priority` of a foreign chip type (domestic: one more).
+pub const DEFAULT_INFERENCE_PRIORITY_FOREIGN: u64 = 1;
 /// Default `training.allow_foreign_chips`: domestic chips only.
 pub const DEFAULT_ALLOW_FOREIGN_CHIPS: bool = false;
 /// Default `milestones.*.domestic_only`: count domestic chips' FLOP only.

@@ -17,6 +17,7 @@ mod optimize;
 mod outputs;
 mod overrides;
 mod precision;
+mod priorities;
 mod report_browser;
 mod report_contents;
 mod runs;
