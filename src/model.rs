@@ -116,6 +116,41 @@ pub struct SupplyLine {
     pub backlog: bool,
     /// Stream for the number of chips filled.
     pub delivery_stream: u64,
+    /// Gates the line's orders pass (indices into [`Model::gates`]), in file order.
+    pub gates: Vec<usize>,
+    /// Most chips filled in one quarter (a licence quota), if any.
+    pub quota_chips_per_quarter: Option<UncertainId>,
+    /// With `domestic_purchase_ratio`: `domestic_cap[q]`, the most chips the
+    /// line may have filled by the end of quarter `q`'s order.
+    pub domestic_cap: Option<Vec<u64>>,
+}
+
+/// A gate: open or closed in each quarter (docs/MODEL.md section 5).
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// Identifier (the `[gates.<name>]` key).
+    pub name: String,
+    /// State in the first quarter, before any event in it.
+    pub initially_open: bool,
+    /// Probability per quarter that an open gate closes.
+    pub close_probability: Option<UncertainId>,
+    /// Probability per quarter that a closed gate opens.
+    pub open_probability: Option<UncertainId>,
+    /// `events[q]`: the state a dated event sets in quarter `q`, if any.
+    pub events: Vec<Option<bool>>,
+    /// Quarter indices in which the state may change by chance (`from`, `until`).
+    pub chance: std::ops::RangeInclusive<u32>,
+    /// Stream of the quarterly transitions.
+    pub stream: u64,
+}
+
+/// A shock's hold on a gate while it is active.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GateEffect {
+    /// The gate (index into [`Model::gates`]).
+    pub gate: usize,
+    /// Held open (true) or closed (false).
+    pub open: bool,
 }
 
 /// How a shock starts.
@@ -162,8 +197,10 @@ pub struct Shock {
     pub trigger: Trigger,
     /// How long it lasts, in quarters; `None` is permanent.
     pub duration_quarters: Option<UncertainId>,
-    /// Its effects.
+    /// Its effects on supply lines.
     pub effects: Vec<Effect>,
+    /// Its effects on gates.
+    pub gate_effects: Vec<GateEffect>,
     /// Stream for whether and when it happens.
     pub occurrence_stream: u64,
 }
@@ -280,6 +317,8 @@ pub struct Model {
     pub supply: Vec<SupplyLine>,
     /// Shocks, in file order.
     pub shocks: Vec<Shock>,
+    /// Gates, in file order.
+    pub gates: Vec<Gate>,
     /// Chips in inference at the start, per chip type.
     pub fleet_inference: Vec<u64>,
     /// Chips in training at the start, per chip type.
@@ -1142,6 +1181,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
 
     // Supply lines.
     let mut supply = Vec::new();
+    let mut purchase_ratios = Vec::new();
     for (name, s) in &raw.supply {
         let p = root.key("supply").key(name);
         let chip = lookup(&raw.chips, &s.chip);
@@ -1233,6 +1273,24 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 DELAY_QUARTERS,
             ),
         };
+        let mut gates = Vec::new();
+        for (i, g) in s.gates.iter().flatten().enumerate() {
+            match lookup(&raw.gates, g) {
+                Some(_) if s.gates.iter().flatten().take(i).any(|h| h == g) => {
+                    ctx.error(p.key("gates").index(i), format!("gate \"{g}\" is named twice"))
+                }
+                Some(gi) => gates.push(gi),
+                None => ctx.error(p.key("gates").index(i), undefined("gates", g, &raw.gates)),
+            }
+        }
+        let quota = s
+            .quota_chips_per_quarter
+            .as_ref()
+            .and_then(|r| ctx.uncertain(p.key("quota_chips_per_quarter"), r, QUOTA_CHIPS));
+        let ratio = s
+            .domestic_purchase_ratio
+            .as_ref()
+            .and_then(|r| ctx.fixed(p.key("domestic_purchase_ratio"), r, DOMESTIC_PURCHASE_RATIO));
         supply.push(SupplyLine {
             name: name.clone(),
             chip: chip.unwrap_or(0),
@@ -1241,7 +1299,30 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             lead_time_quarters: lead.unwrap_or(0),
             backlog: s.backlog.unwrap_or(DEFAULT_BACKLOG),
             delivery_stream: key_hash(&format!("{p}.delivery")),
+            gates,
+            quota_chips_per_quarter: quota,
+            domestic_cap: None,
         });
+        purchase_ratios.push(ratio);
+    }
+    // Domestic-purchase conditions: caps from the domestic lines' orders.
+    let mut domestic_ordered = vec![0u64; horizon as usize];
+    let mut total = 0u64;
+    for (q, slot) in domestic_ordered.iter_mut().enumerate() {
+        for line in supply.iter().filter(|l| chips.get(l.chip).is_some_and(|c| c.domestic)) {
+            total = total.saturating_add(line.orders[q]);
+        }
+        *slot = total;
+    }
+    for (line, ratio) in supply.iter_mut().zip(&purchase_ratios) {
+        if let Some(r) = ratio {
+            line.domestic_cap = Some(
+                domestic_ordered
+                    .iter()
+                    .map(|&d| (d as f64 / r).floor() as u64)
+                    .collect(),
+            );
+        }
     }
 
     // Shocks.
@@ -1314,11 +1395,65 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             ctx.error(p.key("effects"), "a shock needs at least one entry in `effects`");
         }
         let mut effects = Vec::new();
+        let mut gate_effects = Vec::new();
         for (i, e) in s.effects.iter().enumerate() {
             let ep = p.key("effects").index(i);
-            let line = lookup(&raw.supply, &e.supply);
+            let supply_name = match (&e.supply, &e.gate) {
+                (Some(line), None) => {
+                    if e.open.is_some() {
+                        ctx.error(ep.key("open"), "`open` goes with `gate`, not with `supply`");
+                    }
+                    line
+                }
+                (None, Some(gate)) => {
+                    let g = lookup(&raw.gates, gate);
+                    if g.is_none() {
+                        ctx.error(ep.key("gate"), undefined("gates", gate, &raw.gates));
+                    }
+                    for (key, given) in [
+                        ("fill_rate_multiplier", e.fill_rate_multiplier.is_some()),
+                        ("add_lead_time_quarters", e.add_lead_time_quarters.is_some()),
+                        ("stop", e.stop.is_some()),
+                    ] {
+                        if given {
+                            ctx.error(
+                                ep.key(key),
+                                format!(
+                                    "`{key}` acts on a supply line; an effect on a gate has only `gate` and `open`"
+                                ),
+                            );
+                        }
+                    }
+                    match e.open {
+                        Some(open) => gate_effects.push(GateEffect {
+                            gate: g.unwrap_or(0),
+                            open,
+                        }),
+                        None => ctx.error(
+                            ep.clone(),
+                            "an effect on a gate needs `open = true` (held open) or `open = false` (held closed)",
+                        ),
+                    }
+                    continue;
+                }
+                (Some(_), Some(_)) => {
+                    ctx.error(
+                        ep.clone(),
+                        "an effect acts on one supply line (`supply`) or on one gate (`gate`), not both",
+                    );
+                    continue;
+                }
+                (None, None) => {
+                    ctx.error(
+                        ep.clone(),
+                        "an effect needs `supply = \"<line>\"` (with `fill_rate_multiplier`, `add_lead_time_quarters` or `stop = true`) or `gate = \"<gate>\"` with `open`",
+                    );
+                    continue;
+                }
+            };
+            let line = lookup(&raw.supply, supply_name);
             if line.is_none() {
-                ctx.error(ep.key("supply"), undefined("supply", &e.supply, &raw.supply));
+                ctx.error(ep.key("supply"), undefined("supply", supply_name, &raw.supply));
             }
             let mult = e
                 .fill_rate_multiplier
@@ -1348,9 +1483,59 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 trigger,
                 duration_quarters: duration,
                 effects,
+                gate_effects,
                 occurrence_stream: key_hash(&format!("{p}.occurrence")),
             });
         }
+    }
+
+    // Gates.
+    let mut gates = Vec::new();
+    for (name, g) in &raw.gates {
+        let p = root.key("gates").key(name);
+        let close = g
+            .close_probability
+            .as_ref()
+            .and_then(|r| ctx.uncertain(p.key("close_probability"), r, FRACTION));
+        let open = g
+            .open_probability
+            .as_ref()
+            .and_then(|r| ctx.uncertain(p.key("open_probability"), r, FRACTION));
+        let mut events = vec![None; horizon as usize];
+        for (i, e) in g.events.iter().enumerate() {
+            let ep = p.key("events").index(i);
+            if let Some(q) = ctx.quarter_index(ep.key("quarter"), &e.quarter, &cal, "gate event") {
+                if events[q as usize].is_some() {
+                    ctx.error(
+                        ep.key("quarter"),
+                        format!("another event of this gate is already in {}", cal.quarter(q)),
+                    );
+                }
+                events[q as usize] = Some(e.open);
+            }
+        }
+        let from = match &g.from {
+            Some(f) => ctx.quarter_index(p.key("from"), f, &cal, "`from`"),
+            None => Some(0),
+        };
+        let until = match &g.until {
+            Some(u) => ctx.quarter_index(p.key("until"), u, &cal, "`until`"),
+            None => Some(horizon - 1),
+        };
+        if let (Some(f), Some(u)) = (from, until) {
+            if f > u {
+                ctx.error(p.key("until"), "`until` is before `from`");
+            }
+        }
+        gates.push(Gate {
+            chance: from.unwrap_or(0)..=until.unwrap_or(0),
+            name: name.clone(),
+            initially_open: g.initially_open.unwrap_or(DEFAULT_GATE_INITIALLY_OPEN),
+            close_probability: close,
+            open_probability: open,
+            events,
+            stream: key_hash(&format!("{p}.transitions")),
+        });
     }
 
     // Fleet at start.
@@ -1587,6 +1772,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         chips,
         supply,
         shocks,
+        gates,
         fleet_inference,
         fleet_training,
         inference,

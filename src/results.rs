@@ -158,6 +158,10 @@ pub struct Summary {
     /// Each shock, in file order: how often and in which quarters it happened.
     #[serde(default)]
     pub shocks: Vec<ShockResult>,
+    /// Each gate, in file order: the share of trials in which it was open,
+    /// quarter by quarter; absent without `[gates]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<GateResult>,
     /// With `training.max_run_quarters`: each training run by its index
     /// (1 is the run started by `TrainingStart`), as many as any trial had,
     /// with the trials that started it and its domestic compute; absent
@@ -448,6 +452,17 @@ pub struct ShockResult {
     pub by_quarter: Vec<ShockQuarter>,
 }
 
+/// How often one gate was open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateResult {
+    /// Gate name (the `[gates.<name>]` key).
+    pub name: String,
+    /// `open_share[q]`: the share of trials (of the posterior weight, with
+    /// `[[observe]]`) in which the gate was open in quarter `q`, one per
+    /// quarter of `quarters`.
+    pub open_share: Vec<f64>,
+}
+
 /// Trials in which a shock happened in one quarter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShockQuarter {
@@ -715,6 +730,15 @@ impl Summary {
             trials_without_domestic_training_compute,
             training_start: training_start(model, agg, counting),
             shocks: shocks(model, agg, counting),
+            gates: model
+                .gates
+                .iter()
+                .zip(&agg.gate_open_in_quarter)
+                .map(|(gate, counts)| GateResult {
+                    name: gate.name.clone(),
+                    open_share: counts.iter().map(|&c| c as f64 / agg.trials as f64).collect(),
+                })
+                .collect(),
             training_runs: training_runs(model, agg, counting),
             clamped_inputs: clamped_inputs(model, agg),
             assumptions: model.assumptions.clone(),

@@ -35,6 +35,9 @@ pub struct RawScenario {
     /// Shocks (export controls and other disruptions), one table `[shocks.<name>]` each.
     #[serde(default)]
     pub shocks: IndexMap<String, RawShock>,
+    /// Gates (an export licence, an import permission), one table `[gates.<name>]` each: open or closed each quarter; a supply line that names gates delivers only in quarters when all of them are open (docs/MODEL.md section 5).
+    #[serde(default)]
+    pub gates: IndexMap<String, RawGate>,
     /// Chips already installed when the scenario starts, one table `[fleet.<chip>]` per chip type (none: no chips installed).
     #[serde(default)]
     pub fleet: IndexMap<String, RawFleet>,
@@ -279,8 +282,61 @@ pub struct RawSupply {
     /// Unfilled chips carry over to the next quarter's order.
     #[schemars(extend("default" = DEFAULT_BACKLOG))]
     pub backlog: Option<bool>,
+    /// Gates the line's orders pass: names of `[gates.<name>]` tables. Orders are filled only in quarters when every one of them is open (default: none, always open).
+    pub gates: Option<Vec<String>>,
+    /// Most chips the line may fill in one quarter (a licence quota); the rest is unfilled (carried over with `backlog`). May be uncertain (default: no quota).
+    #[schemars(transform = bounds(QUOTA_CHIPS))]
+    pub quota_chips_per_quarter: Option<RawNumber>,
+    /// Domestic chips that must have been ordered for each chip this line fills: the line's chips filled so far may not exceed the chips ordered by the scenario's domestic supply lines up to that quarter divided by this ratio (a domestic-purchase condition). A fixed number (default: no condition).
+    #[schemars(with = "Option<FixedNumber>", transform = bounds(DOMESTIC_PURCHASE_RATIO))]
+    pub domestic_purchase_ratio: Option<RawNumber>,
     /// Notes on the supply line; not used by the model.
     pub description: Option<String>,
+}
+
+/// `[gates.<name>]`: a gate (an export licence, an import permission) that
+/// is open or closed in each quarter: a two-state Markov chain with dated
+/// events (docs/MODEL.md section 5).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Gate")]
+pub struct RawGate {
+    /// What the gate is; not used by the model.
+    pub description: Option<String>,
+    /// The gate is open in the first quarter (unless an event in that quarter says otherwise).
+    #[schemars(extend("default" = DEFAULT_GATE_INITIALLY_OPEN))]
+    pub initially_open: Option<bool>,
+    /// Probability that an open gate closes from one quarter to the next; may be uncertain (default 0: it stays open).
+    #[schemars(transform = bounds(FRACTION), extend("default" = 0.0))]
+    pub close_probability: Option<RawNumber>,
+    /// Probability that a closed gate opens from one quarter to the next; may be uncertain (default 0: it stays closed).
+    #[schemars(transform = bounds(FRACTION), extend("default" = 0.0))]
+    pub open_probability: Option<RawNumber>,
+    /// First quarter in which the gate may change state by chance, "YYYYQn" (default: the first quarter).
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
+    pub from: Option<String>,
+    /// Last quarter in which the gate may change state by chance, "YYYYQn" (default: the last quarter).
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
+    pub until: Option<String>,
+    /// Dated decisions, `{ quarter = "YYYYQn", open = true|false }`: the gate is set to that state in that quarter, and goes on from there.
+    #[serde(default)]
+    pub events: Vec<RawGateEvent>,
+    /// Where the figures come from; echoed in the outputs.
+    pub source: Option<String>,
+}
+
+/// One entry of a gate's `events`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "GateEvent")]
+pub struct RawGateEvent {
+    /// The quarter of the decision, "YYYYQn", inside the horizon.
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
+    pub quarter: String,
+    /// The gate's state from that quarter on (until it changes again).
+    pub open: bool,
+    /// Where the event comes from; echoed in the outputs.
+    pub source: Option<String>,
 }
 
 /// One entry of `orders`: `{ quarter = "2024Q1", chips = 25000 }` or
@@ -354,22 +410,36 @@ pub struct RawShock {
     pub effects: Vec<RawEffect>,
 }
 
-/// One entry of a shock's `effects`: what it does to one supply line while
-/// active. It needs `fill_rate_multiplier`, `add_lead_time_quarters` or
-/// `stop = true`.
+/// One entry of a shock's `effects`: what it does while active, either to
+/// one supply line (with `fill_rate_multiplier`, `add_lead_time_quarters` or
+/// `stop = true`) or to one gate (`gate` and `open`).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(
     rename = "Effect",
-    extend("anyOf" = [
-        { "required": ["fill_rate_multiplier"] },
-        { "required": ["add_lead_time_quarters"] },
-        { "required": ["stop"], "properties": { "stop": { "const": true } } }
+    extend("oneOf" = [
+        {
+            "required": ["supply"],
+            "properties": { "gate": false, "open": false },
+            "anyOf": [
+                { "required": ["fill_rate_multiplier"] },
+                { "required": ["add_lead_time_quarters"] },
+                { "required": ["stop"], "properties": { "stop": { "const": true } } }
+            ]
+        },
+        {
+            "required": ["gate", "open"],
+            "properties": { "supply": false, "fill_rate_multiplier": false, "add_lead_time_quarters": false, "stop": false }
+        }
     ])
 )]
 pub struct RawEffect {
-    /// The supply line affected: the name of a `[supply.<name>]` table.
-    pub supply: String,
+    /// The supply line affected: the name of a `[supply.<name>]` table (or give `gate`).
+    pub supply: Option<String>,
+    /// The gate held open or closed while the shock is active: the name of a `[gates.<name>]` table (with `open`).
+    pub gate: Option<String>,
+    /// With `gate`: the state the gate is held in while the shock is active (a licence granted: true; revoked: false).
+    pub open: Option<bool>,
     /// Multiplies the line's fill rate (the result is capped at 1); may be uncertain.
     #[schemars(transform = bounds(FILL_RATE_MULTIPLIER))]
     pub fill_rate_multiplier: Option<RawNumber>,

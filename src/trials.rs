@@ -56,6 +56,10 @@ pub struct Aggregate {
     /// `shock_in_quarter[s][q]`: trials in which shock `s` happened in
     /// quarter `q` (its trigger came true, whatever its duration).
     pub shock_in_quarter: Vec<Vec<u64>>,
+    /// `gate_open_in_quarter[g][q]`: trials in which gate `g` was open in
+    /// quarter `q` (absent without gates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gate_open_in_quarter: Vec<Vec<u64>>,
     /// `missed[k][r]`: trials that did not reach milestone `k` by its
     /// deadline, by reason `r` in [`MissReason::ALL`] order (they add up to
     /// the trials that missed it).
@@ -104,6 +108,7 @@ impl Aggregate {
             training_started: 0,
             started_in_quarter: vec![0; h as usize],
             shock_in_quarter: vec![vec![0; h as usize]; model.shocks.len()],
+            gate_open_in_quarter: vec![vec![0; h as usize]; model.gates.len()],
             missed: vec![[0; MissReason::COUNT]; model.milestones.len()],
             clamped: vec![0; model.uncertain.len()],
             runs: Vec::new(),
@@ -164,6 +169,11 @@ impl Aggregate {
                 *x += y;
             }
         }
+        for (a, b) in self.gate_open_in_quarter.iter_mut().zip(&buffer.gate_open_in_quarter) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
         for (a, b) in self.missed.iter_mut().zip(&buffer.missed) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
@@ -200,6 +210,12 @@ impl Aggregate {
                 .shock_in_quarter
                 .iter()
                 .zip(&other.shock_in_quarter)
+                .all(|(a, b)| a.len() == b.len())
+            && self.gate_open_in_quarter.len() == other.gate_open_in_quarter.len()
+            && self
+                .gate_open_in_quarter
+                .iter()
+                .zip(&other.gate_open_in_quarter)
                 .all(|(a, b)| a.len() == b.len())
             && self.missed.len() == other.missed.len()
             && self.clamped.len() == other.clamped.len()
@@ -239,6 +255,11 @@ impl Aggregate {
         for (a, b) in self.shock_in_quarter.iter_mut().zip(&other.shock_in_quarter) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x = add(*x, *y, "shock_in_quarter")?;
+            }
+        }
+        for (a, b) in self.gate_open_in_quarter.iter_mut().zip(&other.gate_open_in_quarter) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = add(*x, *y, "gate_open_in_quarter")?;
             }
         }
         for (a, b) in self.missed.iter_mut().zip(&other.missed) {
@@ -350,6 +371,21 @@ impl Aggregate {
                 ));
             }
         }
+        for (g, row) in self.gate_open_in_quarter.iter().enumerate() {
+            if row.len() != h {
+                return Err(format!(
+                    "aggregate.gate_open_in_quarter[{g}]: {} quarters where the horizon has {h}",
+                    row.len()
+                ));
+            }
+            if let Some(q) = row.iter().position(|&n| n > self.trials) {
+                return Err(format!(
+                    "aggregate.gate_open_in_quarter[{g}]: the gate was open in {} trials in quarter {q}, more \
+                     than the {} trials of the aggregate",
+                    row[q], self.trials
+                ));
+            }
+        }
         let mut previous = self.training_started;
         for (j, hist) in self.runs.iter().enumerate() {
             let n = hist.count();
@@ -410,6 +446,13 @@ impl Aggregate {
                 model.horizon(),
                 model.shocks.len(),
                 model.milestones.len()
+            ));
+        }
+        if self.gate_open_in_quarter.len() != model.gates.len() {
+            return Err(format!(
+                "aggregate.gate_open_in_quarter: statistics of {} gates where the scenario has {}",
+                self.gate_open_in_quarter.len(),
+                model.gates.len()
             ));
         }
         if model.training.max_run_seconds.is_none() && !self.runs.is_empty() {
@@ -583,6 +626,7 @@ pub struct BlockBuffer {
     started: u64,
     started_in_quarter: Vec<u64>,
     shock_in_quarter: Vec<Vec<u64>>,
+    gate_open_in_quarter: Vec<Vec<u64>>,
     missed: Vec<[u64; MissReason::COUNT]>,
     clamped: Vec<u64>,
     /// With bounded runs: each run's domestic FLOP, by run index.
@@ -625,6 +669,7 @@ impl BlockBuffer {
             started: 0,
             started_in_quarter: vec![0; h],
             shock_in_quarter: vec![vec![0; h]; model.shocks.len()],
+            gate_open_in_quarter: vec![vec![0; h]; model.gates.len()],
             missed: vec![[0; MissReason::COUNT]; model.milestones.len()],
             clamped: vec![0; model.uncertain.len()],
             runs: Vec::new(),
@@ -712,6 +757,12 @@ impl BlockBuffer {
                 self.shock_in_quarter[s][*q as usize] += w;
             }
         }
+        let gates = self.gate_open_in_quarter.len();
+        for (i, &open) in outcome.gate_open.iter().enumerate() {
+            if open {
+                self.gate_open_in_quarter[i % gates][i / gates] += w;
+            }
+        }
         if self.runs.len() < outcome.runs.len() {
             self.runs.resize(outcome.runs.len(), LogHistogram::new());
         }
@@ -734,6 +785,7 @@ impl BlockBuffer {
         self.reached.iter_mut().for_each(|r| r.fill(0));
         self.started_in_quarter.fill(0);
         self.shock_in_quarter.iter_mut().for_each(|r| r.fill(0));
+        self.gate_open_in_quarter.iter_mut().for_each(|r| r.fill(0));
         self.missed.iter_mut().for_each(|r| r.fill(0));
         self.clamped.fill(0);
         self.runs.clear();

@@ -304,6 +304,14 @@ fn check_model(m: &Model) -> Result<(), TestCaseError> {
         );
         prop_assert_eq!(s.orders.len(), h as usize);
         prop_assert!(s.fill_rate < nu && s.lead_time_quarters < nu);
+        prop_assert!(
+            s.gates.iter().all(|&g| g < m.gates.len()),
+            "supply {} gates {:?}",
+            s.name,
+            s.gates
+        );
+        prop_assert!(s.quota_chips_per_quarter.is_none_or(|u| u < nu));
+        prop_assert!(s.domestic_cap.as_ref().is_none_or(|c| c.len() == h as usize));
     }
     for sh in &m.shocks {
         match sh.trigger {
@@ -317,6 +325,14 @@ fn check_model(m: &Model) -> Result<(), TestCaseError> {
             }
         }
         prop_assert!(sh.duration_quarters.is_none_or(|u| u < nu));
+        for e in &sh.gate_effects {
+            prop_assert!(e.gate < m.gates.len(), "effect on gate {}", e.gate);
+        }
+        for g in &m.gates {
+            prop_assert_eq!(g.events.len(), h as usize);
+            prop_assert!(g.chance.start() <= g.chance.end() && *g.chance.end() < h);
+            prop_assert!(g.close_probability.is_none_or(|u| u < nu) && g.open_probability.is_none_or(|u| u < nu));
+        }
         for e in &sh.effects {
             prop_assert!(e.supply < m.supply.len(), "effect on supply {}", e.supply);
             prop_assert!(e.fill_rate_multiplier.is_none_or(|u| u < nu));
@@ -422,6 +438,8 @@ const KEYS: &[&str] = &[
     "milestones", "shocks", "fleet", "allocation", "x", "sampling", "correlation", "inputs", "rank", "matrix",
     "repair", "observe", "quantity", "line", "shock", "key", "by", "at_least", "below", "happened", "confidence",
     "scale", "min_effective_sample_size", "max_run_quarters", "training_priority", "inference_priority",
+    "gates", "initially_open", "close_probability", "open_probability", "events", "open", "gate",
+    "quota_chips_per_quarter", "domestic_purchase_ratio",
 ];
 
 /// Whole lines to insert besides `key = value` ones.
@@ -453,6 +471,16 @@ const HEADERS: &[&str] = &[
     "max_run_quarters = 0.1",
     "max_run_quarters = 0",
     "max_run_quarters = { dist = \"uniform\", low = 1, high = 2 }",
+    "[gates.us]\ninitially_open = false\nclose_probability = { p5 = 0.1, p95 = 0.5 }\nopen_probability = 0.3\nfrom = \"2024Q2\"\nevents = [{ quarter = \"2024Q3\", open = true }]",
+    "[gates.beijing]\nevents = [{ quarter = \"2024Q2\", open = false }, { quarter = \"2024Q2\", open = true }]\nuntil = \"2023Q1\"",
+    "gates = [\"us\", \"beijing\"]",
+    "gates = [\"ghost\", \"us\", \"us\"]",
+    "quota_chips_per_quarter = { p5 = 1000, p95 = 20000 }",
+    "quota_chips_per_quarter = -5",
+    "domestic_purchase_ratio = 0.5",
+    "domestic_purchase_ratio = 0",
+    "effects = [{ gate = \"us\", open = false }]",
+    "effects = [{ gate = \"us\", supply = \"bytedance_910b\", open = true, stop = true }]",
     "training_priority = 2",
     "training_priority = 0",
     "inference_priority = 1",

@@ -130,6 +130,9 @@ pub struct TrialOutcome {
     /// runs that ended and the one going; without
     /// `training.max_run_quarters` the one run's, `F_all` and `F_dom`).
     pub largest_run_flop: Vec<[f64; 2]>,
+    /// `gate_open[q * gates + g]`: gate `g` was open in quarter `q`
+    /// (empty without gates).
+    pub gate_open: Vec<bool>,
     /// Events processed (for benchmarks).
     pub events: u64,
     /// Random 64-bit words drawn (for benchmarks).
@@ -155,6 +158,12 @@ pub struct Workspace {
     /// Chips delivered since the start, per supply line.
     line_delivered: Vec<u64>,
     shock_active: Vec<bool>,
+    /// Per gate: the state of its Markov chain (events included, shocks' holds not).
+    gate_chain: Vec<bool>,
+    /// Per gate: open this quarter (the chain's state unless a shock holds it).
+    gate_open: Vec<bool>,
+    /// Chips filled since the start, per supply line (for domestic-purchase caps).
+    line_filled: Vec<u64>,
     /// Some chip type has a failure rate (so quarters have a failures event).
     has_failures: bool,
     /// Per chip type: (annual failure rate, ln(1 - rate)) last computed.
@@ -189,6 +198,9 @@ impl Workspace {
             delivered: vec![0; model.chips.len()],
             line_delivered: vec![0; model.supply.len()],
             shock_active: vec![false; model.shocks.len()],
+            gate_chain: vec![false; model.gates.len()],
+            gate_open: vec![false; model.gates.len()],
+            line_filled: vec![0; model.supply.len()],
             uniforms: vec![0.0; model.uncertain.len()],
             lhs_tag: vec![None; model.uncertain.len()],
             lhs_perm: vec![[0; LHS_BLOCK as usize]; model.uncertain.len()],
@@ -205,6 +217,7 @@ impl Workspace {
                 line_delivered: vec![0.0; h * model.supply.len()],
                 runs: Vec::new(),
                 largest_run_flop: vec![[0.0; 2]; h],
+                gate_open: vec![false; h * model.gates.len()],
                 events: 0,
                 draws: 0,
             },
@@ -415,6 +428,7 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
     ws.inference.copy_from_slice(&model.fleet_inference);
     ws.training.copy_from_slice(&model.fleet_training);
     ws.shock_active.fill(false);
+    ws.line_filled.fill(0);
     ws.outcome.reached.fill(None);
     ws.outcome.shocks.fill(None);
     ws.outcome.start_time = None;
@@ -732,7 +746,10 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
     }
     set_rates(model, ws, st);
 
-    // Place this quarter's orders.
+    // Gates for this quarter, then this quarter's orders.
+    if !model.gates.is_empty() {
+        set_gates(model, noise, ws, q);
+    }
     for (l, line) in model.supply.iter().enumerate() {
         let ordered = line.orders[q as usize] + ws.backlog[l];
         if ordered == 0 {
@@ -740,7 +757,7 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
         }
         let mut fill = ws.value(model, line.fill_rate, q);
         let mut lead = ws.value(model, line.lead_time_quarters, q);
-        let mut stopped = false;
+        let mut stopped = line.gates.iter().any(|&g| !ws.gate_open[g]);
         for (s, shock) in model.shocks.iter().enumerate() {
             if !ws.shock_active[s] {
                 continue;
@@ -759,8 +776,15 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
             0
         } else {
             let mut rng = noise.stream(line.delivery_stream, q as u64);
-            let k = binomial(&mut rng, ordered, fill.clamp(0.0, 1.0));
+            let mut k = binomial(&mut rng, ordered, fill.clamp(0.0, 1.0));
             ws.noise_draws += rng.draws;
+            if let Some(quota) = line.quota_chips_per_quarter {
+                k = k.min(ws.value(model, quota, q).floor() as u64);
+            }
+            if let Some(cap) = &line.domestic_cap {
+                k = k.min(cap[q as usize].saturating_sub(ws.line_filled[l]));
+            }
+            ws.line_filled[l] += k;
             k
         };
         ws.backlog[l] = if line.backlog { ordered - filled } else { 0 };
@@ -776,6 +800,51 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
 
 fn eligible_training_chips(model: &Model, ws: &Workspace) -> u64 {
     model.cluster_order.iter().map(|&c| ws.training[c]).sum()
+}
+
+/// Sets each gate's state for quarter `q` (docs/MODEL.md section 5,
+/// `QuarterStart` step 5): a dated event sets the chain; else the first
+/// quarter takes `initially_open`, and a later one within `from..=until`
+/// makes one Markov step from a uniform of the gate's stream at slot `q`
+/// (outside it the state stays); then an active shock's hold,
+/// closed before open, overrides the chain for this quarter.
+fn set_gates(model: &Model, noise: &TrialStreams, ws: &mut Workspace, q: u32) {
+    for (g, gate) in model.gates.iter().enumerate() {
+        let chain = match gate.events[q as usize] {
+            Some(open) => open,
+            None if q == 0 => gate.initially_open,
+            None if !gate.chance.contains(&q) => ws.gate_chain[g],
+            None => {
+                let open = ws.gate_chain[g];
+                let p = if open {
+                    gate.close_probability
+                } else {
+                    gate.open_probability
+                };
+                match p.map(|id| ws.value(model, id, q)) {
+                    Some(p) if p > 0.0 => {
+                        let mut rng = noise.stream(gate.stream, q as u64);
+                        let u = unit_open(&mut rng);
+                        ws.noise_draws += rng.draws;
+                        if u < p { !open } else { open }
+                    }
+                    _ => open,
+                }
+            }
+        };
+        ws.gate_chain[g] = chain;
+        let mut held = None;
+        for (s, shock) in model.shocks.iter().enumerate() {
+            if ws.shock_active[s] {
+                for e in shock.gate_effects.iter().filter(|e| e.gate == g) {
+                    held = Some(held.unwrap_or(true) && e.open);
+                }
+            }
+        }
+        let open = held.unwrap_or(chain);
+        ws.gate_open[g] = open;
+        ws.outcome.gate_open[q as usize * model.gates.len() + g] = open;
+    }
 }
 
 /// Chips in training of eligible types whose training priority is `priority`

@@ -157,6 +157,15 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
         t.number(&p.key("fill_rate"), s.fill_rate.as_ref());
         t.number(&p.key("lead_time_quarters"), s.lead_time_quarters.as_ref());
         t.either(&p.key("backlog"), yes_no(line.backlog), s.backlog.is_some());
+        if let Some(gates) = &s.gates {
+            t.written(&p.key("gates"), gates.join(", "));
+        }
+        if let Some(q) = &s.quota_chips_per_quarter {
+            t.number(&p.key("quota_chips_per_quarter"), Some(q));
+        }
+        if let Some(r) = &s.domestic_purchase_ratio {
+            t.number(&p.key("domestic_purchase_ratio"), Some(r));
+        }
     }
 
     for ((name, s), shock) in raw.shocks.iter().zip(&model.shocks) {
@@ -176,7 +185,14 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
         t.number_or(&p.key("duration_quarters"), s.duration_quarters.as_ref(), "permanent");
         for (i, e) in s.effects.iter().enumerate() {
             let ep = p.key("effects").index(i);
-            t.written(&ep.key("supply"), e.supply.clone());
+            let Some(supply) = &e.supply else {
+                if let (Some(gate), Some(open)) = (&e.gate, e.open) {
+                    t.written(&ep.key("gate"), gate.clone());
+                    t.written(&ep.key("open"), yes_no(open));
+                }
+                continue;
+            };
+            t.written(&ep.key("supply"), supply.clone());
             t.number_or(&ep.key("fill_rate_multiplier"), e.fill_rate_multiplier.as_ref(), "1");
             t.number_or(
                 &ep.key("add_lead_time_quarters"),
@@ -184,6 +200,44 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
                 "0",
             );
             t.either(&ep.key("stop"), yes_no(e.stop.unwrap_or(false)), e.stop.is_some());
+        }
+    }
+
+    for (name, g) in &raw.gates {
+        let p = root.key("gates").key(name);
+        t.text(&p.key("description"), &g.description);
+        t.either(
+            &p.key("initially_open"),
+            yes_no(
+                g.initially_open
+                    .unwrap_or(crate::model::limits::DEFAULT_GATE_INITIALLY_OPEN),
+            ),
+            g.initially_open.is_some(),
+        );
+        t.number_or(&p.key("close_probability"), g.close_probability.as_ref(), "0");
+        t.number_or(&p.key("open_probability"), g.open_probability.as_ref(), "0");
+        if let Some(gate) = model.gates.iter().find(|m| &m.name == name) {
+            let cal = &model.calendar;
+            t.either(
+                &p.key("from"),
+                cal.quarter(*gate.chance.start()).to_string(),
+                g.from.is_some(),
+            );
+            t.either(
+                &p.key("until"),
+                cal.quarter(*gate.chance.end()).to_string(),
+                g.until.is_some(),
+            );
+        }
+        for (i, e) in g.events.iter().enumerate() {
+            let key = p.key("events").index(i);
+            let state = if e.open { "open" } else { "closed" };
+            t.push(
+                &key,
+                format!("{state} from {}", e.quarter),
+                e.source.as_ref().or(g.source.as_ref()),
+                false,
+            );
         }
     }
 

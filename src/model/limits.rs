@@ -49,6 +49,8 @@ pub const MAX_PRIORITY: u64 = 100;
 pub const DEFAULT_TRAINING_PRIORITY_DOMESTIC: u64 = 1;
 /// Default `chips.*.inference_priority` of a foreign chip type (domestic: one more).
 pub const DEFAULT_INFERENCE_PRIORITY_FOREIGN: u64 = 1;
+/// Default `gates.*.initially_open`.
+pub const DEFAULT_GATE_INITIALLY_OPEN: bool = true;
 /// Default `training.allow_foreign_chips`: domestic chips only.
 pub const DEFAULT_ALLOW_FOREIGN_CHIPS: bool = false;
 /// Default `milestones.*.domestic_only`: count domestic chips' FLOP only.
@@ -112,6 +114,10 @@ pub const FILL_RATE_MULTIPLIER: Bounds = Bounds::closed(0.0, 1e6);
 /// quarters. At least a tenth of a quarter (about nine days), so a trial
 /// has at most `10 × horizon + 1` runs, each with its own statistics.
 pub const MAX_RUN_QUARTERS: Bounds = Bounds::closed(0.1, 200.0);
+/// `supply.*.quota_chips_per_quarter`: chips a line may fill in a quarter.
+pub const QUOTA_CHIPS: Bounds = Bounds::closed(0.0, MAX_CHIPS as f64);
+/// `supply.*.domestic_purchase_ratio`: domestic chips ordered per chip filled.
+pub const DOMESTIC_PURCHASE_RATIO: Bounds = Bounds::positive(1e6);
 /// `inference.growth_per_quarter`, a fraction per quarter.
 pub const GROWTH_PER_QUARTER: Bounds = Bounds::closed(-1.0, 100.0);
 /// `inference.initial_demand_chips`.

@@ -7,10 +7,10 @@ use std::fmt::Write;
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::evidence as ev;
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, RUN_COLUMNS, RUNS_NOTE, SHOCK_COLUMNS,
-    START_COLUMNS, assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells, missed_note,
-    precision_warning, produced_by, run_command, run_facts, runs_heading, runs_rows, scientific, shock_cells,
-    shock_note, start_line, start_rows, training_note,
+    GATE_COLUMNS, MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, RUN_COLUMNS, RUNS_NOTE,
+    SHOCK_COLUMNS, START_COLUMNS, assumption_source, gate_cells, gate_note, milestone_cells, milestone_note,
+    milestone_title, missed_cells, missed_note, precision_warning, produced_by, run_command, run_facts, runs_heading,
+    runs_rows, scientific, shock_cells, shock_note, start_line, start_rows, training_note,
 };
 use crate::charts::Chart;
 use crate::evidence::EvidenceSummary;
@@ -424,6 +424,13 @@ fn explanation(h: &mut String, summary: &Summary) {
             .collect();
         table(h, "shocks", &SHOCK_COLUMNS, &[false, true, false], &rows);
         let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(&shock_note(summary)));
+    }
+
+    if !summary.gates.is_empty() {
+        h.push_str("<section>\n<h2>Gates</h2>\n");
+        let rows: Vec<Vec<String>> = summary.gates.iter().map(|g| gate_cells(summary, g).to_vec()).collect();
+        table(h, "gates", &GATE_COLUMNS, &[false, false], &rows);
+        let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(&gate_note(summary)));
     }
 }
 

@@ -6,10 +6,10 @@ use std::fmt::Write;
 use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::evidence as ev;
 use super::{
-    MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, RUN_COLUMNS, RUNS_NOTE, SHOCK_COLUMNS,
-    START_COLUMNS, assumption_source, milestone_cells, milestone_note, milestone_title, missed_cells, missed_note,
-    precision_warning, produced_by, run_command, run_facts, runs_heading, runs_rows, scientific, shock_cells,
-    shock_note, start_line, start_rows, training_note,
+    GATE_COLUMNS, MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, RUN_COLUMNS, RUNS_NOTE,
+    SHOCK_COLUMNS, START_COLUMNS, assumption_source, gate_cells, gate_note, milestone_cells, milestone_note,
+    milestone_title, missed_cells, missed_note, precision_warning, produced_by, run_command, run_facts, runs_heading,
+    runs_rows, scientific, shock_cells, shock_note, start_line, start_rows, training_note,
 };
 use crate::charts::Chart;
 use crate::evidence::EvidenceSummary;
@@ -177,6 +177,16 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
             row(&mut m, &shock_cells(summary, s).map(|c| escape(&c)));
         }
         let _ = writeln!(m, "\n{}\n", escape(&shock_note(summary)));
+    }
+
+    if !summary.gates.is_empty() {
+        m.push_str("## Gates\n\n");
+        row(&mut m, &GATE_COLUMNS.map(escape));
+        rule(&mut m, &[false, false]);
+        for g in &summary.gates {
+            row(&mut m, &gate_cells(summary, g).map(|c| escape(&c)));
+        }
+        let _ = writeln!(m, "\n{}\n", escape(&gate_note(summary)));
     }
 
     if !charts.is_empty() {

@@ -347,6 +347,30 @@ const SHOCK_NOTE: &str = "A shock happens in a trial when its trigger comes true
 probability, or in the first quarter its hazard strikes); one whose duration rounds to zero quarters counts, \
 though it changes nothing. Happened in: share of all trials, with the trials.";
 
+/// Column headings of the gate table.
+const GATE_COLUMNS: [&str; 2] = ["Gate", "Share of trials in which it was open, by quarter"];
+
+/// What the gate table shows, printed under it.
+const GATE_NOTE: &str = "A supply line that names gates fills orders only in quarters when all of them are \
+open. A gate's state each quarter follows its dated events and, between them, its chance of closing or opening \
+from one quarter to the next; a shock may hold it open or closed while active.";
+
+/// [`GATE_NOTE`], followed with evidence by [`evidence::WEIGHTED_NOTE`].
+fn gate_note(summary: &Summary) -> String {
+    weighted(summary, GATE_NOTE.to_string())
+}
+
+/// The cells of one row of the gate table.
+fn gate_cells(summary: &Summary, gate: &crate::results::GateResult) -> [String; 2] {
+    let quarters: Vec<String> = summary
+        .quarters
+        .iter()
+        .zip(&gate.open_share)
+        .map(|(q, &share)| format!("{q} {}", percent(share)))
+        .collect();
+    [gate.name.clone(), quarters.join(", ")]
+}
+
 /// The cells of one row of the shock table.
 fn shock_cells(summary: &Summary, shock: &crate::results::ShockResult) -> [String; 3] {
     let quarters: Vec<String> = shock

@@ -12,6 +12,7 @@ mod determinism;
 mod engine_rules;
 mod evidence;
 mod explain;
+mod gates;
 mod interrupts;
 mod optimize;
 mod outputs;
