@@ -71,6 +71,34 @@ struct MilestoneRule {
     full_cluster: f64,
     /// `full_cluster × (median MFU × median goodput)`, FLOP/s.
     nominal_rate: f64,
+    /// When the cluster limit changes over time (`max_cluster_chips_from`)
+    /// or MFU falls with size (`mfu_size_exponent`): the full cluster's
+    /// peak FLOP/s in each quarter, `P_q` (`full_cluster` is then unused).
+    by_quarter: Option<Vec<f64>>,
+}
+
+impl MilestoneRule {
+    /// The full cluster's peak FLOP/s in quarter `q`.
+    fn full(&self, q: u32) -> f64 {
+        self.by_quarter.as_ref().map_or(self.full_cluster, |p| p[q as usize])
+    }
+
+    /// Whether the full cluster at the nominal efficiency `u50` falls short
+    /// of the target over `[a, b]`: `(P × u50) × (b − a)` for a constant
+    /// `P`, else the sum of `(P_q × u50) × s_q` over its quarters in order.
+    fn nominal_short(&self, cal: &crate::quarter::Calendar, u50: f64, a: u64, b: u64) -> bool {
+        if self.by_quarter.is_none() {
+            return self.nominal_rate * ((b - a) as f64) < self.target;
+        }
+        let mut flop = 0.0;
+        let mut q = cal.quarter_at(a);
+        while q < cal.horizon() && cal.start_of(q) < b {
+            let seconds = cal.start_of(q + 1).min(b) - cal.start_of(q).max(a);
+            flop += self.full(q) * u50 * seconds as f64;
+            q += 1;
+        }
+        flop < self.target
+    }
 }
 
 /// The miss-reason rule of a model: per milestone its full cluster and
@@ -82,6 +110,8 @@ pub struct MissRule {
     run_seconds: Option<u64>,
     mfu: UncertainId,
     goodput: UncertainId,
+    /// Median MFU × median goodput.
+    nominal: f64,
 }
 
 /// The median of uncertain number `id`, clamped to its valid range (as
@@ -109,7 +139,21 @@ impl MissRule {
                     .map(|c| c.peak_flops)
                     .fold(0.0, f64::max);
                 let full_cluster = tr.max_cluster_chips as f64 * peak;
+                let varying = !tr.max_cluster_steps.is_empty() || tr.mfu_size.is_some();
+                let by_quarter = varying.then(|| {
+                    (0..model.horizon())
+                        .map(|q| {
+                            let cap = tr.max_cluster_at(q);
+                            let size = match tr.mfu_size {
+                                Some((e, reference)) if cap > reference => (cap as f64 / reference as f64).powf(-e),
+                                _ => 1.0,
+                            };
+                            cap as f64 * peak * size
+                        })
+                        .collect()
+                });
                 MilestoneRule {
+                    by_quarter,
                     deadline: m.deadline,
                     end: model.calendar.start_of(m.deadline + 1),
                     target: m.target_flop,
@@ -121,6 +165,7 @@ impl MissRule {
         MissRule {
             milestones,
             run_seconds: tr.max_run_seconds,
+            nominal,
             mfu: tr.mfu,
             goodput: tr.goodput,
         }
@@ -142,15 +187,15 @@ impl MissRule {
         };
         let cal = &model.calendar;
         if let Some(len) = self.run_seconds {
-            return Self::classify_bounded(m, cal, len, start, efficiency);
+            return Self::classify_bounded(m, cal, self.nominal, len, start, efficiency);
         }
-        if m.nominal_rate * ((m.end - start) as f64) < m.target {
+        if m.nominal_short(cal, self.nominal, start, m.end) {
             return MissReason::StartedTooLate;
         }
         let mut flop = 0.0;
         for q in cal.quarter_at(start)..=m.deadline {
             let seconds = cal.start_of(q + 1) - cal.start_of(q).max(start);
-            flop += m.full_cluster * efficiency(q) * seconds as f64;
+            flop += m.full(q) * efficiency(q) * seconds as f64;
         }
         if flop >= m.target {
             MissReason::ClusterBelowMaximum
@@ -168,11 +213,25 @@ impl MissRule {
     fn classify_bounded(
         m: &MilestoneRule,
         cal: &crate::quarter::Calendar,
+        nominal: f64,
         len: u64,
         start: u64,
         efficiency: impl Fn(u32) -> f64,
     ) -> MissReason {
-        if m.nominal_rate * (len.min(m.end - start) as f64) < m.target {
+        let too_late = if m.by_quarter.is_none() {
+            m.nominal_rate * (len.min(m.end - start) as f64) < m.target
+        } else {
+            // Every window falls short at the nominal efficiency.
+            let mut a = start;
+            let mut short = true;
+            while a < m.end && short {
+                let b = a.saturating_add(len).min(m.end);
+                short = m.nominal_short(cal, nominal, a, b);
+                a = b;
+            }
+            short
+        };
+        if too_late {
             return MissReason::StartedTooLate;
         }
         let mut a = start;
@@ -182,7 +241,7 @@ impl MissRule {
             let mut q = cal.quarter_at(a);
             while cal.start_of(q) < b {
                 let seconds = cal.start_of(q + 1).min(b) - cal.start_of(q).max(a);
-                flop += m.full_cluster * efficiency(q) * seconds as f64;
+                flop += m.full(q) * efficiency(q) * seconds as f64;
                 q += 1;
             }
             if flop >= m.target {
@@ -484,6 +543,45 @@ deadline = "2024Q4"
     }
 
     #[test]
+    fn a_cluster_limit_that_grows_counts_quarter_by_quarter() {
+        // From 2024Q3 the cluster may span 3,000 chips (3e18 FLOP/s), with
+        // MFU falling as (n / 1000)^-0.5 above 1,000 chips: 3e18 × 3^-0.5
+        // = 1.732e18 FLOP/s in 2024Q3 and Q4, 1e18 before.
+        let text = RULE.replace(
+            "max_cluster_chips = 1000\n",
+            "max_cluster_chips = 1000\nmax_cluster_chips_from = [{ quarter = \"2024Q3\", chips = 3000 }]\n\
+             mfu_size_exponent = 0.5\nmfu_reference_chips = 1000\n",
+        );
+        let model = Model::from_text(&text, "rule.toml").unwrap();
+        let rule = MissRule::new(&model);
+        let p = rule.milestones[0].by_quarter.as_ref().unwrap();
+        assert_eq!(p[..2], [1e18, 1e18]);
+        assert!((p[2] - 3e18 / 3f64.sqrt()).abs() < 1e3 && p[3] == p[2]);
+        let cal = &model.calendar;
+        let day = crate::quarter::SECONDS_PER_DAY;
+        // Started at 2024Q3's start: 184 days at 1.732e18 × 0.5 = 1.38e25
+        // FLOP at the median: not too late, though 1e18 × 0.5 × 184 days
+        // (7.9e24) would have been.
+        let start = cal.start_of(2);
+        assert!(1e18 * 0.5 * 184.0 * (day as f64) < 1e25);
+        assert_eq!(
+            rule.classify(&model, 0, Some(start), |_| 0.5),
+            MissReason::ClusterBelowMaximum
+        );
+        // At MFU 0.35 the full cluster makes 9.6e24: low MFU.
+        assert_eq!(
+            rule.classify(&model, 0, Some(start), |_| 0.35),
+            MissReason::LowMfuGoodput
+        );
+        // Started 120 days before the end: 120 days × 8.66e17 = 8.98e24.
+        let late = cal.end() - 120 * day;
+        assert_eq!(
+            rule.classify(&model, 0, Some(late), |_| 0.5),
+            MissReason::StartedTooLate
+        );
+    }
+
+    #[test]
     fn each_reason_on_hand_built_trials() {
         let model = rule_model();
         let rule = MissRule::new(&model);
@@ -673,6 +771,7 @@ deadline = "2024Q4"
             ("minimal", include_str!("../scenarios/minimal.toml")),
             ("optimistic_yield", include_str!("../scenarios/optimistic_yield.toml")),
             ("successor_910c", include_str!("../scenarios/successor_910c.toml")),
+            ("supernode_scaling", include_str!("../scenarios/supernode_scaling.toml")),
             ("tight_controls", include_str!("../scenarios/tight_controls.toml")),
         ];
         for (name, text) in shipped {

@@ -234,8 +234,13 @@ pub struct Training {
     pub earliest_start: u32,
     /// Chips needed in the training pool to start.
     pub min_cluster_chips: u64,
-    /// Most chips one run can span.
+    /// Most chips one run can span (from the first quarter).
     pub max_cluster_chips: u64,
+    /// Later limits, `(quarter index, chips)` in increasing quarter order:
+    /// from that quarter on the run may span up to that many chips.
+    pub max_cluster_steps: Vec<(u32, u64)>,
+    /// With MFU falling with size: `(exponent, reference chips)`.
+    pub mfu_size: Option<(f64, u64)>,
     /// Model FLOP utilisation, in (0, 1].
     pub mfu: UncertainId,
     /// Share of time doing useful work (after interruptions), in (0, 1].
@@ -247,6 +252,26 @@ pub struct Training {
     pub max_run_quarters: Option<f64>,
     /// The same in seconds, `quarters_to_seconds(max_run_quarters)`.
     pub max_run_seconds: Option<u64>,
+}
+
+impl Training {
+    /// Most chips one run can span in quarter index `q`.
+    pub fn max_cluster_at(&self, q: u32) -> u64 {
+        self.max_cluster_steps
+            .iter()
+            .rev()
+            .find(|&&(from, _)| from <= q)
+            .map_or(self.max_cluster_chips, |&(_, chips)| chips)
+    }
+
+    /// The largest of the limits in force in quarters `0..=q`.
+    pub fn largest_cluster_by(&self, q: u32) -> u64 {
+        self.max_cluster_steps
+            .iter()
+            .filter(|&&(from, _)| from <= q)
+            .map(|&(_, chips)| chips)
+            .fold(self.max_cluster_chips, u64::max)
+    }
 }
 
 /// A training-compute milestone.
@@ -1658,6 +1683,69 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             format!("must be at least min_cluster_chips ({min_cluster}), got {max_cluster}"),
         );
     }
+    let mut max_cluster_steps: Vec<(u32, u64)> = Vec::new();
+    for (i, step) in t.max_cluster_chips_from.iter().enumerate() {
+        let sp = tp.key("max_cluster_chips_from").index(i);
+        let chips_n = ctx.chips(sp.key("chips"), step.chips);
+        if chips_n < min_cluster {
+            ctx.error(
+                sp.key("chips"),
+                format!("must be at least min_cluster_chips ({min_cluster}), got {chips_n}"),
+            );
+        }
+        let Some(q) = ctx.quarter(sp.key("quarter"), &step.quarter) else {
+            continue;
+        };
+        match max_cluster_steps.last() {
+            Some(&(prev, _)) if cal.index_of(q).is_some_and(|i| i <= prev) => ctx.error(
+                sp.key("quarter"),
+                format!(
+                    "{q} is not after the entry before it ({}): list the changes in increasing order of quarter",
+                    cal.quarter(prev)
+                ),
+            ),
+            _ => match cal.index_of(q) {
+                Some(0) => ctx.error(
+                    sp.key("quarter"),
+                    format!("{q} is the first quarter: write the size from the start as max_cluster_chips"),
+                ),
+                Some(idx) => max_cluster_steps.push((idx, chips_n)),
+                None => ctx.warn(
+                    sp.key("quarter"),
+                    format!(
+                        "this change is dropped: {q} lies outside the horizon {}..={}",
+                        cal.start(),
+                        cal.quarter(horizon - 1)
+                    ),
+                ),
+            },
+        }
+    }
+    let mfu_size = match (&t.mfu_size_exponent, t.mfu_reference_chips) {
+        (None, None) => Some(None),
+        (Some(e), Some(n)) => {
+            let n = ctx.chips(tp.key("mfu_reference_chips"), n);
+            if n == 0 {
+                ctx.error(tp.key("mfu_reference_chips"), "must be at least 1 chip, got 0");
+            }
+            ctx.fixed(tp.key("mfu_size_exponent"), e, MFU_SIZE_EXPONENT)
+                .map(|e| (e > 0.0).then_some((e, n.max(1))))
+        }
+        (Some(_), None) => {
+            ctx.error(
+                tp.key("mfu_size_exponent"),
+                "needs mfu_reference_chips, the run size at which mfu is stated (e.g. mfu_reference_chips = 8192)",
+            );
+            None
+        }
+        (None, Some(_)) => {
+            ctx.error(
+                tp.key("mfu_reference_chips"),
+                "goes with mfu_size_exponent, how fast MFU falls above this size (e.g. mfu_size_exponent = 0.05)",
+            );
+            None
+        }
+    };
     let mfu = ctx.uncertain(tp.key("mfu"), &t.mfu, FRACTION);
     let max_run = match &t.max_run_quarters {
         Some(r) => ctx.fixed(tp.key("max_run_quarters"), r, MAX_RUN_QUARTERS).map(Some),
@@ -1743,6 +1831,8 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         earliest_start: earliest?,
         min_cluster_chips: min_cluster,
         max_cluster_chips: max_cluster,
+        max_cluster_steps,
+        mfu_size: mfu_size?,
         mfu: mfu?,
         goodput: goodput?,
         allow_foreign_chips: t.allow_foreign_chips.unwrap_or(DEFAULT_ALLOW_FOREIGN_CHIPS),

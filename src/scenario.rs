@@ -484,6 +484,22 @@ pub struct RawInference {
     pub growth_per_quarter: Option<RawNumber>,
 }
 
+/// One entry of `training.max_cluster_chips_from`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ClusterStep")]
+pub struct RawClusterStep {
+    /// The first quarter of the new limit, "YYYYQn".
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
+    pub quarter: String,
+    /// The most chips one run can span from that quarter on. A whole number: 65536 or 6.5536e4.
+    #[serde(deserialize_with = "count_u64")]
+    #[schemars(range(min = 1, max = MAX_CHIPS))]
+    pub chips: u64,
+    /// Where the figure comes from; echoed in the outputs.
+    pub source: Option<String>,
+}
+
 /// `[allocation]`: how each quarter's new chips are split between
 /// inference and training.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -537,6 +553,16 @@ pub struct RawTraining {
     #[serde(default, deserialize_with = "opt_count_u64")]
     #[schemars(range(max = MAX_CHIPS), extend("default" = DEFAULT_MAX_CLUSTER_CHIPS))]
     pub max_cluster_chips: Option<u64>,
+    /// Later changes of the most chips one run can span (supernode and SuperPoD limits), each `{ quarter = "YYYYQn", chips = N }`: from that quarter on the run may span up to N chips (at least `min_cluster_chips`). In increasing order of quarter (default: none, `max_cluster_chips` throughout).
+    #[serde(default)]
+    pub max_cluster_chips_from: Vec<RawClusterStep>,
+    /// How MFU falls with the run's size: for a cluster of n chips in use, above `mfu_reference_chips`, MFU is multiplied by (n / mfu_reference_chips)^(−mfu_size_exponent). A fixed number in [0, 1] (default 0: MFU does not depend on size).
+    #[schemars(with = "Option<FixedNumber>", transform = bounds(MFU_SIZE_EXPONENT), extend("default" = 0.0))]
+    pub mfu_size_exponent: Option<RawNumber>,
+    /// The run size, in chips, at which `mfu` is stated (required with `mfu_size_exponent`). A whole number.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(min = 1, max = MAX_CHIPS))]
+    pub mfu_reference_chips: Option<u64>,
     /// Model FLOP utilisation: the fraction of peak FLOP/s achieved, 0 to 1; may be uncertain.
     #[schemars(transform = bounds(FRACTION))]
     pub mfu: RawNumber,

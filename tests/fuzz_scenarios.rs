@@ -352,6 +352,15 @@ fn check_model(m: &Model) -> Result<(), TestCaseError> {
     prop_assert!(t.earliest_start < h, "earliest_start {}", t.earliest_start);
     prop_assert!(1 <= t.min_cluster_chips && t.min_cluster_chips <= t.max_cluster_chips);
     prop_assert!(t.mfu < nu && t.goodput < nu);
+    for w in t.max_cluster_steps.windows(2) {
+        prop_assert!(w[0].0 < w[1].0, "steps {:?}", t.max_cluster_steps);
+    }
+    for &(q, n) in &t.max_cluster_steps {
+        prop_assert!(0 < q && q < h && n >= t.min_cluster_chips, "step ({q}, {n})");
+    }
+    if let Some((e, n)) = t.mfu_size {
+        prop_assert!((0.0..=1.0).contains(&e) && n >= 1, "mfu_size ({e}, {n})");
+    }
     if let Some(l) = t.max_run_quarters {
         prop_assert!((0.1..=200.0).contains(&l), "max_run_quarters {l}");
         prop_assert!(t.max_run_seconds.is_some_and(|s| s > 0));
@@ -439,7 +448,8 @@ const KEYS: &[&str] = &[
     "repair", "observe", "quantity", "line", "shock", "key", "by", "at_least", "below", "happened", "confidence",
     "scale", "min_effective_sample_size", "max_run_quarters", "training_priority", "inference_priority",
     "gates", "initially_open", "close_probability", "open_probability", "events", "open", "gate",
-    "quota_chips_per_quarter", "domestic_purchase_ratio",
+    "quota_chips_per_quarter", "domestic_purchase_ratio", "max_cluster_chips_from", "mfu_size_exponent",
+    "mfu_reference_chips",
 ];
 
 /// Whole lines to insert besides `key = value` ones.
@@ -481,6 +491,11 @@ const HEADERS: &[&str] = &[
     "domestic_purchase_ratio = 0",
     "effects = [{ gate = \"us\", open = false }]",
     "effects = [{ gate = \"us\", supply = \"bytedance_910b\", open = true, stop = true }]",
+    "max_cluster_chips_from = [{ quarter = \"2025Q1\", chips = 50000 }, { quarter = \"2026Q4\", chips = 524288 }]",
+    "max_cluster_chips_from = [{ quarter = \"2026Q1\", chips = 10 }, { quarter = \"2025Q1\", chips = 0 }]",
+    "mfu_size_exponent = 0.1\nmfu_reference_chips = 8192",
+    "mfu_size_exponent = 2",
+    "mfu_reference_chips = 0",
     "training_priority = 2",
     "training_priority = 0",
     "inference_priority = 1",

@@ -83,6 +83,8 @@ impl Allocation {
         };
         m.training.min_cluster_chips = self.min_cluster_chips;
         m.training.max_cluster_chips = self.max_cluster_chips;
+        // A candidate's cluster limit holds for the whole horizon.
+        m.training.max_cluster_steps.clear();
         m
     }
 }

@@ -284,6 +284,9 @@ struct State {
     quarter: u32,
     delivered_domestic: u64,
     demand_chips: f64,
+    /// Most chips one run can span this quarter (`max_cluster_chips`, or
+    /// the step of `max_cluster_chips_from` in force).
+    max_cluster: u64,
     started: bool,
     rate_total: f64,
     rate_domestic: f64,
@@ -439,6 +442,7 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
         quarter: 0,
         delivered_domestic: 0,
         demand_chips: 0.0,
+        max_cluster: model.training.max_cluster_chips,
         started: false,
         rate_total: 0.0,
         rate_domestic: 0.0,
@@ -675,6 +679,7 @@ fn fail_chips(model: &Model, noise: &TrialStreams, ws: &mut Workspace, quarter: 
 fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &mut State, q: u32) {
     let cal = &model.calendar;
     st.quarter = q;
+    st.max_cluster = model.training.max_cluster_at(q);
     st.calendar = Some(if ws.has_failures {
         let mid = cal.start_of(q) + cal.days_in(q) / 2 * SECONDS_PER_DAY;
         (mid, Event::ChipFailures { quarter: q })
@@ -726,14 +731,14 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
                 peak_flops: chip.peak_flops,
                 eligible_for_training: chip.domestic || model.training.allow_foreign_chips,
                 unmet_inference_flops: unmet,
-                training_room: model.training.max_cluster_chips.saturating_sub(ahead),
+                training_room: st.max_cluster.saturating_sub(ahead),
                 training_chips: ahead,
             },
         );
         ws.training[c] += s.training;
         ws.inference[c] += s.inference;
         if s.training > 0 {
-            make_room(model, ws, chip.training_priority);
+            make_room(model, ws, chip.training_priority, st.max_cluster);
         }
     }
 
@@ -859,11 +864,11 @@ fn cluster_chips_up_to(model: &Model, ws: &Workspace, priority: u64) -> u64 {
 }
 
 /// After chips of training priority `priority` joined the cluster: while it
-/// holds more than `max_cluster_chips`, chips of types with a lower priority
+/// holds more than `max_cluster` (this quarter's limit), chips of types with a lower priority
 /// (a higher number), the lowest first and, among equals, the last in file
 /// order first, move from training to inference.
-fn make_room(model: &Model, ws: &mut Workspace, priority: u64) {
-    let mut excess = eligible_training_chips(model, ws).saturating_sub(model.training.max_cluster_chips);
+fn make_room(model: &Model, ws: &mut Workspace, priority: u64, max_cluster: u64) {
+    let mut excess = eligible_training_chips(model, ws).saturating_sub(max_cluster);
     for &c in model.cluster_order.iter().rev() {
         if excess == 0 || model.chips[c].training_priority <= priority {
             break;
@@ -903,7 +908,7 @@ fn set_rates(model: &Model, ws: &mut Workspace, st: &mut State) {
     if st.started {
         let tr = &model.training;
         let per_chip = ws.value(model, tr.mfu, st.quarter) * ws.value(model, tr.goodput, st.quarter);
-        let mut room = tr.max_cluster_chips;
+        let mut room = st.max_cluster;
         for &c in &model.cluster_order {
             let chip = &model.chips[c];
             let used = ws.training[c].min(room);
@@ -912,6 +917,15 @@ fn set_rates(model: &Model, ws: &mut Workspace, st: &mut State) {
             total += r;
             if chip.domestic {
                 domestic += r;
+            }
+        }
+        // MFU falls with the run's size above the reference size.
+        if let Some((exponent, reference)) = tr.mfu_size {
+            let n = st.max_cluster - room;
+            if n > reference {
+                let s = (n as f64 / reference as f64).powf(-exponent);
+                total *= s;
+                domestic *= s;
             }
         }
     }

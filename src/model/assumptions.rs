@@ -306,6 +306,20 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
         chips(training.max_cluster_chips),
         tr.max_cluster_chips.is_some(),
     );
+    for (i, step) in tr.max_cluster_chips_from.iter().enumerate() {
+        t.push(
+            &p.key("max_cluster_chips_from").index(i),
+            format!("{} chips from {}", chips(step.chips), step.quarter),
+            step.source.as_ref(),
+            false,
+        );
+    }
+    if tr.mfu_size_exponent.is_some() {
+        t.number(&p.key("mfu_size_exponent"), tr.mfu_size_exponent.as_ref());
+    }
+    if let Some(n) = tr.mfu_reference_chips {
+        t.written(&p.key("mfu_reference_chips"), chips(n));
+    }
     t.number(&p.key("mfu"), Some(&tr.mfu));
     t.number(&p.key("goodput"), tr.goodput.as_ref());
     t.either(

@@ -118,6 +118,8 @@ pub const MAX_RUN_QUARTERS: Bounds = Bounds::closed(0.1, 200.0);
 pub const QUOTA_CHIPS: Bounds = Bounds::closed(0.0, MAX_CHIPS as f64);
 /// `supply.*.domestic_purchase_ratio`: domestic chips ordered per chip filled.
 pub const DOMESTIC_PURCHASE_RATIO: Bounds = Bounds::positive(1e6);
+/// `training.mfu_size_exponent`: how fast MFU falls with the run's size.
+pub const MFU_SIZE_EXPONENT: Bounds = Bounds::closed(0.0, 1.0);
 /// `inference.growth_per_quarter`, a fraction per quarter.
 pub const GROWTH_PER_QUARTER: Bounds = Bounds::closed(-1.0, 100.0);
 /// `inference.initial_demand_chips`.

@@ -5,6 +5,7 @@ mod authoring;
 mod batch;
 mod ci_use;
 mod cluster;
+mod cluster_growth;
 mod common;
 mod compare;
 mod design;
