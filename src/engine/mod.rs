@@ -868,6 +868,14 @@ fn cluster_chips_up_to(model: &Model, ws: &Workspace, priority: u64) -> u64 {
 /// (a higher number), the lowest first and, among equals, the last in file
 /// order first, move from training to inference.
 fn make_room(model: &Model, ws: &mut Workspace, priority: u64, max_cluster: u64) {
+    // Nothing to move without a type of a lower priority.
+    if model
+        .cluster_order
+        .last()
+        .is_none_or(|&c| model.chips[c].training_priority <= priority)
+    {
+        return;
+    }
     let mut excess = eligible_training_chips(model, ws).saturating_sub(max_cluster);
     for &c in model.cluster_order.iter().rev() {
         if excess == 0 || model.chips[c].training_priority <= priority {
@@ -892,8 +900,11 @@ fn recall_to_inference(model: &Model, ws: &mut Workspace, demand_flops: f64) {
     let top = model.chips[first].training_priority;
     for &c in model.cluster_order.iter().rev() {
         let chip = &model.chips[c];
+        if chip.training_priority <= top {
+            break;
+        }
         let unmet = demand_flops - inference_flops(model, ws);
-        if unmet <= 0.0 || chip.training_priority <= top {
+        if unmet <= 0.0 {
             break;
         }
         let moved = ((unmet / chip.peak_flops).ceil().min(ws.training[c] as f64)) as u64;
