@@ -210,10 +210,42 @@ pub struct Shock {
 pub struct Inference {
     /// Demand is counted in chips of this type.
     pub unit_chip: ChipId,
-    /// Demand in quarter index 0, in unit chips.
-    pub initial_demand_chips: UncertainId,
-    /// Fractional growth of demand from one quarter to the next.
-    pub growth_per_quarter: Option<UncertainId>,
+    /// How demand is stated.
+    pub demand: Demand,
+}
+
+/// The two forms of inference demand (docs/MODEL.md section 5, `QuarterStart` step 1).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Demand {
+    /// In unit chips, growing by a fraction each quarter.
+    Chips {
+        /// Demand in quarter index 0, in unit chips.
+        initial_demand_chips: UncertainId,
+        /// Fractional growth of demand from one quarter to the next.
+        growth_per_quarter: Option<UncertainId>,
+    },
+    /// In tokens served per day and FLOP per token, turned into unit chips
+    /// by the serving utilisation and the unit chip's peak FLOP/s.
+    Tokens {
+        /// Tokens served per day in quarter index 0.
+        tokens_per_day: UncertainId,
+        /// Fractional growth of tokens per day from one quarter to the next.
+        token_growth_per_quarter: Option<UncertainId>,
+        /// FLOP to serve one token in quarter index 0.
+        flop_per_token: UncertainId,
+        /// Fractional change of FLOP per token from one quarter to the next.
+        flop_per_token_change_per_quarter: Option<UncertainId>,
+        /// Fraction of peak FLOP/s achieved while serving, in each quarter.
+        serving_utilization: UncertainId,
+    },
+}
+
+impl Inference {
+    /// Whether demand is stated in tokens (and its quarterly tokens, FLOP
+    /// per token and demand in unit chips are recorded).
+    pub fn in_tokens(&self) -> bool {
+        matches!(self.demand, Demand::Tokens { .. })
+    }
 }
 
 /// How each quarter's new chips are split.
@@ -533,7 +565,7 @@ impl Ctx<'_> {
                         return None;
                     }
                 }
-                if lognormal.is_none() && bounds == FRACTION {
+                if lognormal.is_none() && bounds.is_fraction() {
                     DistSpec::LogitInterval90 { p5, p95 }
                 } else {
                     DistSpec::Interval90 { p5, p95, lognormal }
@@ -549,10 +581,17 @@ impl Ctx<'_> {
             }
         };
         let (lo, hi) = dist.support();
+        // A lower end written as a parameter (`low`, `min`) must itself be
+        // valid when the range excludes its minimum, as the schema says.
+        let lower_param = match spec {
+            DistSpec::Uniform(a, _) | DistSpec::Triangular(a, _, _) | DistSpec::Pert(a, _, _) => Some(a),
+            DistSpec::Normal(_, _, lower, _) => lower,
+            _ => None,
+        };
         let ok = if dist.is_fixed() {
             bounds.contains(lo)
         } else {
-            let below = lo.is_finite() && lo < min;
+            let below = (lo.is_finite() && lo < min) || lower_param.is_some_and(|a| !bounds.contains(a));
             let above = hi.is_finite() && hi > max;
             let overlaps = lo < max && hi > min;
             !below && !above && overlaps
@@ -1122,6 +1161,139 @@ fn correlations(raw: &RawScenario, ctx: &mut Ctx) -> Vec<Correlation> {
     out
 }
 
+/// A key of `[inference]` and whether the file writes it.
+type WrittenKey = (&'static str, bool);
+
+/// The keys of `[inference]`'s chip form and of its token form, each with
+/// whether the file writes it.
+fn demand_keys(inf: &scenario::RawInference) -> ([WrittenKey; 2], [WrittenKey; 5]) {
+    (
+        [
+            ("initial_demand_chips", inf.initial_demand_chips.is_some()),
+            ("growth_per_quarter", inf.growth_per_quarter.is_some()),
+        ],
+        [
+            ("tokens_per_day", inf.tokens_per_day.is_some()),
+            ("token_growth_per_quarter", inf.token_growth_per_quarter.is_some()),
+            ("flop_per_token", inf.flop_per_token.is_some()),
+            (
+                "flop_per_token_change_per_quarter",
+                inf.flop_per_token_change_per_quarter.is_some(),
+            ),
+            ("serving_utilization", inf.serving_utilization.is_some()),
+        ],
+    )
+}
+
+/// `[inference]`'s demand in exactly one of its two forms: in chips, or in
+/// tokens as soon as any token key is written. Keys of the other form, and
+/// required keys left out, are errors that say what to write.
+fn inference_demand(inf: &scenario::RawInference, p: &KeyPath, ctx: &mut Ctx) -> Option<Demand> {
+    let (chip_keys, token_keys) = demand_keys(inf);
+    if !token_keys.iter().any(|(_, written)| *written) {
+        let Some(initial) = &inf.initial_demand_chips else {
+            ctx.error(
+                p.key("initial_demand_chips"),
+                "inference demand is missing: write `initial_demand_chips = …` (unit chips in the first quarter, with an optional `growth_per_quarter`), or the token form: `tokens_per_day`, `flop_per_token` and `serving_utilization` (with optional `token_growth_per_quarter` and `flop_per_token_change_per_quarter`)",
+            );
+            if let Some(g) = &inf.growth_per_quarter {
+                ctx.uncertain(p.key("growth_per_quarter"), g, GROWTH_PER_QUARTER);
+            }
+            return None;
+        };
+        let initial = ctx.uncertain(p.key("initial_demand_chips"), initial, DEMAND_CHIPS);
+        ctx.used_once(&p.key("initial_demand_chips"), initial, "in the first quarter");
+        let growth = inf
+            .growth_per_quarter
+            .as_ref()
+            .and_then(|g| ctx.uncertain(p.key("growth_per_quarter"), g, GROWTH_PER_QUARTER));
+        return Some(Demand::Chips {
+            initial_demand_chips: initial?,
+            growth_per_quarter: growth,
+        });
+    }
+    // The token form.
+    let mut mixed = false;
+    for (key, _) in chip_keys.iter().filter(|(_, written)| *written) {
+        ctx.error(
+            p.key(key),
+            format!(
+                "`{key}` belongs to demand in chips, but this table states demand in tokens: use one form, either remove `{key}` (and any other chip-form key) or remove the token keys ({})",
+                written_list(&token_keys)
+            ),
+        );
+        mixed = true;
+    }
+    for (key, example) in [
+        (
+            "tokens_per_day",
+            "tokens served per day in the first quarter, such as `tokens_per_day = { p5 = 2e12, p95 = 7e12 }`",
+        ),
+        (
+            "flop_per_token",
+            "FLOP to serve one token in the first quarter, about 2 x the active parameters, such as `flop_per_token = 7.4e10`",
+        ),
+        (
+            "serving_utilization",
+            "the fraction of peak FLOP/s achieved while serving, above 0 and at most 1, such as `serving_utilization = { p5 = 0.1, p95 = 0.35 }`",
+        ),
+    ] {
+        if token_keys.iter().any(|(k, written)| *k == key && !written) {
+            ctx.error(
+                p.key(key),
+                format!(
+                    "demand in tokens needs `{key}`: {example} (or state demand in chips with `initial_demand_chips` instead of {})",
+                    written_list(&token_keys)
+                ),
+            );
+        }
+    }
+    let one = |ctx: &mut Ctx, key: &str, raw: &Option<RawNumber>, bounds: Bounds| {
+        raw.as_ref().and_then(|r| ctx.uncertain(p.key(key), r, bounds))
+    };
+    let tokens = one(ctx, "tokens_per_day", &inf.tokens_per_day, TOKENS_PER_DAY);
+    ctx.used_once(&p.key("tokens_per_day"), tokens, "in the first quarter");
+    let token_growth = one(
+        ctx,
+        "token_growth_per_quarter",
+        &inf.token_growth_per_quarter,
+        GROWTH_PER_QUARTER,
+    );
+    let flop = one(ctx, "flop_per_token", &inf.flop_per_token, FLOP_PER_TOKEN);
+    ctx.used_once(&p.key("flop_per_token"), flop, "in the first quarter");
+    let change = one(
+        ctx,
+        "flop_per_token_change_per_quarter",
+        &inf.flop_per_token_change_per_quarter,
+        FLOP_PER_TOKEN_CHANGE,
+    );
+    let utilization = one(
+        ctx,
+        "serving_utilization",
+        &inf.serving_utilization,
+        SERVING_UTILIZATION,
+    );
+    if mixed {
+        return None;
+    }
+    Some(Demand::Tokens {
+        tokens_per_day: tokens?,
+        token_growth_per_quarter: token_growth,
+        flop_per_token: flop?,
+        flop_per_token_change_per_quarter: change,
+        serving_utilization: utilization?,
+    })
+}
+
+/// The written keys of `keys`, as "`a`, `b`".
+fn written_list(keys: &[WrittenKey]) -> String {
+    keys.iter()
+        .filter(|(_, written)| *written)
+        .map(|(k, _)| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
     let root = KeyPath::root();
     let meta = root.key("scenario");
@@ -1611,16 +1783,10 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         if unit.is_none() {
             ctx.error(p.key("unit_chip"), undefined("chips", &inf.unit_chip, &raw.chips));
         }
-        let initial = ctx.uncertain(p.key("initial_demand_chips"), &inf.initial_demand_chips, DEMAND_CHIPS);
-        ctx.used_once(&p.key("initial_demand_chips"), initial, "in the first quarter");
-        let growth = inf
-            .growth_per_quarter
-            .as_ref()
-            .and_then(|g| ctx.uncertain(p.key("growth_per_quarter"), g, GROWTH_PER_QUARTER));
+        let demand = inference_demand(inf, &p, ctx);
         Some(Inference {
             unit_chip: unit?,
-            initial_demand_chips: initial?,
-            growth_per_quarter: growth,
+            demand: demand?,
         })
     });
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{ChipMetric, Metric};
+use crate::engine::{ChipMetric, DemandMetric, Metric};
 use crate::error::KeyPath;
 use crate::explain::MissReason;
 use crate::model::{Assumption, Model, Trigger, format_number};
@@ -117,7 +117,10 @@ pub struct Summary {
     pub executive_summary: String,
     /// One entry per milestone, in file order.
     pub milestones: Vec<MilestoneResult>,
-    /// Percentiles of each metric at the end of each quarter.
+    /// Percentiles of each metric at the end of each quarter; with
+    /// inference demand in tokens, each quarter's rows end with
+    /// `inference_demand_chips`, `inference_tokens_per_day` and
+    /// `inference_flop_per_token`.
     pub quarterly: Vec<QuarterRow>,
     /// The chip types, in file order. (Absent from summaries of older
     /// versions, where it is read as empty, as are the two fields below.)
@@ -624,11 +627,15 @@ impl Summary {
             .collect();
         let mut quarterly = Vec::new();
         for q in 0..model.horizon() {
-            for m in Metric::ALL {
-                let [p5, p25, p50, p75, p95] = percentiles(agg.metric(q, m));
+            let totals = Metric::ALL.map(|m| (m.name(), Some(agg.metric(q, m))));
+            // With inference demand in tokens, the demand and its two factors follow.
+            let demand = DemandMetric::ALL.map(|k| (k.name(), agg.demand_metric(q, k)));
+            for (name, hist) in totals.into_iter().chain(demand) {
+                let Some(hist) = hist else { continue };
+                let [p5, p25, p50, p75, p95] = percentiles(hist);
                 quarterly.push(QuarterRow {
                     quarter: label(q as usize),
-                    metric: m.name().to_string(),
+                    metric: name.to_string(),
                     p5,
                     p25,
                     p50,

@@ -469,19 +469,58 @@ pub struct RawFleet {
     pub source: Option<String>,
 }
 
-/// `[inference]`: demand for chips to serve users.
+/// `[inference]`: demand for chips to serve users, in one of two forms:
+/// in chips (`initial_demand_chips`, optional `growth_per_quarter`) or in
+/// tokens (`tokens_per_day`, `flop_per_token` and `serving_utilization`,
+/// optional `token_growth_per_quarter` and
+/// `flop_per_token_change_per_quarter`), never both (docs/MODEL.md section 5).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(rename = "Inference")]
+#[schemars(
+    rename = "Inference",
+    extend("oneOf" = [
+        {
+            "title": "Demand in chips.",
+            "required": ["initial_demand_chips"],
+            "properties": {
+                "tokens_per_day": false,
+                "token_growth_per_quarter": false,
+                "flop_per_token": false,
+                "flop_per_token_change_per_quarter": false,
+                "serving_utilization": false
+            }
+        },
+        {
+            "title": "Demand in tokens: tokens_per_day x flop_per_token / (86400 x serving_utilization x peak_flops of unit_chip) unit chips.",
+            "required": ["tokens_per_day", "flop_per_token", "serving_utilization"],
+            "properties": { "initial_demand_chips": false, "growth_per_quarter": false }
+        }
+    ])
+)]
 pub struct RawInference {
     /// Demand is counted in chips of this type: the name of a `[chips.<name>]` table.
     pub unit_chip: String,
-    /// Demand in the first quarter, in `unit_chip` chips; may be uncertain, drawn once per trial.
+    /// Chip form: demand in the first quarter, in `unit_chip` chips; may be uncertain, drawn once per trial.
     #[schemars(transform = bounds(DEMAND_CHIPS))]
-    pub initial_demand_chips: RawNumber,
-    /// Growth of demand from one quarter to the next, as a fraction (0.1 is 10%; absent: no growth); may be uncertain.
+    pub initial_demand_chips: Option<RawNumber>,
+    /// Chip form: growth of demand from one quarter to the next, as a fraction (0.1 is 10%; absent: no growth); may be uncertain.
     #[schemars(transform = bounds(GROWTH_PER_QUARTER))]
     pub growth_per_quarter: Option<RawNumber>,
+    /// Token form: tokens served per day in the first quarter; may be uncertain, drawn once per trial.
+    #[schemars(transform = bounds(TOKENS_PER_DAY))]
+    pub tokens_per_day: Option<RawNumber>,
+    /// Token form: growth of tokens per day from one quarter to the next, as a fraction (0.5 is +50%; absent: no growth); may be uncertain.
+    #[schemars(transform = bounds(GROWTH_PER_QUARTER))]
+    pub token_growth_per_quarter: Option<RawNumber>,
+    /// Token form: FLOP to serve one token in the first quarter (about 2 x the model's active parameters); may be uncertain, drawn once per trial.
+    #[schemars(transform = bounds(FLOP_PER_TOKEN))]
+    pub flop_per_token: Option<RawNumber>,
+    /// Token form: change of FLOP per token from one quarter to the next, as a fraction (-0.2 is 20% fewer FLOP per token each quarter; absent: no change); may be uncertain.
+    #[schemars(transform = bounds(FLOP_PER_TOKEN_CHANGE))]
+    pub flop_per_token_change_per_quarter: Option<RawNumber>,
+    /// Token form: fraction of a chip's peak FLOP/s achieved while serving, above 0 and at most 1; may be uncertain.
+    #[schemars(transform = bounds(SERVING_UTILIZATION))]
+    pub serving_utilization: Option<RawNumber>,
 }
 
 /// One entry of `training.max_cluster_chips_from`.

@@ -9,7 +9,7 @@
 use std::ops::Range;
 use std::sync::atomic::AtomicBool;
 
-use crate::engine::{ChipMetric, Metric, Workspace, simulate_trial};
+use crate::engine::{ChipMetric, DemandMetric, Metric, Workspace, records_demand, simulate_trial};
 use crate::error::Error;
 use crate::explain::{MissReason, MissRule};
 use crate::model::{Model, Trigger};
@@ -46,6 +46,11 @@ pub struct Aggregate {
     /// have the shape of the model's aggregate).
     #[serde(default)]
     pub chip_metrics: Vec<LogHistogram>,
+    /// With inference demand in tokens: `demand_metrics[q * DemandMetric::COUNT + k]`,
+    /// the distribution of demand metric `k` at the end of quarter `q`;
+    /// empty (and not written) otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demand_metrics: Vec<LogHistogram>,
     /// `reached_in_quarter[k][q]`: trials in which milestone `k` was first reached in quarter `q`.
     pub reached_in_quarter: Vec<Vec<u64>>,
     /// Trials in which the training run started within the horizon.
@@ -104,6 +109,7 @@ impl Aggregate {
             metrics: vec![LogHistogram::new(); h as usize * Metric::COUNT],
             chip_types: model.chips.len(),
             chip_metrics: vec![LogHistogram::new(); h as usize * model.chips.len() * ChipMetric::COUNT],
+            demand_metrics: vec![LogHistogram::new(); demand_histograms(model)],
             reached_in_quarter: vec![vec![0; h as usize]; model.milestones.len()],
             training_started: 0,
             started_in_quarter: vec![0; h as usize],
@@ -134,7 +140,8 @@ impl Aggregate {
         self.events += buffer.events;
         self.draws += buffer.draws;
         // Histograms in the buffer's order: the metrics, then the chips'
-        // (unless they mirror the totals, see [`chips_mirror_totals`]).
+        // (unless they mirror the totals, see [`chips_mirror_totals`]),
+        // then demand's (with demand in tokens).
         let recorded = if buffer.chips_recorded {
             self.metrics.len() + self.chip_metrics.len()
         } else {
@@ -145,6 +152,7 @@ impl Aggregate {
             .iter_mut()
             .chain(&mut self.chip_metrics)
             .take(recorded)
+            .chain(&mut self.demand_metrics)
             .enumerate()
         {
             let values = &buffer.values[h * BLOCK as usize..h * BLOCK as usize + n];
@@ -198,6 +206,7 @@ impl Aggregate {
             && self.metrics.len() == other.metrics.len()
             && self.chip_types == other.chip_types
             && self.chip_metrics.len() == other.chip_metrics.len()
+            && self.demand_metrics.len() == other.demand_metrics.len()
             && self.reached_in_quarter.len() == other.reached_in_quarter.len()
             && self
                 .reached_in_quarter
@@ -243,6 +252,9 @@ impl Aggregate {
         }
         for (a, b) in self.chip_metrics.iter_mut().zip(&other.chip_metrics) {
             a.merge(b).map_err(|_| MergeError::Overflow("chip_metrics"))?;
+        }
+        for (a, b) in self.demand_metrics.iter_mut().zip(&other.demand_metrics) {
+            a.merge(b).map_err(|_| MergeError::Overflow("demand_metrics"))?;
         }
         for (a, b) in self.reached_in_quarter.iter_mut().zip(&other.reached_in_quarter) {
             for (x, y) in a.iter_mut().zip(b) {
@@ -318,6 +330,17 @@ impl Aggregate {
         for (i, hist) in self.chip_metrics.iter().enumerate() {
             hist.check(self.trials)
                 .map_err(|e| format!("aggregate.chip_metrics[{i}]: {e}"))?;
+        }
+        let per_demand = h.saturating_mul(DemandMetric::COUNT);
+        if !self.demand_metrics.is_empty() && self.demand_metrics.len() != per_demand {
+            return Err(format!(
+                "aggregate: {} histograms (demand_metrics) where a horizon of {h} quarters has {per_demand} (or none)",
+                self.demand_metrics.len()
+            ));
+        }
+        for (i, hist) in self.demand_metrics.iter().enumerate() {
+            hist.check(self.trials)
+                .map_err(|e| format!("aggregate.demand_metrics[{i}]: {e}"))?;
         }
         for (k, row) in self.reached_in_quarter.iter().enumerate() {
             if row.len() != h {
@@ -455,6 +478,22 @@ impl Aggregate {
                 model.gates.len()
             ));
         }
+        let demand = demand_histograms(model);
+        let posterior_demand = self
+            .evidence
+            .as_ref()
+            .map_or(demand, |e| e.posterior.demand_metrics.len());
+        if self.demand_metrics.len() != demand || posterior_demand != demand {
+            return Err(format!(
+                "aggregate.demand_metrics: {} histograms where the scenario's inference demand {}",
+                self.demand_metrics.len(),
+                if demand == 0 {
+                    "is not stated in tokens and records none".to_string()
+                } else {
+                    format!("in tokens records {demand}")
+                }
+            ));
+        }
         if model.training.max_run_seconds.is_none() && !self.runs.is_empty() {
             return Err("aggregate.runs: statistics of training runs, but the scenario has no \
                         training.max_run_quarters"
@@ -553,6 +592,23 @@ impl Aggregate {
         let idx = ChipMetric::ALL.iter().position(|x| *x == k).unwrap_or(0);
         &self.chip_metrics[(q as usize * self.chip_types + c) * ChipMetric::COUNT + idx]
     }
+
+    /// Distribution of demand metric `k` at the end of quarter `q`, when
+    /// inference demand is stated in tokens (`None` otherwise).
+    pub fn demand_metric(&self, q: u32, k: DemandMetric) -> Option<&LogHistogram> {
+        let idx = DemandMetric::ALL.iter().position(|x| *x == k).unwrap_or(0);
+        self.demand_metrics.get(q as usize * DemandMetric::COUNT + idx)
+    }
+}
+
+/// Histograms of [`DemandMetric`]s an aggregate of `model` keeps: one per
+/// quarter and metric with inference demand in tokens, none otherwise.
+fn demand_histograms(model: &Model) -> usize {
+    if records_demand(model) {
+        model.horizon() as usize * DemandMetric::COUNT
+    } else {
+        0
+    }
 }
 
 /// Whether the per-chip-type histograms repeat the totals, value for value
@@ -620,7 +676,8 @@ pub(crate) fn clampable(model: &Model) -> Vec<Clampable> {
 #[derive(Debug, Clone)]
 pub struct BlockBuffer {
     /// `values[h * BLOCK + i]`: value for histogram `h` of the block's trial
-    /// `i`, the metrics' histograms first, then the chip types'.
+    /// `i`, the metrics' histograms first, then the chip types' (when
+    /// recorded), then demand's (with inference demand in tokens).
     values: Vec<f64>,
     reached: Vec<Vec<u64>>,
     started: u64,
@@ -662,9 +719,10 @@ impl BlockBuffer {
         } else {
             0
         };
+        let per_demand = if records_demand(model) { DemandMetric::COUNT } else { 0 };
         BlockBuffer {
             chips_recorded,
-            values: vec![0.0; h * (Metric::COUNT + per_chip) * BLOCK as usize],
+            values: vec![0.0; h * (Metric::COUNT + per_chip + per_demand) * BLOCK as usize],
             reached: vec![vec![0; h]; model.milestones.len()],
             started: 0,
             started_in_quarter: vec![0; h],
@@ -731,11 +789,15 @@ impl BlockBuffer {
                 self.values[(q * Metric::COUNT + m) * BLOCK as usize + i] = v;
             }
         }
+        let mut first = outcome.metrics.len() * Metric::COUNT;
         if self.chips_recorded {
-            let first = outcome.metrics.len() * Metric::COUNT;
             for (h, &v) in outcome.chip_metrics.iter().enumerate() {
                 self.values[(first + h) * BLOCK as usize + i] = v;
             }
+            first += outcome.chip_metrics.len();
+        }
+        for (h, &v) in outcome.demand.iter().flatten().enumerate() {
+            self.values[(first + h) * BLOCK as usize + i] = v;
         }
         for (k, r) in outcome.reached.iter().enumerate() {
             if let Some(q) = r {

@@ -87,7 +87,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{RngAlgorithm, RngSeed, TestRng, TestRunner};
 
 use sancsim::error::{Error, Seg};
-use sancsim::model::{MAX_HORIZON_QUARTERS, MAX_TRIALS, Model, Policy, Trigger};
+use sancsim::model::{Demand, MAX_HORIZON_QUARTERS, MAX_TRIALS, Model, Policy, Trigger};
 use sancsim::scenario::decode as decode_bytes;
 use sancsim::trials::run_trials;
 
@@ -343,7 +343,27 @@ fn check_model(m: &Model) -> Result<(), TestCaseError> {
     prop_assert_eq!(m.fleet_training.len(), m.chips.len());
     if let Some(inf) = &m.inference {
         prop_assert!(inf.unit_chip < m.chips.len());
-        prop_assert!(inf.initial_demand_chips < nu && inf.growth_per_quarter.is_none_or(|u| u < nu));
+        match inf.demand {
+            Demand::Chips {
+                initial_demand_chips,
+                growth_per_quarter,
+            } => prop_assert!(initial_demand_chips < nu && growth_per_quarter.is_none_or(|u| u < nu)),
+            Demand::Tokens {
+                tokens_per_day,
+                token_growth_per_quarter,
+                flop_per_token,
+                flop_per_token_change_per_quarter,
+                serving_utilization,
+            } => {
+                prop_assert!(tokens_per_day < nu && flop_per_token < nu && serving_utilization < nu);
+                prop_assert!(token_growth_per_quarter.is_none_or(|u| u < nu));
+                prop_assert!(flop_per_token_change_per_quarter.is_none_or(|u| u < nu));
+                // Draws are clamped to the valid ranges: (0, 1e18] from above,
+                // and at most 1 for the utilisation.
+                prop_assert!(m.uncertain[serving_utilization].max == 1.0);
+                prop_assert!(m.uncertain[tokens_per_day].max == 1e18);
+            }
+        }
     }
     if let Policy::FixedShare(s) = m.policy {
         prop_assert!((0.0..=1.0).contains(&s), "training_share {s}");
@@ -450,6 +470,8 @@ const KEYS: &[&str] = &[
     "gates", "initially_open", "close_probability", "open_probability", "events", "open", "gate",
     "quota_chips_per_quarter", "domestic_purchase_ratio", "max_cluster_chips_from", "mfu_size_exponent",
     "mfu_reference_chips",
+    "tokens_per_day", "token_growth_per_quarter", "flop_per_token", "flop_per_token_change_per_quarter",
+    "serving_utilization",
 ];
 
 /// Whole lines to insert besides `key = value` ones.
@@ -517,6 +539,13 @@ const HEADERS: &[&str] = &[
     "[[observe]]\nname = \"t\"\nquantity = \"training_started\"\nhappened = true\nfrom = \"2025Q1\"\nto = \"2026Q4\"",
     "[[observe]]\nname = \"bad name\"\nquantity = \"weather\"",
     "[inference]",
+    "tokens_per_day = { p5 = 2e12, p95 = 7e12 }\nflop_per_token = 7.4e10\nserving_utilization = { p5 = 0.1, p95 = 0.35 }",
+    "tokens_per_day = 1e12\ntoken_growth_per_quarter = { p5 = 0.2, p95 = 0.7, per = \"quarter\" }\nflop_per_token = { dist = \"pert\", min = 3e10, mode = 7.4e10, max = 1.5e11 }\nflop_per_token_change_per_quarter = -0.2\nserving_utilization = { dist = \"beta\", alpha = 2, beta = 6 }",
+    "tokens_per_day = 0\nflop_per_token = 1e30\nserving_utilization = 0",
+    "tokens_per_day = { dist = \"normal\", mean = 1e12, sd = 2e12 }\nflop_per_token = 1e18\nserving_utilization = { dist = \"normal\", mean = 0.1, sd = 0.5 }\ntoken_growth_per_quarter = 100\nflop_per_token_change_per_quarter = 10",
+    "token_growth_per_quarter = -1\nflop_per_token_change_per_quarter = -0.99",
+    "[inference]\nunit_chip = \"ascend_910b\"\ntokens_per_day = 3e12\nflop_per_token = 7.4e10\nserving_utilization = 0.2",
+    "[inference]\nunit_chip = \"ascend_910b\"\ntokens_per_day = 3e12\ninitial_demand_chips = 5",
     "[allocation]",
     "[scenario]",
     "[training]",

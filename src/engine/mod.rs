@@ -13,7 +13,7 @@ use crate::binomial::binomial;
 
 use crate::copula::{LHS_BLOCK, lhs_permutation, normal_cdf_open, normal_quantile};
 use crate::dist::unit_open;
-use crate::model::{Model, Per, Policy, Sampling, Trigger, UncertainId};
+use crate::model::{Demand, Model, Per, Policy, Sampling, Trigger, UncertainId};
 use crate::quarter::{SECONDS_PER_DAY, quarters_to_seconds};
 use crate::rng::{TrialStreams, WHOLE_TRIAL};
 use event::Event;
@@ -97,6 +97,39 @@ impl ChipMetric {
     }
 }
 
+/// The per-quarter quantities of inference demand stated in tokens
+/// (`[inference]`'s token form), in output order; recorded only for a
+/// scenario in that form, so that files in the chip form keep their outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemandMetric {
+    /// Inference demand `D` after `QuarterStart` step 1, in unit chips.
+    DemandChips,
+    /// Tokens served per day.
+    TokensPerDay,
+    /// FLOP to serve one token.
+    FlopPerToken,
+}
+
+impl DemandMetric {
+    /// All demand metrics, in output order.
+    pub const ALL: [DemandMetric; 3] = [
+        DemandMetric::DemandChips,
+        DemandMetric::TokensPerDay,
+        DemandMetric::FlopPerToken,
+    ];
+    /// Number of demand metrics.
+    pub const COUNT: usize = 3;
+
+    /// Metric name in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            DemandMetric::DemandChips => "inference_demand_chips",
+            DemandMetric::TokensPerDay => "inference_tokens_per_day",
+            DemandMetric::FlopPerToken => "inference_flop_per_token",
+        }
+    }
+}
+
 /// What one trial produced.
 #[derive(Debug, Clone, Default)]
 pub struct TrialOutcome {
@@ -106,6 +139,9 @@ pub struct TrialOutcome {
     /// `k` of chip type `c` at the end of quarter `q` (whole chips, exact as
     /// `f64` within the chip limits of docs/MODEL.md section 7).
     pub chip_metrics: Vec<f64>,
+    /// `demand[q]`: the [`DemandMetric`]s at the end of quarter `q`, for a
+    /// scenario whose inference demand is stated in tokens; empty otherwise.
+    pub demand: Vec<[f64; DemandMetric::COUNT]>,
     /// Quarter index in which each milestone was reached, if within the horizon.
     pub reached: Vec<Option<u32>>,
     /// Whether the training run started within the horizon.
@@ -209,6 +245,7 @@ impl Workspace {
             outcome: TrialOutcome {
                 metrics: vec![[0.0; Metric::COUNT]; h],
                 chip_metrics: vec![0.0; h * model.chips.len() * ChipMetric::COUNT],
+                demand: vec![[0.0; DemandMetric::COUNT]; if records_demand(model) { h } else { 0 }],
                 reached: vec![None; model.milestones.len()],
                 started: false,
                 start_time: None,
@@ -275,6 +312,27 @@ pub fn input_layout(model: &Model) -> Vec<std::ops::Range<usize>> {
 /// finite.
 pub const MAX_DEMAND_CHIPS: f64 = 1e15;
 
+/// Whether a trial of `model` records the [`DemandMetric`]s: when its
+/// inference demand is stated in tokens.
+pub fn records_demand(model: &Model) -> bool {
+    model.inference.as_ref().is_some_and(|i| i.in_tokens())
+}
+
+/// Inference demand in unit chips of `tokens` per day at `flop` FLOP per
+/// token, served at utilisation `u` of chips of `peak` FLOP/s:
+/// `(tokens × flop) / ((86,400 × u) × peak)`, evaluated in that order,
+/// clamped to [0, [`MAX_DEMAND_CHIPS`]]; 0 when the quotient is not a
+/// number (0/0: no tokens, or no FLOP, at a utilisation drawn as 0).
+/// docs/MODEL.md section 5, `QuarterStart` step 1.
+pub fn token_demand_chips(tokens: f64, flop: f64, u: f64, peak: f64) -> f64 {
+    let d = (tokens * flop) / (SECONDS_PER_DAY as f64 * u * peak);
+    if d.is_nan() {
+        0.0
+    } else {
+        d.clamp(0.0, MAX_DEMAND_CHIPS)
+    }
+}
+
 /// Phase of [`Event::MilestoneReached`].
 const MILESTONE_PHASE: u8 = 7;
 
@@ -287,6 +345,9 @@ struct State {
     /// Most chips one run can span this quarter (`max_cluster_chips`, or
     /// the step of `max_cluster_chips_from` in force).
     max_cluster: u64,
+    /// With demand in tokens: tokens served per day, and FLOP per token.
+    tokens_per_day: f64,
+    flop_per_token: f64,
     started: bool,
     rate_total: f64,
     rate_domestic: f64,
@@ -443,6 +504,8 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
         delivered_domestic: 0,
         demand_chips: 0.0,
         max_cluster: model.training.max_cluster_chips,
+        tokens_per_day: 0.0,
+        flop_per_token: 0.0,
         started: false,
         rate_total: 0.0,
         rate_domestic: 0.0,
@@ -634,6 +697,9 @@ fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
         st.ended_run_flop_total.max(st.run_flop_total),
         st.ended_run_flop_domestic.max(st.run_flop_domestic),
     ];
+    if let Some(row) = ws.outcome.demand.get_mut(quarter as usize) {
+        *row = [st.demand_chips, st.tokens_per_day, st.flop_per_token];
+    }
     let lines = model.supply.len();
     for (slot, &n) in ws.outcome.line_delivered[quarter as usize * lines..][..lines]
         .iter_mut()
@@ -689,13 +755,44 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
 
     // Demand for this quarter.
     if let Some(inf) = &model.inference {
-        st.demand_chips = if q == 0 {
-            ws.value(model, inf.initial_demand_chips, 0)
-        } else {
-            let g = inf.growth_per_quarter.map(|g| ws.value(model, g, q)).unwrap_or(0.0);
-            st.demand_chips * (1.0 + g)
-        }
-        .clamp(0.0, MAX_DEMAND_CHIPS);
+        st.demand_chips = match inf.demand {
+            Demand::Chips {
+                initial_demand_chips,
+                growth_per_quarter,
+            } => if q == 0 {
+                ws.value(model, initial_demand_chips, 0)
+            } else {
+                let g = growth_per_quarter.map(|g| ws.value(model, g, q)).unwrap_or(0.0);
+                st.demand_chips * (1.0 + g)
+            }
+            .clamp(0.0, MAX_DEMAND_CHIPS),
+            Demand::Tokens {
+                tokens_per_day,
+                token_growth_per_quarter,
+                flop_per_token,
+                flop_per_token_change_per_quarter,
+                serving_utilization,
+            } => {
+                if q == 0 {
+                    st.tokens_per_day = ws.value(model, tokens_per_day, 0);
+                    st.flop_per_token = ws.value(model, flop_per_token, 0);
+                } else {
+                    // Capped at the largest finite number, so that a later
+                    // growth of -1 gives 0, not inf × 0.
+                    let g = token_growth_per_quarter.map_or(0.0, |g| ws.value(model, g, q));
+                    let c = flop_per_token_change_per_quarter.map_or(0.0, |c| ws.value(model, c, q));
+                    st.tokens_per_day = (st.tokens_per_day * (1.0 + g)).min(f64::MAX);
+                    st.flop_per_token = (st.flop_per_token * (1.0 + c)).min(f64::MAX);
+                }
+                let u = ws.value(model, serving_utilization, q);
+                token_demand_chips(
+                    st.tokens_per_day,
+                    st.flop_per_token,
+                    u,
+                    model.chips[inf.unit_chip].peak_flops,
+                )
+            }
+        };
     }
 
     // Allocate the chips that arrived since the last quarter start.
@@ -1383,5 +1480,36 @@ deadline = "2024Q4"
         let mut ws = Workspace::new(&m);
         simulate(&m, &TrialStreams::new(1, 0), &mut ws);
         assert!(ws.outcome.runs.is_empty() && !ws.outcome.started);
+    }
+}
+
+#[cfg(test)]
+mod demand_tests {
+    use super::{MAX_DEMAND_CHIPS, token_demand_chips};
+
+    #[test]
+    fn token_demand_is_flop_per_second_over_the_served_flop_of_a_unit_chip() {
+        // 1e12 tokens a day × 1e11 FLOP = 1e23 FLOP a day, over 86,400 s ×
+        // 0.5 × 1e14 FLOP/s = 4.32e18: 23,148.148… unit chips.
+        let d = token_demand_chips(1e12, 1e11, 0.5, 1e14);
+        assert_eq!(d.to_bits(), (1e23 / 4.32e18f64).to_bits());
+        assert!((d - 23_148.148_148).abs() < 1e-3, "{d}");
+        // The order of operations is part of the rule: (T × F) / ((86,400 × u) × peak).
+        let (t, f, u, p) = (3.3e12, 7.1e10, 0.37, 3.2e14);
+        assert_eq!(
+            token_demand_chips(t, f, u, p).to_bits(),
+            ((t * f) / (86_400.0 * u * p)).to_bits()
+        );
+    }
+
+    #[test]
+    fn token_demand_is_capped_and_never_nan() {
+        assert_eq!(token_demand_chips(1e18, 1e18, 1e-300, 1.0), MAX_DEMAND_CHIPS);
+        // A utilisation drawn as 0 (clamped to its bound) with tokens to serve: the cap.
+        assert_eq!(token_demand_chips(1e12, 1e11, 0.0, 1e14), MAX_DEMAND_CHIPS);
+        // Nothing to serve at utilisation 0 (0/0), or inf × 0: no demand.
+        assert_eq!(token_demand_chips(0.0, 1e11, 0.0, 1e14), 0.0);
+        assert_eq!(token_demand_chips(0.0, f64::INFINITY, 0.5, 1e14), 0.0);
+        assert_eq!(token_demand_chips(f64::MAX, f64::MAX, 0.5, 1e14), MAX_DEMAND_CHIPS);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::{Assumption, Model, Policy, Trigger, format_number};
+use super::{Assumption, Demand, Model, Policy, Trigger, format_number};
 use crate::error::KeyPath;
 use crate::scenario::{RawNumber, RawPolicy, RawScenario};
 
@@ -267,8 +267,27 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
         None => t.default(&p, "none (no inference demand)"),
         Some(inf) => {
             t.written(&p.key("unit_chip"), inf.unit_chip.clone());
-            t.number(&p.key("initial_demand_chips"), Some(&inf.initial_demand_chips));
-            t.number_or(&p.key("growth_per_quarter"), inf.growth_per_quarter.as_ref(), "0");
+            match model.inference.as_ref().map(|i| &i.demand) {
+                Some(Demand::Tokens { .. }) => {
+                    t.number(&p.key("tokens_per_day"), inf.tokens_per_day.as_ref());
+                    t.number_or(
+                        &p.key("token_growth_per_quarter"),
+                        inf.token_growth_per_quarter.as_ref(),
+                        "0",
+                    );
+                    t.number(&p.key("flop_per_token"), inf.flop_per_token.as_ref());
+                    t.number_or(
+                        &p.key("flop_per_token_change_per_quarter"),
+                        inf.flop_per_token_change_per_quarter.as_ref(),
+                        "0",
+                    );
+                    t.number(&p.key("serving_utilization"), inf.serving_utilization.as_ref());
+                }
+                _ => {
+                    t.number(&p.key("initial_demand_chips"), inf.initial_demand_chips.as_ref());
+                    t.number_or(&p.key("growth_per_quarter"), inf.growth_per_quarter.as_ref(), "0");
+                }
+            }
         }
     }
 
@@ -596,5 +615,37 @@ deadline = "2025Q4"
         assert_eq!(row(&r, "allocation.policy"), ("training_reserve", false));
         assert_eq!(row(&r, "allocation.reserve_chips"), ("4096", false));
         assert!(!r.iter().any(|x| x.0 == "allocation.training_share"));
+    }
+
+    #[test]
+    fn demand_in_tokens_lists_its_keys_and_their_defaults() {
+        let text = BASE.replace(
+            "[allocation]",
+            "[inference]\nunit_chip = \"a\"\ntokens_per_day = { p5 = 1e12, p95 = 4e12, source = \"T\" }\n\
+             flop_per_token = 7.4e10\nserving_utilization = { p5 = 0.1, p95 = 0.35 }\n\n[allocation]",
+        );
+        let r = rows(&text);
+        assert_eq!(row(&r, "inference.unit_chip"), ("a", false));
+        assert_eq!(
+            row(&r, "inference.tokens_per_day"),
+            ("90% in [1e12, 4e12], once per trial", false)
+        );
+        assert_eq!(row(&r, "inference.token_growth_per_quarter"), ("0", true));
+        assert_eq!(row(&r, "inference.flop_per_token"), ("7.4e10", false));
+        assert_eq!(row(&r, "inference.flop_per_token_change_per_quarter"), ("0", true));
+        // A fraction's 90% interval is fitted as a logit-normal, as for mfu.
+        assert_eq!(
+            row(&r, "inference.serving_utilization"),
+            ("90% in [0.1, 0.35] (logit-normal), once per trial", false)
+        );
+        let source = r
+            .iter()
+            .find(|x| x.0 == "inference.tokens_per_day")
+            .and_then(|x| x.2.clone());
+        assert_eq!(source.as_deref(), Some("T"));
+        assert!(
+            !r.iter()
+                .any(|x| x.0.contains("initial_demand_chips") || x.0.contains(".growth_per_quarter"))
+        );
     }
 }

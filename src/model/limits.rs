@@ -87,6 +87,13 @@ impl Bounds {
         }
     }
 
+    /// A fraction: valid values from 0 (included or not) to 1, such as
+    /// [`FRACTION`] and [`SERVING_UTILIZATION`]. A 90% interval of a
+    /// fraction is fitted as a logit-normal (docs/MODEL.md section 3).
+    pub fn is_fraction(&self) -> bool {
+        self.min == 0.0 && self.max == 1.0
+    }
+
     /// Whether `v` is a valid value (never NaN).
     pub fn contains(&self, v: f64) -> bool {
         let above = if self.min_exclusive {
@@ -124,3 +131,14 @@ pub const MFU_SIZE_EXPONENT: Bounds = Bounds::closed(0.0, 1.0);
 pub const GROWTH_PER_QUARTER: Bounds = Bounds::closed(-1.0, 100.0);
 /// `inference.initial_demand_chips`.
 pub const DEMAND_CHIPS: Bounds = Bounds::closed(0.0, MAX_CHIPS as f64);
+/// `inference.tokens_per_day`, tokens served per day in the first quarter.
+pub const TOKENS_PER_DAY: Bounds = Bounds::positive(1e18);
+/// `inference.flop_per_token`, FLOP to serve one token in the first quarter.
+pub const FLOP_PER_TOKEN: Bounds = Bounds::positive(1e18);
+/// `inference.flop_per_token_change_per_quarter`, a fraction per quarter
+/// (-0.2: 20% fewer FLOP per token each quarter); above -1, so FLOP per
+/// token never reaches 0.
+pub const FLOP_PER_TOKEN_CHANGE: Bounds = Bounds::closed(-0.99, 10.0);
+/// `inference.serving_utilization`: the fraction of peak FLOP/s achieved
+/// while serving, above 0 since demand divides by it.
+pub const SERVING_UTILIZATION: Bounds = Bounds::positive(1.0);

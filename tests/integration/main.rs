@@ -29,3 +29,4 @@ mod schema;
 mod sensitivity;
 mod shipped_scenarios;
 mod sweep;
+mod tokens;

@@ -208,3 +208,53 @@ fn schema_states_descriptions_defaults_ranges_and_forms() {
         }
     }
 }
+
+/// `[inference]` states demand in chips or in tokens, never both: the
+/// schema's `oneOf` and the parser agree on each form, their mixtures and
+/// the token form's ranges.
+#[test]
+fn schema_and_parser_agree_on_the_two_forms_of_inference_demand() {
+    let v = validator();
+    let tokens = "tokens_per_day = 1e12\nflop_per_token = 7.4e10\nserving_utilization = 0.2";
+    let cases: &[(&str, bool)] = &[
+        ("initial_demand_chips = 100", true),
+        ("initial_demand_chips = 100\ngrowth_per_quarter = 0.1", true),
+        ("growth_per_quarter = 0.1", false),
+        ("", false),
+        (tokens, true),
+        (
+            "tokens_per_day = 1e12\ntoken_growth_per_quarter = 0.5\nflop_per_token = 7.4e10\n\
+             flop_per_token_change_per_quarter = -0.2\nserving_utilization = { dist = \"beta\", alpha = 2, beta = 5 }",
+            true,
+        ),
+        ("tokens_per_day = 1e12\nflop_per_token = 7.4e10", false),
+        ("tokens_per_day = 1e12\nserving_utilization = 0.2", false),
+        ("flop_per_token = 7.4e10\nserving_utilization = 0.2", false),
+        ("token_growth_per_quarter = 0.5\ninitial_demand_chips = 100", false),
+        (&format!("{tokens}\ninitial_demand_chips = 100"), false),
+        (&format!("{tokens}\ngrowth_per_quarter = 0.1"), false),
+        (&tokens.replace("= 0.2", "= 1"), true),
+        (&tokens.replace("= 0.2", "= 0"), false),
+        (&tokens.replace("= 0.2", "= 1.01"), false),
+        (
+            &tokens.replace("= 0.2", "= { dist = \"uniform\", low = 0, high = 0.5 }"),
+            false,
+        ),
+        (
+            &tokens.replace("= 0.2", "= { dist = \"uniform\", low = 0.05, high = 0.5 }"),
+            true,
+        ),
+        (&tokens.replace("= 1e12", "= 0"), false),
+        (&tokens.replace("= 1e12", "= 1e18"), true),
+        (&tokens.replace("= 7.4e10", "= 1.1e18"), false),
+        (&format!("{tokens}\nflop_per_token_change_per_quarter = -0.99"), true),
+        (&format!("{tokens}\nflop_per_token_change_per_quarter = -1"), false),
+        (&format!("{tokens}\ntoken_growth_per_quarter = -1"), true),
+    ];
+    for (demand, valid) in cases {
+        let t = format!("{MINIMAL}\n[inference]\nunit_chip = \"a\"\n{demand}\n");
+        let errors = schema_errors(&v, &t);
+        assert_eq!(parser_accepts(&t), *valid, "parser on `{demand}`");
+        assert_eq!(errors.is_empty(), *valid, "schema on `{demand}`: {errors:#?}");
+    }
+}
