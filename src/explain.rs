@@ -396,8 +396,19 @@ fn shortfall_sentence(summary: &Summary) -> String {
         }
         return cap("every run that has started by a milestone's deadline reaches that milestone.".to_string());
     };
+    // With later limits (max_cluster_chips_from) the first one is only the start.
+    let grows = summary
+        .assumptions
+        .iter()
+        .any(|a| a.key.starts_with("training.max_cluster_chips_from"));
     let full = assumption(summary, "training.max_cluster_chips")
-        .map(|v| format!("a full cluster of {} chips", chips(v)))
+        .map(|v| match grows {
+            false => format!("a full cluster of {} chips", chips(v)),
+            true => format!(
+                "a full cluster ({} chips at first, then as max_cluster_chips_from says)",
+                chips(v)
+            ),
+        })
         .unwrap_or_else(|| "a full cluster".to_string());
     let mut reasons = [
         (m.missed.started_too_late, MissReason::StartedTooLate),

@@ -295,15 +295,6 @@ impl Training {
             .find(|&&(from, _)| from <= q)
             .map_or(self.max_cluster_chips, |&(_, chips)| chips)
     }
-
-    /// The largest of the limits in force in quarters `0..=q`.
-    pub fn largest_cluster_by(&self, q: u32) -> u64 {
-        self.max_cluster_steps
-            .iter()
-            .filter(|&&(from, _)| from <= q)
-            .map(|&(_, chips)| chips)
-            .fold(self.max_cluster_chips, u64::max)
-    }
 }
 
 /// A training-compute milestone.
@@ -1488,6 +1479,16 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             .domestic_purchase_ratio
             .as_ref()
             .and_then(|r| ctx.fixed(p.key("domestic_purchase_ratio"), r, DOMESTIC_PURCHASE_RATIO));
+        if ratio.is_some() && chip.is_some_and(|c| raw.chips[c].domestic.unwrap_or(DEFAULT_DOMESTIC)) {
+            ctx.error(
+                p.key("domestic_purchase_ratio"),
+                format!(
+                    "ties a foreign line's fills to domestic orders, but this line's chip \"{}\" is domestic; \
+                     remove it, or set it on a line of a chip with domestic = false",
+                    s.chip
+                ),
+            );
+        }
         supply.push(SupplyLine {
             name: name.clone(),
             chip: chip.unwrap_or(0),
@@ -1511,7 +1512,13 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         }
         *slot = total;
     }
-    for (line, ratio) in supply.iter_mut().zip(&purchase_ratios) {
+    for ((line, ratio), name) in supply.iter_mut().zip(&purchase_ratios).zip(raw.supply.keys()) {
+        if ratio.is_some() && total == 0 {
+            ctx.warn(
+                root.key("supply").key(name).key("domestic_purchase_ratio"),
+                "no domestic supply line orders any chips within the horizon, so this line fills nothing",
+            );
+        }
         if let Some(r) = ratio {
             line.domestic_cap = Some(
                 domestic_ordered
@@ -1850,6 +1857,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         );
     }
     let mut max_cluster_steps: Vec<(u32, u64)> = Vec::new();
+    let mut previous: Option<crate::quarter::Quarter> = None;
     for (i, step) in t.max_cluster_chips_from.iter().enumerate() {
         let sp = tp.key("max_cluster_chips_from").index(i);
         let chips_n = ctx.chips(sp.key("chips"), step.chips);
@@ -1862,29 +1870,33 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         let Some(q) = ctx.quarter(sp.key("quarter"), &step.quarter) else {
             continue;
         };
-        match max_cluster_steps.last() {
-            Some(&(prev, _)) if cal.index_of(q).is_some_and(|i| i <= prev) => ctx.error(
+        if let Some(p) = previous.filter(|&p| q <= p) {
+            ctx.error(
+                sp.key("quarter"),
+                format!("{q} is not after the entry before it ({p}): list the changes in increasing order of quarter"),
+            );
+        }
+        previous = Some(q);
+        if q <= cal.start() {
+            ctx.error(
                 sp.key("quarter"),
                 format!(
-                    "{q} is not after the entry before it ({}): list the changes in increasing order of quarter",
-                    cal.quarter(prev)
+                    "{q} is not after the first quarter ({}): write the size from the start as max_cluster_chips",
+                    cal.start()
+                ),
+            );
+            continue;
+        }
+        match cal.index_of(q) {
+            Some(idx) => max_cluster_steps.push((idx, chips_n)),
+            None => ctx.warn(
+                sp.key("quarter"),
+                format!(
+                    "this change is dropped: {q} lies after the horizon {}..={}",
+                    cal.start(),
+                    cal.quarter(horizon - 1)
                 ),
             ),
-            _ => match cal.index_of(q) {
-                Some(0) => ctx.error(
-                    sp.key("quarter"),
-                    format!("{q} is the first quarter: write the size from the start as max_cluster_chips"),
-                ),
-                Some(idx) => max_cluster_steps.push((idx, chips_n)),
-                None => ctx.warn(
-                    sp.key("quarter"),
-                    format!(
-                        "this change is dropped: {q} lies outside the horizon {}..={}",
-                        cal.start(),
-                        cal.quarter(horizon - 1)
-                    ),
-                ),
-            },
         }
     }
     let mfu_size = match (&t.mfu_size_exponent, t.mfu_reference_chips) {

@@ -117,6 +117,15 @@ pub struct Derived {
     pub training_clusters: Vec<ClusterThroughput>,
     /// One row per supply line, in file order.
     pub supply: Vec<SupplyTotal>,
+    /// `training.max_cluster_chips_from` within the horizon: (quarter,
+    /// chips) from which the limit changes (empty without it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub max_cluster_chips_from: Vec<(String, u64)>,
+    /// With `training.mfu_size_exponent`: the factor MFU is multiplied by
+    /// at `max_cluster_chips` chips, `(max_cluster_chips / mfu_reference_chips)^−α`
+    /// above the reference (1 at or below it); applied in `training_clusters`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfu_size_factor: Option<f64>,
 }
 
 /// A training cluster of one chip type at its largest size.
@@ -190,6 +199,13 @@ impl Shown {
         let training = &model.training;
         let (mfu_p50, goodput_p50) = (median(training.mfu), median(training.goodput));
         let cap = training.max_cluster_chips as f64;
+        let size_factor = training.mfu_size.map(|(e, reference)| {
+            if training.max_cluster_chips > reference {
+                (cap / reference as f64).powf(-e)
+            } else {
+                1.0
+            }
+        });
         let training_clusters = model
             .chips
             .iter()
@@ -200,7 +216,11 @@ impl Shown {
                     chip: c.name.clone(),
                     domestic: c.domestic,
                     peak_flop_per_s: peak,
-                    flop_per_quarter_at_medians: peak * mfu_p50 * goodput_p50 * SECONDS_PER_MEAN_QUARTER,
+                    flop_per_quarter_at_medians: peak
+                        * mfu_p50
+                        * goodput_p50
+                        * size_factor.unwrap_or(1.0)
+                        * SECONDS_PER_MEAN_QUARTER,
                 }
             })
             .collect();
@@ -231,6 +251,12 @@ impl Shown {
                 seconds_per_quarter: SECONDS_PER_MEAN_QUARTER,
                 training_clusters,
                 supply,
+                max_cluster_chips_from: training
+                    .max_cluster_steps
+                    .iter()
+                    .map(|&(q, n)| (model.calendar.quarter(q).to_string(), n))
+                    .collect(),
+                mfu_size_factor: size_factor,
             },
             warnings: model.warnings.iter().map(ToString::to_string).collect(),
         }
@@ -371,6 +397,24 @@ pub fn text(s: &Shown) -> String {
             ]);
         }
         out.push_str(&columns(&rows, "    "));
+    }
+    if let Some(f) = d.mfu_size_factor {
+        out.push_str(&format!(
+            "    (MFU x {} at {} chips, for mfu_size_exponent)\n",
+            short(f),
+            format_number(d.max_cluster_chips as f64)
+        ));
+    }
+    if !d.max_cluster_chips_from.is_empty() {
+        let steps: Vec<String> = d
+            .max_cluster_chips_from
+            .iter()
+            .map(|(q, n)| format!("{} chips from {q}", format_number(*n as f64)))
+            .collect();
+        out.push_str(&format!(
+            "    the limit changes later (max_cluster_chips_from): {}\n",
+            steps.join(", ")
+        ));
     }
     if !d.supply.is_empty() {
         out.push_str("  chips ordered within the horizon (as written, before fill rates):\n");

@@ -293,6 +293,15 @@ pub(crate) fn run(args: &OptimizeArgs, ctx: &mut Ctx) -> Result<String, Error> {
     }
     let (model, _) = ctx.load(&args.file, &args.sim.set)?;
     super::warn_prior_only(ctx, &args.file, &model, "optimize");
+    let steps = model.training.max_cluster_steps.len();
+    if steps > 0 {
+        ctx.diagnostics.push(super::Diagnostic::Warning(format!(
+            "{}: `optimize` holds each candidate's max_cluster_chips for the whole horizon; the scenario's {steps} \
+             training.max_cluster_chips_from step{} not applied",
+            args.file.display(),
+            if steps == 1 { " is" } else { "s are" }
+        )));
+    }
     let k = super::milestone_index(&model, &args.objective, "--objective")?;
     let allocations = candidates(&model, args)?;
     let variants: Vec<Variant> = allocations

@@ -777,12 +777,13 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
                     st.tokens_per_day = ws.value(model, tokens_per_day, 0);
                     st.flop_per_token = ws.value(model, flop_per_token, 0);
                 } else {
-                    // Capped at the largest finite number, so that a later
-                    // growth of -1 gives 0, not inf × 0.
+                    // Capped at 1e300, so that a later growth of -1 gives
+                    // 0, not inf × 0, and the recorded percentiles stay
+                    // finite after rounding to significant digits.
                     let g = token_growth_per_quarter.map_or(0.0, |g| ws.value(model, g, q));
                     let c = flop_per_token_change_per_quarter.map_or(0.0, |c| ws.value(model, c, q));
-                    st.tokens_per_day = (st.tokens_per_day * (1.0 + g)).min(f64::MAX);
-                    st.flop_per_token = (st.flop_per_token * (1.0 + c)).min(f64::MAX);
+                    st.tokens_per_day = (st.tokens_per_day * (1.0 + g)).min(TOKEN_STATE_CAP);
+                    st.flop_per_token = (st.flop_per_token * (1.0 + c)).min(TOKEN_STATE_CAP);
                 }
                 let u = ws.value(model, serving_utilization, q);
                 token_demand_chips(
@@ -903,6 +904,10 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
 fn eligible_training_chips(model: &Model, ws: &Workspace) -> u64 {
     model.cluster_order.iter().map(|&c| ws.training[c]).sum()
 }
+
+/// Largest value of tokens per day and FLOP per token (docs/MODEL.md
+/// section 5, step 1).
+const TOKEN_STATE_CAP: f64 = 1e300;
 
 /// Sets each gate's state for quarter `q` (docs/MODEL.md section 5,
 /// `QuarterStart` step 5): a dated event sets the chain; else the first

@@ -198,11 +198,21 @@ fn shock_note(summary: &Summary) -> String {
 /// [`MISSED_NOTE`] (with [`MISSED_RUNS_NOTE`] when runs are bounded),
 /// followed with evidence by [`evidence::WEIGHTED_NOTE`].
 fn missed_note(summary: &Summary) -> String {
-    match max_run_quarters(summary) {
-        Some(_) => weighted(summary, format!("{MISSED_NOTE} {MISSED_RUNS_NOTE}")),
-        None => weighted(summary, MISSED_NOTE.to_string()),
+    let mut note = MISSED_NOTE.to_string();
+    if max_run_quarters(summary).is_some() {
+        note = format!("{note} {MISSED_RUNS_NOTE}");
     }
+    let written = |prefix: &str| summary.assumptions.iter().any(|a| a.key.starts_with(prefix));
+    if written("training.max_cluster_chips_from") || written("training.mfu_size_exponent") {
+        note = format!("{note} {MISSED_GROWTH_NOTE}");
+    }
+    weighted(summary, note)
 }
+
+/// Said under the miss reasons when the cluster limit changes over time or
+/// MFU falls with size.
+const MISSED_GROWTH_NOTE: &str = "The full cluster counts quarter by quarter: its size is the limit in force in \
+each quarter (max_cluster_chips_from), its MFU reduced for that size (mfu_size_exponent).";
 
 /// Said under the miss reasons when runs are bounded.
 const MISSED_RUNS_NOTE: &str = "With runs of at most max_run_quarters, the full cluster counts over one run: \

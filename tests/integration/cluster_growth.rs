@@ -159,3 +159,54 @@ fn invalid_cluster_steps_and_size_scaling_are_refused_with_file_line_and_key() {
         }
     }
 }
+
+#[test]
+fn the_reports_say_that_the_full_cluster_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let steps = "max_cluster_chips_from = [{ quarter = \"2024Q3\", chips = 2500 }]";
+    write(dir.path(), "s.toml", &SCENARIO.replace("STEPS", steps));
+    let o = run_in(dir.path(), &["run", "s.toml", "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    assert!(
+        md.contains("a full cluster (1,000 chips at first, then as max_cluster_chips_from says)"),
+        "{md}"
+    );
+    assert!(md.contains("its size is the limit in force in each quarter"), "{md}");
+    // Without the steps, neither.
+    write(dir.path(), "t.toml", &SCENARIO.replace("STEPS", ""));
+    let o = run_in(dir.path(), &["run", "t.toml", "--out", "plain", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let md = std::fs::read_to_string(dir.path().join("plain/report.md")).unwrap();
+    assert!(md.contains("a full cluster of 1,000 chips"), "{md}");
+    assert!(!md.contains("limit in force"), "{md}");
+}
+
+#[test]
+fn show_and_optimize_say_what_they_do_with_the_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let steps = "max_cluster_chips_from = [{ quarter = \"2024Q3\", chips = 2500 }]\nmfu_size_exponent = 0.5\n\
+                 mfu_reference_chips = 500";
+    write(dir.path(), "s.toml", &SCENARIO.replace("STEPS", steps));
+    let o = run_in(dir.path(), &["show", "s.toml"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    // 1,000 chips against the reference 500: MFU x 2^-0.5 = 0.7071; the
+    // cluster's FLOP per quarter is 1000 x 1e14 x 0.5 x 0.7071 x 91.3125 days.
+    assert!(
+        out.contains("(MFU x 0.7071 at 1000 chips, for mfu_size_exponent)"),
+        "{out}"
+    );
+    assert!(out.contains("2500 chips from 2024Q3"), "{out}");
+    assert!(out.contains("2.789e23"), "{out}");
+    let o = run_in(
+        dir.path(),
+        &["optimize", "s.toml", "--objective", "m", "--out", "opt", "--quiet"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("the scenario's 1 training.max_cluster_chips_from step is not applied"),
+        "{err}"
+    );
+}

@@ -283,6 +283,14 @@ fn invalid_gates_are_refused_with_file_line_and_key() {
             "0",
         ),
         (
+            scenario(
+                "",
+                "[supply.d_line]\nchip = \"d\"\norders = [{ quarter = \"2024Q1\", chips = 5 }]\ndomestic_purchase_ratio = 1",
+            ),
+            "supply.d_line.domestic_purchase_ratio",
+            "is domestic",
+        ),
+        (
             scenario("quota_chips_per_quarter = -1", ""),
             "supply.f_line.quota_chips_per_quarter",
             "-1",
