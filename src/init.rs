@@ -19,8 +19,8 @@ pub enum Template {
     Current,
     /// Only the required keys (scenarios/minimal.toml).
     Minimal,
-    /// Domestic Ascend plus a foreign chip (Nvidia H20) under licence
-    /// shocks (scenarios/foreign_mix.toml).
+    /// Domestic Ascend plus a foreign chip (Nvidia H20) behind a US and a
+    /// Beijing gate (scenarios/foreign_mix.toml).
     ForeignMix,
 }
 
