@@ -16,11 +16,16 @@ pub(crate) fn validate(inputs: &[PathBuf], ctx: &mut Ctx) -> Result<String, Erro
     for f in &files {
         match ctx.load(f, &[]) {
             Ok((m, _)) => out.push_str(&format!(
-                "{}: ok (chip types: {}, supply lines: {}, shocks: {}, milestones: {}, {} quarters from {})\n",
+                "{}: ok (chip types: {}, supply lines: {}, shocks: {}, {}milestones: {}, {} quarters from {})\n",
                 f.display(),
                 m.chips.len(),
                 m.supply.len(),
                 m.shocks.len(),
+                if m.gates.is_empty() {
+                    String::new()
+                } else {
+                    format!("gates: {}, ", m.gates.len())
+                },
                 m.milestones.len(),
                 m.horizon(),
                 m.calendar.start()

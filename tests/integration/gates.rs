@@ -100,6 +100,13 @@ events = [{ quarter = "2024Q4", open = false }]
         ("us", &[1.0, 0.0, 1.0, 1.0][..])
     );
     assert_eq!(s.gates[1].open_share, [1.0, 1.0, 1.0, 0.0]);
+    // validate counts them.
+    let o = run_in(dir.path(), &["validate", "s.toml"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("shocks: 0, gates: 2, milestones: 1"),
+        "{}",
+        text(&o)
+    );
     // The reports show them.
     let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
     assert!(md.contains("## Gates"), "{md}");
