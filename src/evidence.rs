@@ -40,12 +40,16 @@ impl Quantity {
             Quantity::Shock => "shock",
             Quantity::TrainingStarted => "training_started",
             Quantity::Milestone => "milestone",
+            Quantity::GateOpen => "gate_open",
         }
     }
 
     /// An event (happened or not), as opposed to a value.
     pub fn is_event(self) -> bool {
-        matches!(self, Quantity::Shock | Quantity::TrainingStarted | Quantity::Milestone)
+        matches!(
+            self,
+            Quantity::Shock | Quantity::TrainingStarted | Quantity::Milestone | Quantity::GateOpen
+        )
     }
 
     /// A value that only grows (so a window `from`..`to` means what was
@@ -71,6 +75,8 @@ pub enum Subject {
     Shock(usize),
     /// A milestone, by index.
     Milestone(usize),
+    /// A gate, by index.
+    Gate(usize),
     /// An uncertain number, by id.
     Input(usize),
 }
@@ -203,6 +209,16 @@ impl Observation {
     /// The observed quantity in the trial just simulated in `ws`.
     pub fn seen(&self, model: &Model, ws: &Workspace) -> Seen {
         let o = &ws.outcome;
+        if let Subject::Gate(g) = self.subject {
+            // Open in at least one quarter of the window.
+            let gates = model.gates.len();
+            let (a, b) = match self.window {
+                Window::Always => (0, model.horizon() - 1),
+                Window::By(b) => (0, b),
+                Window::Between(a, b) => (a, b),
+            };
+            return Seen::Event((a..=b).any(|q| o.gate_open[q as usize * gates + g]));
+        }
         if self.quantity.is_event() {
             let quarter = match self.subject {
                 Subject::Shock(s) => o.shocks[s],
@@ -793,6 +809,7 @@ impl Observation {
             Subject::Chip(c) => format!(" of chip type {}", model.chips[c].name),
             Subject::Shock(s) => format!(" {}", model.shocks[s].name),
             Subject::Milestone(k) => format!(" {}", model.milestones[k].name),
+            Subject::Gate(g) => format!(" {}", model.gates[g].name),
             Subject::Input(id) => format!(" {}", model.uncertain[id].key),
         };
         let when = match self.window {

@@ -2024,7 +2024,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         .collect();
     cluster_order.sort_by_key(|&c| (chips[c].training_priority, c));
     let correlations = correlations(raw, ctx);
-    let observations = observe::observations(raw, ctx, &cal, &supply, &shocks, &milestones);
+    let observations = observe::observations(raw, ctx, &cal, &supply, &shocks, &gates, &milestones);
     let mut correlated = vec![None; ctx.uncertain.len()];
     for (g, c) in correlations.iter().enumerate() {
         for (pos, &id) in c.inputs.iter().enumerate() {

@@ -156,6 +156,8 @@ pub struct RawObserve {
     pub shock: Option<String>,
     /// With `milestone`: the milestone (a `[milestones.<name>]` table).
     pub milestone: Option<String>,
+    /// With `gate_open`: the gate (a `[gates.<name>]` table).
+    pub gate: Option<String>,
     /// With `input`: the key path of an uncertain number, e.g. "training.mfu".
     pub key: Option<String>,
     /// The quarter at whose end the value is observed, or by whose end the event had (or had not) happened, "YYYYQn" (an event without `by`, `from` and `to`: within the horizon).
@@ -216,6 +218,8 @@ pub enum RawObservedQuantity {
     TrainingStarted,
     /// Whether a milestone had been reached.
     Milestone,
+    /// Whether a gate was open in at least one quarter of the window (`happened = false`: closed in every quarter of it).
+    GateOpen,
 }
 
 /// `observe.scale`.

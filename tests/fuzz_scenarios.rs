@@ -523,6 +523,8 @@ const HEADERS: &[&str] = &[
     "inference_priority = 1",
     "inference_priority = 101",
     "[chips.h20]\npeak_flops = 1.48e14\ndomestic = false\ninference_priority = 1\n[supply.h20]\nchip = \"h20\"\norders = [{ from = \"2024Q1\", to = \"2024Q4\", chips = 30000 }]\n[fleet.h20]\ntraining = 5000",
+    "[[observe]]\nname = \"g\"\nquantity = \"gate_open\"\ngate = \"us\"\nfrom = \"2024Q2\"\nto = \"2024Q2\"\nhappened = false",
+    "[[observe]]\nname = \"g\"\nquantity = \"gate_open\"\ngate = \"ghost\"\nby = \"2030Q1\"\nhappened = true\nconfidence = 0.9",
     "[[observe]]",
     "[[observe]]\nname = \"o\"\nquantity = \"delivered_chips\"\nline = \"bytedance_910b\"\nby = \"2024Q2\"\nbelow = 30000",
     "[[observe]]\nname = \"o\"\nquantity = \"delivered_chips\"\nchip = \"ascend_910b\"\nfrom = \"2024Q3\"\nto = \"2024Q2\"\nat_least = 5\nsd = 10",

@@ -1,6 +1,6 @@
 //! Validation of the `[[observe]]` tables (docs/MODEL.md section 11).
 
-use super::{Ctx, Milestone, Per, Shock, SupplyLine, undefined};
+use super::{Ctx, Gate, Milestone, Per, Shock, SupplyLine, undefined};
 use crate::error::{KeyPath, closest};
 use crate::evidence::{Observation, Quantity, Strength, Subject, Test, Window};
 use crate::quarter::Calendar;
@@ -14,12 +14,13 @@ pub(super) fn observations(
     cal: &Calendar,
     supply: &[SupplyLine],
     shocks: &[Shock],
+    gates: &[Gate],
     milestones: &[Milestone],
 ) -> Vec<Observation> {
     let mut out = Vec::new();
     for (i, o) in raw.observe.iter().enumerate() {
         let p = KeyPath::root().key("observe").index(i);
-        if let Some(obs) = observation(raw, ctx, cal, supply, shocks, milestones, o, &p) {
+        if let Some(obs) = observation(raw, ctx, cal, supply, shocks, gates, milestones, o, &p) {
             out.push(obs);
         }
     }
@@ -33,6 +34,7 @@ fn observation(
     cal: &Calendar,
     supply: &[SupplyLine],
     shocks: &[Shock],
+    gates: &[Gate],
     milestones: &[Milestone],
     o: &RawObserve,
     p: &KeyPath,
@@ -60,11 +62,12 @@ fn observation(
     }
 
     // Which keys name a subject, and which the quantity takes.
-    let named: [(&str, bool); 5] = [
+    let named: [(&str, bool); 6] = [
         ("line", o.line.is_some()),
         ("chip", o.chip.is_some()),
         ("shock", o.shock.is_some()),
         ("milestone", o.milestone.is_some()),
+        ("gate", o.gate.is_some()),
         ("key", o.key.is_some()),
     ];
     let allowed: &[&str] = match quantity {
@@ -77,6 +80,7 @@ fn observation(
         | Quantity::TrainingStarted => &[],
         Quantity::Shock => &["shock"],
         Quantity::Milestone => &["milestone"],
+        Quantity::GateOpen => &["gate"],
         Quantity::Input => &["key"],
     };
     for (key, given) in named {
@@ -128,6 +132,13 @@ fn observation(
             Some(name) => match milestones.iter().position(|m| &m.name == name) {
                 Some(k) => subject = Subject::Milestone(k),
                 None => ctx.error(p.key("milestone"), undefined("milestones", name, &raw.milestones)),
+            },
+        },
+        Quantity::GateOpen => match &o.gate {
+            None => need(ctx, "gate", "the name of a [gates.<name>] table"),
+            Some(name) => match gates.iter().position(|g| &g.name == name) {
+                Some(g) => subject = Subject::Gate(g),
+                None => ctx.error(p.key("gate"), undefined("gates", name, &raw.gates)),
             },
         },
         Quantity::Input => match &o.key {

@@ -347,6 +347,20 @@ fn invalid_gates_are_refused_with_file_line_and_key() {
             "needs `supply",
         ),
     ];
+    let observe = |extra: &str| {
+        scenario(
+            "",
+            &format!("{gates}\n[[observe]]\nname = \"o\"\nquantity = \"gate_open\"\nhappened = true\n{extra}"),
+        )
+    };
+    let mut cases = cases;
+    cases.push((observe(""), "observe[0]", "needs `gate`"));
+    cases.push((observe("gate = \"uss\""), "observe[0].gate", "did you mean \"us\""));
+    cases.push((
+        observe("gate = \"us\"\nshock = \"x\""),
+        "observe[0].shock",
+        "takes `gate`",
+    ));
     for (text, key, words) in cases {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "s.toml", &text);
@@ -367,4 +381,63 @@ fn invalid_gates_are_refused_with_file_line_and_key() {
             );
         }
     }
+}
+
+#[test]
+fn observing_a_gates_history_updates_its_transition_probability() {
+    // The chance of closing is uniform on [0, 1]; the gate is open in
+    // 2024Q1 and was seen closed in 2024Q2 and open again in 2024Q3 (hard
+    // observations). A trial agrees with chance c × 0.5, so 1/4 of the
+    // trials are kept, the posterior of c has density 2c: median √0.5 =
+    // 0.7071, and the gate's posterior open share is exactly 0 in 2024Q2 and
+    // 1 in 2024Q3. Tolerances: the acceptance share of 20,000 trials has sd
+    // 0.003 (0.02 is over 6 sd); the posterior median of ~5,000 kept trials
+    // has sd ~0.005, read from 40 bins of 0.025 (0.03 allows for both). The
+    // seed is fixed.
+    let gates = r#"
+[gates.us]
+close_probability = { dist = "uniform", low = 0.0, high = 1.0 }
+open_probability = 0.5
+
+[[observe]]
+name = "closed_q2"
+quantity = "gate_open"
+gate = "us"
+from = "2024Q2"
+to = "2024Q2"
+happened = false
+
+[[observe]]
+name = "open_q3"
+quantity = "gate_open"
+gate = "us"
+by = "2024Q3"
+happened = true
+"#;
+    // `by = "2024Q3"`: open in some quarter of 2024Q1..Q3, which 2024Q1
+    // (initially open) already is: this one rejects nothing. The window
+    // 2024Q3..2024Q3 below asks for 2024Q3 itself.
+    let (dir, _) = run(
+        &scenario("gates = [\"us\"]", gates),
+        &["--trials", "20000", "--seed", "5"],
+    );
+    let s = read_summary(&dir.path().join("out"));
+    let e = s.evidence.as_ref().unwrap();
+    assert!((e.acceptance_rate - 0.5).abs() < 0.02, "{}", e.acceptance_rate);
+    let strict = gates.replace("by = \"2024Q3\"", "from = \"2024Q3\"\nto = \"2024Q3\"");
+    let (dir, _) = run(
+        &scenario("gates = [\"us\"]", &strict),
+        &["--trials", "20000", "--seed", "5"],
+    );
+    let s = read_summary(&dir.path().join("out"));
+    let e = s.evidence.as_ref().unwrap();
+    assert!((e.acceptance_rate - 0.25).abs() < 0.02, "{}", e.acceptance_rate);
+    assert_eq!(&s.gates[0].open_share[..3], &[1.0, 0.0, 1.0]);
+    let c = e
+        .inputs
+        .iter()
+        .find(|i| i.key == "gates.us.close_probability")
+        .expect("the closing chance moved");
+    assert!((c.posterior[1] - 0.5f64.sqrt()).abs() < 0.03, "{:?}", c.posterior);
+    assert!((c.prior[1] - 0.5).abs() < 0.03, "{:?}", c.prior);
 }
