@@ -110,6 +110,16 @@ const SHIPPED: &[(&str, &str)] = &[
         "scenarios/tight_controls.toml",
         include_str!("../scenarios/tight_controls.toml"),
     ),
+    // Chip priorities and gates; demand in tokens; cluster steps and MFU by size.
+    (
+        "scenarios/foreign_mix.toml",
+        include_str!("../scenarios/foreign_mix.toml"),
+    ),
+    ("scenarios/current.toml", include_str!("../scenarios/current.toml")),
+    (
+        "scenarios/supernode_scaling.toml",
+        include_str!("../scenarios/supernode_scaling.toml"),
+    ),
 ];
 
 /// File names passed to `from_text`; errors must echo them exactly.
