@@ -3,7 +3,7 @@
 //! (`mfu_size_exponent`, `mfu_reference_chips`), docs/MODEL.md section 5.
 //! Expected numbers are worked out by hand.
 
-use crate::common::{run_in, text, write};
+use crate::common::{assert_refused, quarter_p50, run_in, run_quarters, text, write};
 
 const SECONDS_PER_DAY: f64 = 86_400.0;
 
@@ -39,19 +39,11 @@ deadline = "2025Q1"
 "#;
 
 fn quarters(steps: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", &SCENARIO.replace("STEPS", steps));
-    let o = run_in(dir.path(), &["run", "s.toml", "--out", "out", "--quiet"]);
-    assert!(o.status.success(), "{}", text(&o));
-    std::fs::read_to_string(dir.path().join("out/quarters.csv")).unwrap()
+    run_quarters(&SCENARIO.replace("STEPS", steps), &[]).1
 }
 
 fn value(quarters: &str, quarter: &str, metric: &str) -> f64 {
-    let line = quarters
-        .lines()
-        .find(|l| l.starts_with(&format!("{quarter},{metric},")))
-        .unwrap_or_else(|| panic!("no row {quarter},{metric}"));
-    line.split(',').nth(4).unwrap().parse().unwrap()
+    quarter_p50(quarters, quarter, metric)
 }
 
 const QUARTERS: [&str; 5] = ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1"];
@@ -143,20 +135,7 @@ fn invalid_cluster_steps_and_size_scaling_are_refused_with_file_line_and_key() {
             "fixed",
         ),
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        let text_ = SCENARIO.replace("STEPS", steps);
-        write(dir.path(), "s.toml", &text_);
-        for args in [&["validate", "s.toml"][..], &["run", "s.toml", "--quiet"][..]] {
-            let o = run_in(dir.path(), args);
-            assert_eq!(o.status.code(), Some(2), "{steps}: {}", text(&o));
-            let err = String::from_utf8_lossy(&o.stderr);
-            assert!(!err.contains("panicked"), "{err}");
-            assert!(
-                err.lines()
-                    .any(|l| l.contains("s.toml:") && l.contains(&format!(": {key}: ")) && l.contains(words)),
-                "{key} / {words}: {err}"
-            );
-        }
+        assert_refused(&SCENARIO.replace("STEPS", steps), key, words);
     }
 }
 

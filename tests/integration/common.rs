@@ -107,3 +107,50 @@ pub fn default_without_evidence() -> String {
         .expect("the default scenario has observations");
     text[..cut + 1].to_string()
 }
+
+/// Runs `scenario` (written to `s.toml` in a fresh folder) with `run --out
+/// out --quiet` and `extra`; returns the folder (kept alive) and its
+/// quarters.csv.
+pub fn run_quarters(scenario: &str, extra: &[&str]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", scenario);
+    let mut args = vec!["run", "s.toml", "--out", "out", "--quiet"];
+    args.extend_from_slice(extra);
+    let o = run_in(dir.path(), &args);
+    assert!(o.status.success(), "{}", text(&o));
+    let q = std::fs::read_to_string(dir.path().join("out/quarters.csv")).unwrap();
+    (dir, q)
+}
+
+/// The P50 of `metric` in `quarter` from a quarters.csv (for a fixed
+/// scenario, every percentile is the value).
+pub fn quarter_p50(quarters: &str, quarter: &str, metric: &str) -> f64 {
+    let line = quarters
+        .lines()
+        .find(|l| l.starts_with(&format!("{quarter},{metric},")))
+        .unwrap_or_else(|| panic!("no row {quarter},{metric}"));
+    line.split(',').nth(4).unwrap().parse().unwrap()
+}
+
+/// Writes `scenario` to `s.toml` in a fresh folder and checks that both
+/// `validate` and `run` refuse it with exit code 2, no panic, and a line
+/// naming the file and `key` (`s.toml:LINE:COL: key: …`) that contains
+/// `words`; returns that line (from `validate`).
+pub fn assert_refused(scenario: &str, key: &str, words: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", scenario);
+    let mut found = Vec::new();
+    for args in [&["validate", "s.toml"][..], &["run", "s.toml", "--quiet"][..]] {
+        let o = run_in(dir.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{key}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(!err.contains("panicked"), "{err}");
+        let line = err
+            .lines()
+            .find(|l| l.contains("s.toml:") && l.contains(&format!(": {key}: ")) && l.contains(words))
+            .unwrap_or_else(|| panic!("{key} / {words}: {err}"))
+            .to_string();
+        found.push(line);
+    }
+    found.swap_remove(0)
+}

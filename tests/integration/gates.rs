@@ -4,28 +4,12 @@
 //! gate open or closed, licence quotas and domestic-purchase ratios.
 //! Expected numbers are worked out by hand or in closed form.
 
-use crate::common::{folder_files, read_summary, run_in, text, write};
+use crate::common::run_quarters as run;
+use crate::common::{assert_refused, folder_files, read_summary, run_in, text, write};
 
-/// Runs `scenario` with `extra` arguments in a fresh folder; returns the
-/// folder (kept alive) and quarters.csv.
-fn run(scenario: &str, extra: &[&str]) -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", scenario);
-    let mut args = vec!["run", "s.toml", "--out", "out", "--quiet"];
-    args.extend_from_slice(extra);
-    let o = run_in(dir.path(), &args);
-    assert!(o.status.success(), "{}", text(&o));
-    let q = std::fs::read_to_string(dir.path().join("out/quarters.csv")).unwrap();
-    (dir, q)
-}
-
-/// The p50 of `metric` in `quarter` (fixed scenarios: every percentile).
+/// The value of `metric` in `quarter` (fixed scenarios).
 fn value(quarters: &str, quarter: &str, metric: &str) -> u64 {
-    let line = quarters
-        .lines()
-        .find(|l| l.starts_with(&format!("{quarter},{metric},")))
-        .unwrap_or_else(|| panic!("no row {quarter},{metric}"));
-    line.split(',').nth(4).unwrap().parse::<f64>().unwrap() as u64
+    crate::common::quarter_p50(quarters, quarter, metric) as u64
 }
 
 /// Foreign chips `f`: 100 ordered every quarter of 2024, every order filled
@@ -361,25 +345,8 @@ fn invalid_gates_are_refused_with_file_line_and_key() {
         "observe[0].shock",
         "takes `gate`",
     ));
-    for (text, key, words) in cases {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "s.toml", &text);
-        for args in [&["validate", "s.toml"][..], &["run", "s.toml", "--quiet"][..]] {
-            let o = run_in(dir.path(), args);
-            assert_eq!(o.status.code(), Some(2), "{key}: {}", crate::common::text(&o));
-            let err = String::from_utf8_lossy(&o.stderr);
-            assert!(!err.contains("panicked"), "{err}");
-            assert!(
-                err.lines()
-                    .any(|l| l.starts_with("error: s.toml:") || l.starts_with("s.toml:")),
-                "{key}: the error names the file and line: {err}"
-            );
-            assert!(
-                err.lines()
-                    .any(|l| l.contains(&format!(": {key}: ")) && l.contains(words)),
-                "{key} / {words}: {err}"
-            );
-        }
+    for (scenario, key, words) in cases {
+        assert_refused(&scenario, key, words);
     }
 }
 

@@ -4,27 +4,16 @@
 //! cluster to serve inference, and making room for higher-priority chips.
 //! Every expected number is worked out by hand from fixed scenarios.
 
-use crate::common::{repo, run_in, text, write};
+use crate::common::{assert_refused, quarter_p50, repo, run_in, run_quarters, text};
 
-/// Runs `scenario` with `extra` arguments in a fresh folder; returns quarters.csv.
+/// quarters.csv of `scenario` run with `extra`.
 fn quarters(scenario: &str, extra: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", scenario);
-    let mut args = vec!["run", "s.toml", "--out", "out", "--quiet"];
-    args.extend_from_slice(extra);
-    let o = run_in(dir.path(), &args);
-    assert!(o.status.success(), "{}", text(&o));
-    std::fs::read_to_string(dir.path().join("out/quarters.csv")).unwrap()
+    run_quarters(scenario, extra).1
 }
 
-/// The p50 of `metric` in `quarter` (every number here is fixed, so every
-/// percentile is the value).
+/// The value of `metric` in `quarter` (every number here is fixed).
 fn value(quarters: &str, quarter: &str, metric: &str) -> u64 {
-    let line = quarters
-        .lines()
-        .find(|l| l.starts_with(&format!("{quarter},{metric},")))
-        .unwrap_or_else(|| panic!("no row {quarter},{metric}"));
-    line.split(',').nth(4).unwrap().parse::<f64>().unwrap() as u64
+    quarter_p50(quarters, quarter, metric) as u64
 }
 
 /// A domestic chip `d` and a foreign chip `f` of equal speed, both allowed
@@ -303,19 +292,7 @@ fn invalid_priorities_are_refused_with_file_line_and_key() {
     ] {
         let scenario = CROWDING.replace("PRIORITY_F", &format!("{key} = {value}"));
         let line = scenario.lines().position(|l| l.starts_with(key)).unwrap() + 1;
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "s.toml", &scenario);
-        for args in [&["validate", "s.toml"][..], &["run", "s.toml", "--quiet"][..]] {
-            let o = run_in(dir.path(), args);
-            assert_eq!(o.status.code(), Some(2), "{key} = {value}: {}", text(&o));
-            let err = String::from_utf8_lossy(&o.stderr);
-            assert!(!err.contains("panicked"), "{err}");
-            let want = format!("s.toml:{line}:");
-            assert!(
-                err.lines()
-                    .any(|l| l.contains(&want) && l.contains(&format!("chips.f.{key}")) && l.contains(words)),
-                "{key} = {value}: {err}"
-            );
-        }
+        let found = assert_refused(&scenario, &format!("chips.f.{key}"), words);
+        assert!(found.contains(&format!("s.toml:{line}:")), "{key} = {value}: {found}");
     }
 }
