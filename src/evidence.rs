@@ -580,6 +580,26 @@ impl Evidence {
                 .and_then(|_| self.observed_posterior[k].check(post))
                 .map_err(|e| format!("evidence.observed[{k}]: {e}"))?;
         }
+        let p = &self.posterior;
+        if p.horizon != model.horizon()
+            || p.shock_in_quarter.len() != model.shocks.len()
+            || p.gate_open_in_quarter.len() != model.gates.len()
+            || p.missed.len() != model.milestones.len()
+            || p.reached_in_quarter.len() != model.milestones.len()
+        {
+            return Err(format!(
+                "evidence.posterior: statistics of {} quarters, {} shocks, {} gates and {} milestones where the \
+                 scenario has {}, {}, {} and {}",
+                p.horizon,
+                p.shock_in_quarter.len(),
+                p.gate_open_in_quarter.len(),
+                p.missed.len(),
+                model.horizon(),
+                model.shocks.len(),
+                model.gates.len(),
+                model.milestones.len()
+            ));
+        }
         self.posterior.check().map_err(|e| format!("evidence.posterior: {e}"))
     }
 }
@@ -1096,9 +1116,33 @@ mod tests {
         let mut broken = whole.clone();
         broken.evidence.as_mut().unwrap().accepted = 701;
         assert!(broken.check_model(&m).is_err());
+        // A posterior that lost a shock's (or a gate's) statistics.
+        let mut shapeless = whole.clone();
+        shapeless.evidence.as_mut().unwrap().posterior.shock_in_quarter.pop();
+        assert!(
+            shapeless
+                .check_model(&m)
+                .unwrap_err()
+                .contains("evidence.posterior: statistics of")
+        );
         let mut missing = whole;
         missing.evidence = None;
         assert!(missing.check_model(&m).unwrap_err().contains("[[observe]]"));
+    }
+
+    #[test]
+    fn a_posterior_without_its_gates_is_refused() {
+        let text = include_str!("../scenarios/default.toml").replacen(
+            "[training]\n",
+            "[gates.us]\nclose_probability = 0.5\n\n[training]\n",
+            1,
+        );
+        let m = Model::from_text(&text, "gated.toml").unwrap();
+        let agg = run_trials(&m, 5, 0..200, Some(1)).unwrap();
+        assert_eq!(agg.check_model(&m), Ok(()));
+        let mut broken = agg;
+        broken.evidence.as_mut().unwrap().posterior.gate_open_in_quarter.clear();
+        assert!(broken.check_model(&m).unwrap_err().contains("0 gates"));
     }
 
     #[test]
