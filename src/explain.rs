@@ -272,6 +272,12 @@ fn assumption<'a>(summary: &'a Summary, key: &str) -> Option<&'a str> {
         .map(|a| a.value.as_str())
 }
 
+/// Whether the scenario wrote a key under `prefix` (its assumption rows
+/// list it), e.g. a `training.max_cluster_chips_from` entry.
+pub(crate) fn has_assumption_under(summary: &Summary, prefix: &str) -> bool {
+    summary.assumptions.iter().any(|a| a.key.starts_with(prefix))
+}
+
 /// A count of chips as a reader reads it: `4,096`; a value that is not a
 /// whole number below 10^9 stays as written (`1e12`).
 fn chips(value: &str) -> String {
@@ -397,10 +403,7 @@ fn shortfall_sentence(summary: &Summary) -> String {
         return cap("every run that has started by a milestone's deadline reaches that milestone.".to_string());
     };
     // With later limits (max_cluster_chips_from) the first one is only the start.
-    let grows = summary
-        .assumptions
-        .iter()
-        .any(|a| a.key.starts_with("training.max_cluster_chips_from"));
+    let grows = has_assumption_under(summary, "training.max_cluster_chips_from");
     let full = assumption(summary, "training.max_cluster_chips")
         .map(|v| match grows {
             false => format!("a full cluster of {} chips", chips(v)),

@@ -303,7 +303,7 @@ fn draw_panel<DB: DrawingBackend>(cell: &DrawingArea<DB, Shift>, input: &InputSh
 #[cfg(test)]
 mod tests {
     use super::super::testing::{check, check_twice, has_text, write_preview};
-    use super::super::{EVIDENCE_STEMS, HEIGHT, WIDTH, render, render_all};
+    use super::super::{EVIDENCE_STEMS, render, render_all};
     use super::*;
 
     fn milestones_chart(s: &Summary) -> super::super::Chart {
@@ -402,14 +402,7 @@ mod tests {
             "{subtitle}"
         );
         assert!(c.svg.contains(&subtitle));
-        style::ensure_font().unwrap();
-        let mut svg = String::new();
-        let area = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        let width = area
-            .estimate_text_size(&subtitle, &style::text(style::SUBTITLE_SIZE, style::MUTED))
-            .unwrap()
-            .0;
-        assert!(width + 2 * (style::MARGIN + 4) <= WIDTH, "{width} px: {subtitle}");
+        super::super::testing::assert_subtitle_fits(&subtitle);
     }
 
     #[test]

@@ -442,14 +442,7 @@ mod tests {
         assert!(has_text(&charts[2].svg, "none") && !has_text(&charts[2].svg, "no run"));
         // The subtitle fits the page.
         let subtitle = training_flop::subtitle(&default_summary());
-        style::ensure_font().unwrap();
-        let mut svg = String::new();
-        let area = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        let width = area
-            .estimate_text_size(&subtitle, &style::text(style::SUBTITLE_SIZE, style::MUTED))
-            .unwrap()
-            .0;
-        assert!(width + 2 * (style::MARGIN + 4) <= WIDTH, "{width} px: {subtitle}");
+        super::testing::assert_subtitle_fits(&subtitle);
     }
 
     #[test]
@@ -618,14 +611,7 @@ mod tests {
         assert!(run_line(&s).starts_with("scenario default · posterior of 500 trials · seed "));
         assert!(!run_line(&plain_of(&s)).contains("posterior"));
         let subtitle = training_flop::subtitle(&s);
-        style::ensure_font().unwrap();
-        let mut svg = String::new();
-        let area = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        let width = area
-            .estimate_text_size(&subtitle, &style::text(style::SUBTITLE_SIZE, style::MUTED))
-            .unwrap()
-            .0;
-        assert!(width + 2 * (style::MARGIN + 4) <= WIDTH, "{width} px: {subtitle}");
+        super::testing::assert_subtitle_fits(&subtitle);
         // The posterior's milestone curves carry its wider bands.
         let (a, b) = (render_all(&s).unwrap(), render_all(&plain_of(&s)).unwrap());
         assert_ne!(a[1].svg, b[1].svg);

@@ -207,3 +207,23 @@ fn the_xml_check_finds_broken_documents() {
     assert!(well_formed(r#"<svg a="<"></svg>"#).is_err());
     assert!(well_formed("<svg>").is_err());
 }
+
+/// Asserts that `subtitle`, set in the subtitle font, fits the page width
+/// with the chart's margins.
+pub fn assert_subtitle_fits(subtitle: &str) {
+    use plotters::prelude::*;
+    super::style::ensure_font().unwrap();
+    let mut svg = String::new();
+    let area = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+    let width = area
+        .estimate_text_size(
+            subtitle,
+            &super::style::text(super::style::SUBTITLE_SIZE, super::style::MUTED),
+        )
+        .unwrap()
+        .0;
+    assert!(
+        width + 2 * (super::style::MARGIN + 4) <= WIDTH,
+        "{width} px: {subtitle}"
+    );
+}

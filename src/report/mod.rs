@@ -202,7 +202,7 @@ fn missed_note(summary: &Summary) -> String {
     if max_run_quarters(summary).is_some() {
         note = format!("{note} {MISSED_RUNS_NOTE}");
     }
-    let written = |prefix: &str| summary.assumptions.iter().any(|a| a.key.starts_with(prefix));
+    let written = |prefix: &str| crate::explain::has_assumption_under(summary, prefix);
     if written("training.max_cluster_chips_from") || written("training.mfu_size_exponent") {
         note = format!("{note} {MISSED_GROWTH_NOTE}");
     }

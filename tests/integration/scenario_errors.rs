@@ -15,7 +15,7 @@ const FILE: &str = "scenario.toml";
 
 /// One reported problem, parsed from a line of stderr.
 #[derive(Debug)]
-struct Problem {
+pub(crate) struct Problem {
     file: String,
     line: usize,
     col: usize,
@@ -47,7 +47,7 @@ fn problems(stderr: &str) -> Vec<Problem> {
 }
 
 /// 1-based number of the only line of `text` containing `needle`.
-fn line_of(text: &str, needle: &str) -> usize {
+pub(crate) fn line_of(text: &str, needle: &str) -> usize {
     let hits: Vec<usize> = text
         .lines()
         .enumerate()
@@ -114,7 +114,7 @@ fn assert_nothing_written(dir: &Path, o: &Output) {
 /// Writes `scenario` to a fresh folder, runs both `validate` and `run --out`,
 /// checks that both reject it the same way without writing anything, and
 /// returns the problems reported.
-fn rejected(scenario: &str) -> Vec<Problem> {
+pub(crate) fn rejected(scenario: &str) -> Vec<Problem> {
     let found = rejected_bytes(scenario.as_bytes());
     for p in &found {
         assert_eq!(p.file, FILE, "the error should name the file: {p:?}");
@@ -125,7 +125,7 @@ fn rejected(scenario: &str) -> Vec<Problem> {
 
 /// Asserts that exactly one problem is reported at `path`, on `line`, with
 /// every word of `words` in its message; returns it.
-fn expect<'a>(found: &'a [Problem], path: &str, line: usize, words: &[&str]) -> &'a Problem {
+pub(crate) fn expect<'a>(found: &'a [Problem], path: &str, line: usize, words: &[&str]) -> &'a Problem {
     let at: Vec<&Problem> = found.iter().filter(|p| p.path == path).collect();
     assert_eq!(at.len(), 1, "expected one problem at `{path}`, got: {found:#?}");
     let p = at[0];

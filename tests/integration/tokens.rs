@@ -6,6 +6,7 @@
 //! quarterly rows.
 
 use crate::common::{folder_files, read_summary, run_in, text, write};
+use crate::scenario_errors::{expect, line_of, rejected};
 
 /// Runs `scenario` (as s.toml in `dir/out`, so that the file's name is
 /// the same in every run) with `extra` arguments into `dir/out/out`.
@@ -297,55 +298,13 @@ fn token_form_outputs_do_not_depend_on_the_thread_count() {
 // ---------------------------------------------------------------------------
 
 /// `validate`s `scenario` (as s.toml), expects exit code 2, and returns
-/// stderr's problem lines as (line, key path, message).
-fn problems(scenario: &str) -> Vec<(usize, String, String)> {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", scenario);
-    let o = run_in(dir.path(), &["validate", "s.toml"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!err.contains("panicked"), "{err}");
-    err.lines()
-        .filter_map(|l| {
-            let l = l.strip_prefix("error: ").unwrap_or(l);
-            let rest = l.strip_prefix("s.toml:")?;
-            let (line, rest) = rest.split_once(':')?;
-            let (_col, rest) = rest.split_once(": ")?;
-            let (path, message) = rest.split_once(": ")?;
-            Some((line.parse().ok()?, path.to_string(), message.to_string()))
-        })
-        .collect()
-}
-
-/// 1-based number of the only line of `text` containing `needle`.
-fn line_of(text: &str, needle: &str) -> usize {
-    let hits: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i + 1)
-        .collect();
-    assert_eq!(hits.len(), 1, "`{needle}` on one line of:\n{text}");
-    hits[0]
-}
-
-/// The one problem at `path`, which must be on `line` and contain `words`.
-fn expect(found: &[(usize, String, String)], path: &str, line: usize, words: &[&str]) {
-    let at: Vec<_> = found.iter().filter(|p| p.1 == path).collect();
-    assert_eq!(at.len(), 1, "one problem at {path}: {found:#?}");
-    assert_eq!(at[0].0, line, "line of {path}: {found:#?}");
-    for w in words {
-        assert!(at[0].2.contains(w), "{path}: `{w}` not in {:?}", at[0].2);
-    }
-}
-
 #[test]
 fn mixing_the_chip_and_token_forms_is_refused_at_the_chip_keys() {
     let text = HAND.replace(
         "serving_utilization = 0.5",
         "serving_utilization = 0.5\ninitial_demand_chips = 100\ngrowth_per_quarter = 0.1",
     );
-    let found = problems(&text);
+    let found = rejected(&text);
     for key in ["initial_demand_chips", "growth_per_quarter"] {
         expect(
             &found,
@@ -371,7 +330,7 @@ fn a_token_form_without_a_required_key_names_it_at_the_table() {
             .filter(|l| !l.starts_with(&format!("{key} =")))
             .map(|l| format!("{l}\n"))
             .collect();
-        let found = problems(&text);
+        let found = rejected(&text);
         expect(
             &found,
             &format!("inference.{key}"),
@@ -386,7 +345,7 @@ fn a_token_form_without_a_required_key_names_it_at_the_table() {
         .filter(|l| !(l.starts_with("tok") || l.starts_with("flop") || l.starts_with("serving")))
         .map(|l| format!("{l}\n"))
         .collect();
-    let found = problems(&text);
+    let found = rejected(&text);
     expect(
         &found,
         "inference.initial_demand_chips",
@@ -442,7 +401,7 @@ fn token_keys_out_of_range_are_refused_with_their_valid_range() {
         ),
     ] {
         let text = HAND.replace(from, to);
-        let found = problems(&text);
+        let found = rejected(&text);
         expect(&found, &format!("inference.{key}"), line_of(&text, to), &[range]);
     }
     // A 90% interval outside the range names its end.
@@ -450,7 +409,7 @@ fn token_keys_out_of_range_are_refused_with_their_valid_range() {
         "serving_utilization = 0.5",
         "serving_utilization = { p5 = 0.2, p95 = 1.2 }",
     );
-    let found = problems(&text);
+    let found = rejected(&text);
     expect(
         &found,
         "inference.serving_utilization.p95",
