@@ -22,6 +22,7 @@ mod rows;
 mod scale;
 mod sobol;
 mod style;
+mod supply;
 mod sweep;
 #[cfg(test)]
 mod testing;
@@ -76,8 +77,9 @@ pub struct ChartError {
 pub const EVIDENCE_STEMS: [&str; 2] = [evidence::MILESTONES_STEM, evidence::INPUTS_STEM];
 
 /// The charts of one run: deliveries fan, milestone curves, training
-/// compute distribution, allocation; with evidence (`summary.evidence`),
-/// then the two evidence charts ([`EVIDENCE_STEMS`]).
+/// compute distribution, allocation; with suppliers, supplier output
+/// ([`supply`]); with evidence (`summary.evidence`), then the two evidence
+/// charts ([`EVIDENCE_STEMS`]).
 pub fn render_all(summary: &Summary) -> Result<Vec<Chart>, ChartError> {
     let s = summary;
     let mut charts = vec![
@@ -106,6 +108,14 @@ pub fn render_all(summary: &Summary) -> Result<Vec<Chart>, ChartError> {
             |a| allocation::draw(a, s),
         )?,
     ];
+    if !s.suppliers.is_empty() {
+        charts.push(render(
+            supply::STEM,
+            supply::title(s),
+            |a| supply::draw(a, s),
+            |a| supply::draw(a, s),
+        )?);
+    }
     if s.evidence.is_some() {
         charts.push(render(
             evidence::MILESTONES_STEM,
