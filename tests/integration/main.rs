@@ -28,5 +28,6 @@ mod scenario_errors;
 mod schema;
 mod sensitivity;
 mod shipped_scenarios;
+mod suppliers;
 mod sweep;
 mod tokens;
