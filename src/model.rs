@@ -8,6 +8,7 @@
 mod assumptions;
 pub mod limits;
 mod observe;
+mod suppliers;
 
 pub use limits::{
     Bounds, DEFAULT_HORIZON_QUARTERS, DEFAULT_TRIALS, MAX_CHIPS, MAX_HORIZON_QUARTERS, MAX_TOTAL_CHIPS, MAX_TRIALS,
@@ -85,7 +86,8 @@ pub struct Assumption {
 pub struct Chip {
     /// Identifier (the `[chips.<name>]` key).
     pub name: String,
-    /// Peak dense BF16 throughput per chip, FLOP/s.
+    /// Peak dense BF16 throughput per chip, FLOP/s, as shipped: the
+    /// file's `peak_flops` times `derating`.
     pub peak_flops: f64,
     /// Made domestically (counts toward domestic-only milestones).
     pub domestic: bool,
@@ -97,6 +99,10 @@ pub struct Chip {
     pub training_priority: u64,
     /// Order of serving inference: lower first (`chips.*.inference_priority`).
     pub inference_priority: u64,
+    /// `derating`: `peak_flops` is the announced throughput times this.
+    pub derating: f64,
+    /// `memory_gb`, if written (reported, not used).
+    pub memory_gb: Option<f64>,
 }
 
 /// A supply line: one buyer's orders of one chip.
@@ -108,8 +114,8 @@ pub struct SupplyLine {
     pub chip: ChipId,
     /// Chips ordered at the start of each quarter index.
     pub orders: Vec<u64>,
-    /// Fraction of the quarter's order filled, in [0, 1].
-    pub fill_rate: UncertainId,
+    /// How the line's orders are filled: a fill rate, or a share of a supplier's output.
+    pub fill: Fill,
     /// Quarters from order to arrival.
     pub lead_time_quarters: UncertainId,
     /// Unfilled chips carry over to the next quarter's order.
@@ -123,6 +129,129 @@ pub struct SupplyLine {
     /// With `domestic_purchase_ratio`: `domestic_cap[q]`, the most chips the
     /// line may have filled by the end of quarter `q`'s order.
     pub domestic_cap: Option<Vec<u64>>,
+}
+
+/// How a supply line's orders are filled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fill {
+    /// `fill_rate`: each chip of the order is filled with this probability.
+    Rate(UncertainId),
+    /// `supplier`, `tier`, `share`: the line takes `share` of its tier's
+    /// part of the supplier's output (docs/MODEL.md section 5, Suppliers).
+    Supplier {
+        /// Index into [`Model::suppliers`].
+        supplier: usize,
+        /// Index into that supplier's `tiers`.
+        tier: usize,
+        /// The buyer's share of the tier.
+        share: UncertainId,
+        /// `chip = "newest"`: the newest generation made that quarter
+        /// (the line's `chip` is then the supplier's first generation).
+        newest: bool,
+    },
+}
+
+/// A supplier shared by many customers (docs/MODEL.md section 5, Suppliers).
+#[derive(Debug, Clone)]
+pub struct Supplier {
+    /// Identifier (the `[suppliers.<name>]` key).
+    pub name: String,
+    /// Wafer starts per quarter.
+    pub wafer_starts: UncertainId,
+    /// Their growth per quarter.
+    pub wafer_growth: Option<UncertainId>,
+    /// Packaging capacity per quarter (none: no limit).
+    pub packaging: Option<UncertainId>,
+    /// Its growth per quarter.
+    pub packaging_growth: Option<UncertainId>,
+    /// The die bank at the start.
+    pub die_bank: Option<UncertainId>,
+    /// The HBM stock at the start.
+    pub hbm_stock: Option<UncertainId>,
+    /// HBM stacks imported per quarter.
+    pub hbm_imports: Option<UncertainId>,
+    /// Domestic HBM, if any.
+    pub hbm_domestic: Option<DomesticHbm>,
+    /// Generations, in file order.
+    pub generations: Vec<Generation>,
+    /// Customer tiers, in file order.
+    pub tiers: Vec<Tier>,
+}
+
+/// A supplier's domestic HBM.
+#[derive(Debug, Clone)]
+pub struct DomesticHbm {
+    /// Stacks per quarter at the full rate.
+    pub per_quarter: UncertainId,
+    /// `hbm_domestic_from` as a quarter index (negative: before the start).
+    pub from: i64,
+    /// `hbm_domestic_delay_quarters`.
+    pub delay: Option<UncertainId>,
+    /// `hbm_domestic_ramp_quarters`.
+    pub ramp: u64,
+}
+
+/// A chip generation on a supplier's roadmap.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// The chip type made.
+    pub chip: ChipId,
+    /// `available` as a quarter index (negative: before the start).
+    pub available: i64,
+    /// `slip_quarters`.
+    pub slip: Option<UncertainId>,
+    /// `ramp_quarters`.
+    pub ramp: u64,
+    /// `dies_per_wafer`.
+    pub dies_per_wafer: f64,
+    /// `dies_per_package`.
+    pub dies_per_package: u64,
+    /// `hbm_stacks_per_package`.
+    pub hbm_stacks_per_package: u64,
+    /// `yield_initial`.
+    pub yield_initial: UncertainId,
+    /// `yield_max` (none: `yield_initial`).
+    pub yield_max: Option<UncertainId>,
+    /// `yield_time_constant_quarters` (none: the default, 4).
+    pub yield_time_constant: Option<UncertainId>,
+    /// May use the die bank.
+    pub die_bank: bool,
+}
+
+/// A customer tier of a supplier.
+#[derive(Debug, Clone)]
+pub struct Tier {
+    /// Identifier (the `[suppliers.<s>.tiers.<name>]` key).
+    pub name: String,
+    /// Served in order of priority (lower first), then file order.
+    pub priority: u64,
+    /// Chips it takes per quarter (none: all that is left).
+    pub demand: Option<UncertainId>,
+    /// Growth of its demand per quarter.
+    pub demand_growth: Option<UncertainId>,
+}
+
+/// What a shock does to a supplier while active.
+#[derive(Debug, Clone, Default)]
+pub struct SupplierEffect {
+    /// The supplier (index into [`Model::suppliers`]).
+    pub supplier: usize,
+    /// Multiplies wafer starts.
+    pub wafer_starts: Option<UncertainId>,
+    /// Multiplies packaging capacity.
+    pub packaging: Option<UncertainId>,
+    /// Multiplies HBM imports.
+    pub hbm_imports: Option<UncertainId>,
+    /// Multiplies yield learning.
+    pub yield_learning: Option<UncertainId>,
+    /// Multiplies the die bank once, when the shock starts.
+    pub die_bank: Option<UncertainId>,
+    /// Multiplies the HBM stock once, when the shock starts.
+    pub hbm_stock: Option<UncertainId>,
+    /// Delays a generation (index into the supplier's `generations`).
+    pub delay: Option<(usize, UncertainId)>,
+    /// Sets a tier's priority (index into the supplier's `tiers`).
+    pub tier_priority: Option<(usize, u64)>,
 }
 
 /// A gate: open or closed in each quarter (docs/MODEL.md section 5).
@@ -186,6 +315,8 @@ pub struct Effect {
     pub add_lead_time_quarters: Option<UncertainId>,
     /// No orders are filled while active.
     pub stop: bool,
+    /// Multiplies the share of a line that buys from a supplier.
+    pub share_multiplier: Option<UncertainId>,
 }
 
 /// An export-control (or other) shock.
@@ -201,6 +332,8 @@ pub struct Shock {
     pub effects: Vec<Effect>,
     /// Its effects on gates.
     pub gate_effects: Vec<GateEffect>,
+    /// Its effects on suppliers' inputs.
+    pub supplier_effects: Vec<SupplierEffect>,
     /// Stream for whether and when it happens.
     pub occurrence_stream: u64,
 }
@@ -367,6 +500,8 @@ pub struct Model {
     pub shocks: Vec<Shock>,
     /// Gates, in file order.
     pub gates: Vec<Gate>,
+    /// Suppliers, in file order.
+    pub suppliers: Vec<Supplier>,
     /// Chips in inference at the start, per chip type.
     pub fleet_inference: Vec<u64>,
     /// Chips in training at the start, per chip type.
@@ -1356,9 +1491,20 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             c.inference_priority,
             DEFAULT_INFERENCE_PRIORITY_FOREIGN + u64::from(domestic),
         );
+        let derating = match &c.derating {
+            Some(r) => ctx.fixed(p.key("derating"), r, DERATING).unwrap_or(1.0),
+            None => 1.0,
+        };
+        let memory_gb = c
+            .memory_gb
+            .as_ref()
+            .and_then(|r| ctx.fixed(p.key("memory_gb"), r, MEMORY_GB));
         chips.push(Chip {
             name: name.clone(),
-            peak_flops: peak.unwrap_or(1.0),
+            // A derating of 1 (the default) leaves the value bit for bit.
+            peak_flops: peak.unwrap_or(1.0) * derating,
+            derating,
+            memory_gb,
             domestic,
             annual_failure_rate: afr,
             failure_stream: key_hash(&format!("{p}.failures")),
@@ -1372,10 +1518,25 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
     let mut purchase_ratios = Vec::new();
     for (name, s) in &raw.supply {
         let p = root.key("supply").key(name);
-        let chip = lookup(&raw.chips, &s.chip);
-        if chip.is_none() {
-            ctx.error(p.key("chip"), undefined("chips", &s.chip, &raw.chips));
-        }
+        let link = suppliers::line_link(raw, s, &p, ctx);
+        let chip = match &link {
+            Some(l) => l.chip,
+            None => {
+                let chip = lookup(&raw.chips, &s.chip);
+                if chip.is_none() {
+                    let hint = if s.chip == suppliers::NEWEST {
+                        "; \"newest\" is a supply line's choice only with `supplier`".to_string()
+                    } else {
+                        String::new()
+                    };
+                    ctx.error(
+                        p.key("chip"),
+                        format!("{}{hint}", undefined("chips", &s.chip, &raw.chips)),
+                    );
+                }
+                chip
+            }
+        };
         let mut orders = vec![0u64; horizon as usize];
         for (i, o) in s.orders.iter().enumerate() {
             let op = p.key("orders").index(i);
@@ -1449,9 +1610,18 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 ),
             );
         }
-        let fill = match &s.fill_rate {
-            Some(r) => ctx.uncertain(p.key("fill_rate"), r, FRACTION),
-            None => ctx.uncertain(p.key("fill_rate"), &RawNumber::Plain(DEFAULT_FILL_RATE), FRACTION),
+        let fill = match &link {
+            Some(l) => l.share.map(|share| Fill::Supplier {
+                supplier: l.supplier,
+                tier: l.tier,
+                share,
+                newest: l.newest,
+            }),
+            None => match &s.fill_rate {
+                Some(r) => ctx.uncertain(p.key("fill_rate"), r, FRACTION),
+                None => ctx.uncertain(p.key("fill_rate"), &RawNumber::Plain(DEFAULT_FILL_RATE), FRACTION),
+            }
+            .map(Fill::Rate),
         };
         let lead = match &s.lead_time_quarters {
             Some(r) => ctx.uncertain(p.key("lead_time_quarters"), r, DELAY_QUARTERS),
@@ -1493,7 +1663,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             name: name.clone(),
             chip: chip.unwrap_or(0),
             orders,
-            fill_rate: fill.unwrap_or(0),
+            fill: fill.unwrap_or(Fill::Rate(0)),
             lead_time_quarters: lead.unwrap_or(0),
             backlog: s.backlog.unwrap_or(DEFAULT_BACKLOG),
             delivery_stream: key_hash(&format!("{p}.delivery")),
@@ -1600,8 +1770,24 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         }
         let mut effects = Vec::new();
         let mut gate_effects = Vec::new();
+        let mut supplier_effects = Vec::new();
         for (i, e) in s.effects.iter().enumerate() {
             let ep = p.key("effects").index(i);
+            if let Some(supplier) = &e.supplier {
+                if let Some(effect) = suppliers::effect(raw, e, supplier, &ep, ctx) {
+                    supplier_effects.push(effect);
+                }
+                continue;
+            }
+            if let Some(k) = suppliers::effect_key_written(e) {
+                ctx.error(
+                    ep.key(k),
+                    format!(
+                        "`{k}` acts on a supplier's inputs; add `supplier = \"<name>\"` (and no `supply` or `gate`)"
+                    ),
+                );
+                continue;
+            }
             let supply_name = match (&e.supply, &e.gate) {
                 (Some(line), None) => {
                     if e.open.is_some() {
@@ -1618,6 +1804,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                         ("fill_rate_multiplier", e.fill_rate_multiplier.is_some()),
                         ("add_lead_time_quarters", e.add_lead_time_quarters.is_some()),
                         ("stop", e.stop.is_some()),
+                        ("share_multiplier", e.share_multiplier.is_some()),
                     ] {
                         if given {
                             ctx.error(
@@ -1650,7 +1837,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 (None, None) => {
                     ctx.error(
                         ep.clone(),
-                        "an effect needs `supply = \"<line>\"` (with `fill_rate_multiplier`, `add_lead_time_quarters` or `stop = true`) or `gate = \"<gate>\"` with `open`",
+                        "an effect needs `supply = \"<line>\"` (with `fill_rate_multiplier`, `add_lead_time_quarters`, `share_multiplier` or `stop = true`), `gate = \"<gate>\"` with `open`, or `supplier = \"<supplier>\"` with an input multiplier",
                     );
                     continue;
                 }
@@ -1667,11 +1854,34 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 .add_lead_time_quarters
                 .as_ref()
                 .and_then(|r| ctx.uncertain(ep.key("add_lead_time_quarters"), r, DELAY_QUARTERS));
+            let share_mult = e
+                .share_multiplier
+                .as_ref()
+                .and_then(|r| ctx.uncertain(ep.key("share_multiplier"), r, INPUT_MULTIPLIER));
+            let supplied = line.is_some_and(|l| raw.supply[l].supplier.is_some());
+            if supplied && e.fill_rate_multiplier.is_some() {
+                ctx.error(
+                    ep.key("fill_rate_multiplier"),
+                    format!(
+                        "supply line \"{supply_name}\" buys from a supplier and has no fill rate; use `share_multiplier`"
+                    ),
+                );
+            }
+            if line.is_some() && !supplied && e.share_multiplier.is_some() {
+                ctx.error(
+                    ep.key("share_multiplier"),
+                    format!("supply line \"{supply_name}\" has no `supplier`, so no share; use `fill_rate_multiplier`"),
+                );
+            }
             let stop = e.stop.unwrap_or(DEFAULT_STOP);
-            if !stop && e.fill_rate_multiplier.is_none() && e.add_lead_time_quarters.is_none() {
+            if !stop
+                && e.fill_rate_multiplier.is_none()
+                && e.add_lead_time_quarters.is_none()
+                && e.share_multiplier.is_none()
+            {
                 ctx.error(
                     ep.clone(),
-                    "an effect needs `fill_rate_multiplier`, `add_lead_time_quarters` or `stop = true`",
+                    "an effect needs `fill_rate_multiplier`, `add_lead_time_quarters`, `share_multiplier` or `stop = true`",
                 );
             }
             effects.push(Effect {
@@ -1679,6 +1889,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 fill_rate_multiplier: mult,
                 add_lead_time_quarters: add,
                 stop,
+                share_multiplier: share_mult,
             });
         }
         if let Some(trigger) = trigger {
@@ -1688,6 +1899,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                 duration_quarters: duration,
                 effects,
                 gate_effects,
+                supplier_effects,
                 occurrence_stream: key_hash(&format!("{p}.occurrence")),
             });
         }
@@ -1741,6 +1953,9 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             stream: key_hash(&format!("{p}.transitions")),
         });
     }
+
+    // Suppliers.
+    let suppliers = suppliers::build(raw, ctx, &cal, &chips);
 
     // Fleet at start.
     let mut fleet_inference = vec![0u64; chips.len()];
@@ -2041,6 +2256,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         supply,
         shocks,
         gates,
+        suppliers,
         fleet_inference,
         fleet_training,
         inference,

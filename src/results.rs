@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{ChipMetric, DemandMetric, Metric};
+use crate::engine::supplier::Binding;
+use crate::engine::{ChipMetric, Metric, series_names};
 use crate::error::KeyPath;
 use crate::explain::MissReason;
 use crate::model::{Assumption, Model, Trigger, format_number};
@@ -165,6 +166,10 @@ pub struct Summary {
     /// quarter by quarter; absent without `[gates]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gates: Vec<GateResult>,
+    /// Each supplier, in file order: the share of trials in which each
+    /// input bound its output, quarter by quarter; absent without `[suppliers]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppliers: Vec<SupplierResult>,
     /// With `training.max_run_quarters`: each training run by its index
     /// (1 is the run started by `TrainingStart`), as many as any trial had,
     /// with the trials that started it and its domestic compute; absent
@@ -466,6 +471,49 @@ pub struct GateResult {
     pub open_share: Vec<f64>,
 }
 
+/// The chip type a supply line's orders of quarter `q` are counted as in
+/// `ordered_domestic_peak_flops_cumulative`: its `chip`, or, for a line
+/// ordering the newest generation of a supplier, the generation whose
+/// announced `available` is the latest at or before `q` (the later in file
+/// order on a tie; the first generation when none is announced by then).
+fn ordered_chip(model: &Model, line: &crate::model::SupplyLine, q: usize) -> usize {
+    match line.fill {
+        crate::model::Fill::Supplier {
+            supplier, newest: true, ..
+        } => model.suppliers[supplier]
+            .generations
+            .iter()
+            .filter(|g| g.available <= q as i64)
+            .max_by_key(|g| g.available)
+            .map_or(line.chip, |g| g.chip),
+        _ => line.chip,
+    }
+}
+
+/// Which input bound one supplier's output, how often.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupplierResult {
+    /// Supplier name (the `[suppliers.<name>]` key).
+    pub name: String,
+    /// Per quarter of `quarters`, the share of trials (of the posterior
+    /// weight, with `[[observe]]`) in which each input bound its output.
+    pub binding_share: BindingShares,
+}
+
+/// Shares of trials by binding input, one per quarter each; in each
+/// quarter they add up to 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BindingShares {
+    /// Packaging capacity.
+    pub packaging: Vec<f64>,
+    /// Logic dies (wafers × yield, and the die bank).
+    pub dies: Vec<f64>,
+    /// HBM stacks.
+    pub hbm: Vec<f64>,
+    /// No generation was being made.
+    pub none: Vec<f64>,
+}
+
 /// Trials in which a shock happened in one quarter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShockQuarter {
@@ -626,11 +674,16 @@ impl Summary {
             })
             .collect();
         let mut quarterly = Vec::new();
+        let series = series_names(model);
         for q in 0..model.horizon() {
             let totals = Metric::ALL.map(|m| (m.name(), Some(agg.metric(q, m))));
-            // With inference demand in tokens, the demand and its two factors follow.
-            let demand = DemandMetric::ALL.map(|k| (k.name(), agg.demand_metric(q, k)));
-            for (name, hist) in totals.into_iter().chain(demand) {
+            // Then the quantities the scenario records beyond them (demand in
+            // tokens, foreign deliveries, suppliers).
+            let extra = series
+                .iter()
+                .enumerate()
+                .map(|(k, name)| (name.as_str(), Some(agg.series_metric(q, k, series.len()))));
+            for (name, hist) in totals.into_iter().chain(extra) {
                 let Some(hist) = hist else { continue };
                 let [p5, p25, p50, p75, p95] = percentiles(hist);
                 quarterly.push(QuarterRow {
@@ -681,7 +734,7 @@ impl Summary {
                     .supply
                     .iter()
                     .filter(|l| model.chips[l.chip].domestic)
-                    .map(|l| l.orders[q] as f64 * model.chips[l.chip].peak_flops)
+                    .map(|l| l.orders[q] as f64 * model.chips[ordered_chip(model, l, q)].peak_flops)
                     .sum::<f64>();
                 ordered_flops
             })
@@ -744,6 +797,23 @@ impl Summary {
                 .map(|(gate, counts)| GateResult {
                     name: gate.name.clone(),
                     open_share: counts.iter().map(|&c| c as f64 / agg.trials as f64).collect(),
+                })
+                .collect(),
+            suppliers: model
+                .suppliers
+                .iter()
+                .enumerate()
+                .map(|(s, sup)| {
+                    let shares = |b: Binding| (0..model.horizon()).map(|q| agg.binding_share(s, b, q)).collect();
+                    SupplierResult {
+                        name: sup.name.clone(),
+                        binding_share: BindingShares {
+                            packaging: shares(Binding::Packaging),
+                            dies: shares(Binding::Dies),
+                            hbm: shares(Binding::Hbm),
+                            none: shares(Binding::None),
+                        },
+                    }
                 })
                 .collect(),
             training_runs: training_runs(model, agg, counting),

@@ -38,6 +38,9 @@ pub struct RawScenario {
     /// Gates (an export licence, an import permission), one table `[gates.<name>]` each: open or closed each quarter; a supply line that names gates delivers only in quarters when all of them are open (docs/MODEL.md section 5).
     #[serde(default)]
     pub gates: IndexMap<String, RawGate>,
+    /// Suppliers shared by many customers, one table `[suppliers.<name>]` each: output bound by wafers, a die bank, HBM and packaging, made in chip generations on a roadmap and shared among customer tiers in priority order (docs/MODEL.md section 5, Suppliers).
+    #[serde(default)]
+    pub suppliers: IndexMap<String, RawSupplier>,
     /// Chips already installed when the scenario starts, one table `[fleet.<chip>]` per chip type (none: no chips installed).
     #[serde(default)]
     pub fleet: IndexMap<String, RawFleet>,
@@ -264,6 +267,12 @@ pub struct RawChip {
     #[serde(default, deserialize_with = "opt_count_u64")]
     #[schemars(range(min = 1, max = MAX_PRIORITY))]
     pub inference_priority: Option<u64>,
+    /// The shipped chip's throughput as a share of `peak_flops` (the announced one), in (0, 1]; the model uses `peak_flops × derating` everywhere. A fixed number (default 1).
+    #[schemars(with = "Option<FixedNumber>", transform = bounds(DERATING), extend("default" = 1.0))]
+    pub derating: Option<RawNumber>,
+    /// Memory per chip, GB, as shipped; reported, not used by the model. A fixed number.
+    #[schemars(with = "Option<FixedNumber>", transform = bounds(MEMORY_GB))]
+    pub memory_gb: Option<RawNumber>,
     /// Notes on the chip; not used by the model.
     pub description: Option<String>,
 }
@@ -273,11 +282,18 @@ pub struct RawChip {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Supply")]
 pub struct RawSupply {
-    /// The chip type ordered: the name of a `[chips.<name>]` table.
+    /// The chip type ordered: the name of a `[chips.<name>]` table; on a line with `supplier`, one of its generations, or "newest" (the newest generation the supplier makes that quarter).
     pub chip: String,
+    /// The supplier the line buys from: the name of a `[suppliers.<name>]` table. The line then receives `share` of its tier's part of the supplier's output (capped by what it ordered) instead of a `fill_rate` (docs/MODEL.md section 5).
+    pub supplier: Option<String>,
+    /// With `supplier`: the customer tier the buyer belongs to, the name of a `[suppliers.<s>.tiers.<name>]` table.
+    pub tier: Option<String>,
+    /// With `supplier`: the buyer's share of its tier's chips each quarter, 0 to 1; may be uncertain.
+    #[schemars(transform = bounds(FRACTION))]
+    pub share: Option<RawNumber>,
     /// The orders, each `{ quarter, chips }` or `{ from, to, chips }` (chips each quarter).
     pub orders: Vec<RawOrder>,
-    /// Fraction of each quarter's order that is filled, 0 to 1; may be uncertain.
+    /// Fraction of each quarter's order that is filled, 0 to 1; may be uncertain. Not with `supplier` (its `share` decides).
     #[schemars(transform = bounds(FRACTION), extend("default" = DEFAULT_FILL_RATE))]
     pub fill_rate: Option<RawNumber>,
     /// Time from order to arrival, in quarters; may be uncertain.
@@ -424,16 +440,31 @@ pub struct RawShock {
     extend("oneOf" = [
         {
             "required": ["supply"],
-            "properties": { "gate": false, "open": false },
+            "properties": { "gate": false, "open": false, "supplier": false },
             "anyOf": [
                 { "required": ["fill_rate_multiplier"] },
+                { "required": ["share_multiplier"] },
                 { "required": ["add_lead_time_quarters"] },
                 { "required": ["stop"], "properties": { "stop": { "const": true } } }
             ]
         },
         {
             "required": ["gate", "open"],
-            "properties": { "supply": false, "fill_rate_multiplier": false, "add_lead_time_quarters": false, "stop": false }
+            "properties": { "supply": false, "fill_rate_multiplier": false, "add_lead_time_quarters": false, "stop": false, "share_multiplier": false, "supplier": false }
+        },
+        {
+            "required": ["supplier"],
+            "properties": { "supply": false, "gate": false, "open": false, "fill_rate_multiplier": false, "add_lead_time_quarters": false, "stop": false, "share_multiplier": false },
+            "anyOf": [
+                { "required": ["wafer_starts_multiplier"] },
+                { "required": ["packaging_multiplier"] },
+                { "required": ["hbm_imports_multiplier"] },
+                { "required": ["yield_learning_multiplier"] },
+                { "required": ["die_bank_multiplier"] },
+                { "required": ["hbm_stock_multiplier"] },
+                { "required": ["generation", "delay_quarters"] },
+                { "required": ["tier", "priority"] }
+            ]
         }
     ])
 )]
@@ -453,6 +484,160 @@ pub struct RawEffect {
     /// No orders of the line are filled while the shock is active.
     #[schemars(extend("default" = DEFAULT_STOP))]
     pub stop: Option<bool>,
+    /// Multiplies the share of a line that buys from a supplier; may be uncertain.
+    #[schemars(transform = bounds(INPUT_MULTIPLIER))]
+    pub share_multiplier: Option<RawNumber>,
+    /// The supplier whose inputs the shock changes: the name of a `[suppliers.<name>]` table (with input multipliers, or `generation` and `delay_quarters`, or `tier` and `priority`).
+    pub supplier: Option<String>,
+    /// Multiplies the supplier's wafer starts while active; may be uncertain.
+    #[schemars(transform = bounds(INPUT_MULTIPLIER))]
+    pub wafer_starts_multiplier: Option<RawNumber>,
+    /// Multiplies the supplier's packaging capacity while active; may be uncertain.
+    #[schemars(transform = bounds(INPUT_MULTIPLIER))]
+    pub packaging_multiplier: Option<RawNumber>,
+    /// Multiplies the supplier's HBM imports while active (0: imports stopped); may be uncertain.
+    #[schemars(transform = bounds(INPUT_MULTIPLIER))]
+    pub hbm_imports_multiplier: Option<RawNumber>,
+    /// Multiplies the supplier's yield learning while active (0.5: yields improve at half speed); may be uncertain.
+    #[schemars(transform = bounds(INPUT_MULTIPLIER))]
+    pub yield_learning_multiplier: Option<RawNumber>,
+    /// Multiplies the die bank once, when the shock starts (0: seized); may be uncertain.
+    #[schemars(transform = bounds(INPUT_MULTIPLIER))]
+    pub die_bank_multiplier: Option<RawNumber>,
+    /// Multiplies the HBM stock once, when the shock starts (0: seized); may be uncertain.
+    #[schemars(transform = bounds(INPUT_MULTIPLIER))]
+    pub hbm_stock_multiplier: Option<RawNumber>,
+    /// With `supplier`: the generation the shock delays (a chip type the supplier makes), with `delay_quarters`.
+    pub generation: Option<String>,
+    /// With `generation`: quarters added to the generation's start if the shock starts before or when it becomes available; may be uncertain, drawn in the quarter the shock starts.
+    #[schemars(transform = bounds(SLIP_QUARTERS))]
+    pub delay_quarters: Option<RawNumber>,
+    /// With `supplier`: the customer tier whose priority the shock sets while active, with `priority`.
+    pub tier: Option<String>,
+    /// With `tier`: the tier's priority while the shock is active, a whole number 1 (first) to 100.
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(min = 1, max = MAX_PRIORITY))]
+    pub priority: Option<u64>,
+}
+
+/// `[suppliers.<name>]`: a supplier shared by many customers (docs/MODEL.md
+/// section 5, Suppliers): its output each quarter is the least its inputs
+/// allow, made in generations and shared among customer tiers.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Supplier")]
+pub struct RawSupplier {
+    /// What the supplier is; not used by the model.
+    pub description: Option<String>,
+    /// Wafers started for the supplier's logic dies in the first quarter; may be uncertain (also `per = "quarter"`).
+    #[schemars(transform = bounds(CAPACITY_PER_QUARTER))]
+    pub wafer_starts_per_quarter: RawNumber,
+    /// Fractional growth of wafer starts from one quarter to the next; may be uncertain (default 0).
+    #[schemars(transform = bounds(GROWTH_PER_QUARTER), extend("default" = 0.0))]
+    pub wafer_starts_growth_per_quarter: Option<RawNumber>,
+    /// Chips (packages) that can be assembled in the first quarter; may be uncertain (default: no packaging limit).
+    #[schemars(transform = bounds(CAPACITY_PER_QUARTER))]
+    pub packaging_per_quarter: Option<RawNumber>,
+    /// Fractional growth of packaging capacity from one quarter to the next; may be uncertain (default 0).
+    #[schemars(transform = bounds(GROWTH_PER_QUARTER), extend("default" = 0.0))]
+    pub packaging_growth_per_quarter: Option<RawNumber>,
+    /// Dies made elsewhere in stock at the start (a die bank), used by generations with `die_bank = true`; may be uncertain, drawn once per trial (default 0).
+    #[schemars(transform = bounds(STOCK), extend("default" = 0.0))]
+    pub die_bank: Option<RawNumber>,
+    /// HBM stacks in stock at the start; may be uncertain, drawn once per trial (default 0).
+    #[schemars(transform = bounds(STOCK), extend("default" = 0.0))]
+    pub hbm_stock: Option<RawNumber>,
+    /// HBM stacks imported each quarter, added to the stock; may be uncertain (default 0).
+    #[schemars(transform = bounds(STOCK), extend("default" = 0.0))]
+    pub hbm_imports_per_quarter: Option<RawNumber>,
+    /// Domestic HBM stacks a quarter once its ramp is complete; may be uncertain (default 0: none). Needs `hbm_domestic_from`.
+    #[schemars(transform = bounds(STOCK), extend("default" = 0.0))]
+    pub hbm_domestic_per_quarter: Option<RawNumber>,
+    /// Quarter in which domestic HBM is planned to start, "YYYYQn" (it may lie outside the horizon).
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
+    pub hbm_domestic_from: Option<String>,
+    /// Quarters domestic HBM starts after `hbm_domestic_from`, rounded; may be uncertain, drawn once per trial (default 0).
+    #[schemars(transform = bounds(SLIP_QUARTERS), extend("default" = 0.0))]
+    pub hbm_domestic_delay_quarters: Option<RawNumber>,
+    /// Quarters from the first domestic HBM stacks to the full rate, a whole number 1 to 40 (default 1).
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(min = 1, max = MAX_RAMP_QUARTERS), extend("default" = 1))]
+    pub hbm_domestic_ramp_quarters: Option<u64>,
+    /// The chip generations the supplier makes, one table `[suppliers.<s>.generations.<chip>]` each, the key a `[chips.<name>]` table; at least one.
+    #[serde(default)]
+    pub generations: IndexMap<String, RawGeneration>,
+    /// Customer tiers, one table `[suppliers.<s>.tiers.<name>]` each, served in priority order; at least one.
+    #[serde(default)]
+    pub tiers: IndexMap<String, RawTier>,
+    /// Where the figures come from; echoed in the outputs.
+    pub source: Option<String>,
+}
+
+/// `[suppliers.<s>.generations.<chip>]`: a chip generation on the
+/// supplier's roadmap (docs/MODEL.md section 5, Suppliers).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Generation")]
+pub struct RawGeneration {
+    /// Quarter the generation is announced to be available, "YYYYQn" (it may lie before the start).
+    #[schemars(regex(pattern = QUARTER_PATTERN))]
+    pub available: String,
+    /// Quarters the generation slips behind `available`, rounded; may be uncertain, drawn once per trial (default 0).
+    #[schemars(transform = bounds(SLIP_QUARTERS), extend("default" = 0.0))]
+    pub slip_quarters: Option<RawNumber>,
+    /// Quarters over which the supplier shifts output to this generation once it is available, a whole number 1 to 40 (default 1).
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(min = 1, max = MAX_RAMP_QUARTERS), extend("default" = 1))]
+    pub ramp_quarters: Option<u64>,
+    /// Candidate dies per wafer (before yield); a fixed number.
+    #[schemars(with = "FixedNumber", transform = bounds(DIES_PER_WAFER))]
+    pub dies_per_wafer: RawNumber,
+    /// Logic dies in one chip, a whole number 1 to 16 (default 1).
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(min = 1, max = MAX_DIES_PER_PACKAGE), extend("default" = 1))]
+    pub dies_per_package: Option<u64>,
+    /// HBM stacks in one chip, a whole number 0 to 64 (default 0: no HBM).
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(max = MAX_HBM_STACKS_PER_PACKAGE), extend("default" = 0))]
+    pub hbm_stacks_per_package: Option<u64>,
+    /// Share of candidate dies that work when the generation starts, 0 to 1; may be uncertain.
+    #[schemars(transform = bounds(FRACTION))]
+    pub yield_initial: RawNumber,
+    /// The yield the generation learns toward, 0 to 1; may be uncertain (default: `yield_initial`, no learning).
+    #[schemars(transform = bounds(FRACTION))]
+    pub yield_max: Option<RawNumber>,
+    /// Quarters of learning for the yield to close 63% of its gap to `yield_max`; may be uncertain (default 4).
+    #[schemars(transform = bounds(YIELD_TIME_CONSTANT), extend("default" = DEFAULT_YIELD_TIME_CONSTANT))]
+    pub yield_time_constant_quarters: Option<RawNumber>,
+    /// The generation may use dies of the supplier's die bank (default false).
+    #[schemars(extend("default" = false))]
+    pub die_bank: Option<bool>,
+    /// Notes; not used by the model.
+    pub description: Option<String>,
+    /// Where the figures come from; echoed in the outputs.
+    pub source: Option<String>,
+}
+
+/// `[suppliers.<s>.tiers.<name>]`: a customer tier (docs/MODEL.md section
+/// 5, Suppliers); tiers are served in priority order.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Tier")]
+pub struct RawTier {
+    /// Place in the queue: a lower number is served first, file order among equals; a whole number 1 to 100 (default 1).
+    #[serde(default, deserialize_with = "opt_count_u64")]
+    #[schemars(range(min = 1, max = MAX_PRIORITY), extend("default" = 1))]
+    pub priority: Option<u64>,
+    /// Chips the tier takes in the first quarter (absent: all that is left); may be uncertain.
+    #[schemars(transform = bounds(TIER_DEMAND))]
+    pub demand_per_quarter: Option<RawNumber>,
+    /// Fractional growth of the tier's demand from one quarter to the next; may be uncertain (default 0).
+    #[schemars(transform = bounds(GROWTH_PER_QUARTER), extend("default" = 0.0))]
+    pub demand_growth_per_quarter: Option<RawNumber>,
+    /// Who the tier is; not used by the model.
+    pub description: Option<String>,
+    /// Where the figures come from; echoed in the outputs.
+    pub source: Option<String>,
 }
 
 /// `[fleet.<chip>]`: chips of a type already installed when the scenario

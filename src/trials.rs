@@ -9,7 +9,8 @@
 use std::ops::Range;
 use std::sync::atomic::AtomicBool;
 
-use crate::engine::{ChipMetric, DemandMetric, Metric, Workspace, records_demand, simulate_trial};
+use crate::engine::supplier::Binding;
+use crate::engine::{ChipMetric, Metric, Workspace, series_names, simulate_trial};
 use crate::error::Error;
 use crate::explain::{MissReason, MissRule};
 use crate::model::{Model, Trigger};
@@ -46,11 +47,18 @@ pub struct Aggregate {
     /// have the shape of the model's aggregate).
     #[serde(default)]
     pub chip_metrics: Vec<LogHistogram>,
-    /// With inference demand in tokens: `demand_metrics[q * DemandMetric::COUNT + k]`,
-    /// the distribution of demand metric `k` at the end of quarter `q`;
-    /// empty (and not written) otherwise.
+    /// `series[q * n + k]`: the distribution of the `k`-th of the `n`
+    /// quantities of [`series_names`] at the end of quarter `q` (demand in
+    /// tokens, foreign deliveries, suppliers); empty (and not written) when
+    /// the scenario records none. (`demand_metrics` in earlier versions,
+    /// which recorded only demand in tokens.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty", alias = "demand_metrics")]
+    pub series: Vec<LogHistogram>,
+    /// `binding_in_quarter[s * 4 + k][q]`: trials in which input `k` (in
+    /// [`Binding::ALL`] order) bound supplier `s`'s output in quarter `q`
+    /// (absent without suppliers).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub demand_metrics: Vec<LogHistogram>,
+    pub binding_in_quarter: Vec<Vec<u64>>,
     /// `reached_in_quarter[k][q]`: trials in which milestone `k` was first reached in quarter `q`.
     pub reached_in_quarter: Vec<Vec<u64>>,
     /// Trials in which the training run started within the horizon.
@@ -109,7 +117,8 @@ impl Aggregate {
             metrics: vec![LogHistogram::new(); h as usize * Metric::COUNT],
             chip_types: model.chips.len(),
             chip_metrics: vec![LogHistogram::new(); h as usize * model.chips.len() * ChipMetric::COUNT],
-            demand_metrics: vec![LogHistogram::new(); demand_histograms(model)],
+            series: vec![LogHistogram::new(); series_histograms(model)],
+            binding_in_quarter: vec![vec![0; h as usize]; model.suppliers.len() * Binding::COUNT],
             reached_in_quarter: vec![vec![0; h as usize]; model.milestones.len()],
             training_started: 0,
             started_in_quarter: vec![0; h as usize],
@@ -152,7 +161,7 @@ impl Aggregate {
             .iter_mut()
             .chain(&mut self.chip_metrics)
             .take(recorded)
-            .chain(&mut self.demand_metrics)
+            .chain(&mut self.series)
             .enumerate()
         {
             let values = &buffer.values[h * BLOCK as usize..h * BLOCK as usize + n];
@@ -182,6 +191,11 @@ impl Aggregate {
                 *x += y;
             }
         }
+        for (a, b) in self.binding_in_quarter.iter_mut().zip(&buffer.binding_in_quarter) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
         for (a, b) in self.missed.iter_mut().zip(&buffer.missed) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
@@ -206,7 +220,13 @@ impl Aggregate {
             && self.metrics.len() == other.metrics.len()
             && self.chip_types == other.chip_types
             && self.chip_metrics.len() == other.chip_metrics.len()
-            && self.demand_metrics.len() == other.demand_metrics.len()
+            && self.series.len() == other.series.len()
+            && self.binding_in_quarter.len() == other.binding_in_quarter.len()
+            && self
+                .binding_in_quarter
+                .iter()
+                .zip(&other.binding_in_quarter)
+                .all(|(a, b)| a.len() == b.len())
             && self.reached_in_quarter.len() == other.reached_in_quarter.len()
             && self
                 .reached_in_quarter
@@ -253,8 +273,13 @@ impl Aggregate {
         for (a, b) in self.chip_metrics.iter_mut().zip(&other.chip_metrics) {
             a.merge(b).map_err(|_| MergeError::Overflow("chip_metrics"))?;
         }
-        for (a, b) in self.demand_metrics.iter_mut().zip(&other.demand_metrics) {
-            a.merge(b).map_err(|_| MergeError::Overflow("demand_metrics"))?;
+        for (a, b) in self.series.iter_mut().zip(&other.series) {
+            a.merge(b).map_err(|_| MergeError::Overflow("series"))?;
+        }
+        for (a, b) in self.binding_in_quarter.iter_mut().zip(&other.binding_in_quarter) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = add(*x, *y, "binding_in_quarter")?;
+            }
         }
         for (a, b) in self.reached_in_quarter.iter_mut().zip(&other.reached_in_quarter) {
             for (x, y) in a.iter_mut().zip(b) {
@@ -331,16 +356,43 @@ impl Aggregate {
             hist.check(self.trials)
                 .map_err(|e| format!("aggregate.chip_metrics[{i}]: {e}"))?;
         }
-        let per_demand = h.saturating_mul(DemandMetric::COUNT);
-        if !self.demand_metrics.is_empty() && self.demand_metrics.len() != per_demand {
+        if h > 0 && self.series.len() % h != 0 {
             return Err(format!(
-                "aggregate: {} histograms (demand_metrics) where a horizon of {h} quarters has {per_demand} (or none)",
-                self.demand_metrics.len()
+                "aggregate: {} histograms (series) where a horizon of {h} quarters needs a multiple of {h}",
+                self.series.len()
             ));
         }
-        for (i, hist) in self.demand_metrics.iter().enumerate() {
+        for (i, hist) in self.series.iter().enumerate() {
             hist.check(self.trials)
-                .map_err(|e| format!("aggregate.demand_metrics[{i}]: {e}"))?;
+                .map_err(|e| format!("aggregate.series[{i}]: {e}"))?;
+        }
+        if self.binding_in_quarter.len() % Binding::COUNT != 0 {
+            return Err(format!(
+                "aggregate.binding_in_quarter: {} rows where each supplier has {}",
+                self.binding_in_quarter.len(),
+                Binding::COUNT
+            ));
+        }
+        for (s, rows) in self.binding_in_quarter.chunks(Binding::COUNT).enumerate() {
+            for q in 0..h {
+                let mut sum = 0u64;
+                for row in rows {
+                    if row.len() != h {
+                        return Err(format!(
+                            "aggregate.binding_in_quarter[{s}]: {} quarters where the horizon has {h}",
+                            row.len()
+                        ));
+                    }
+                    sum = sum.saturating_add(row[q]);
+                }
+                if sum != self.trials {
+                    return Err(format!(
+                        "aggregate.binding_in_quarter[{s}]: {sum} trials have a binding input in quarter {q}, where \
+                         the aggregate has {} trials",
+                        self.trials
+                    ));
+                }
+            }
         }
         for (k, row) in self.reached_in_quarter.iter().enumerate() {
             if row.len() != h {
@@ -478,20 +530,30 @@ impl Aggregate {
                 model.gates.len()
             ));
         }
-        let demand = demand_histograms(model);
-        let posterior_demand = self
+        let series = series_histograms(model);
+        let posterior_series = self.evidence.as_ref().map_or(series, |e| e.posterior.series.len());
+        if self.series.len() != series || posterior_series != series {
+            return Err(format!(
+                "aggregate.series: {} histograms where the scenario records {series} ({} quantities a quarter: {})",
+                self.series.len(),
+                series_names(model).len(),
+                if series == 0 {
+                    "no demand in tokens, foreign chips or suppliers".to_string()
+                } else {
+                    series_names(model).join(", ")
+                }
+            ));
+        }
+        let binding = model.suppliers.len() * Binding::COUNT;
+        let posterior_binding = self
             .evidence
             .as_ref()
-            .map_or(demand, |e| e.posterior.demand_metrics.len());
-        if self.demand_metrics.len() != demand || posterior_demand != demand {
+            .map_or(binding, |e| e.posterior.binding_in_quarter.len());
+        if self.binding_in_quarter.len() != binding || posterior_binding != binding {
             return Err(format!(
-                "aggregate.demand_metrics: {} histograms where the scenario's inference demand {}",
-                self.demand_metrics.len(),
-                if demand == 0 {
-                    "is not stated in tokens and records none".to_string()
-                } else {
-                    format!("in tokens records {demand}")
-                }
+                "aggregate.binding_in_quarter: {} rows where the scenario's {} suppliers have {binding}",
+                self.binding_in_quarter.len(),
+                model.suppliers.len()
             ));
         }
         if model.training.max_run_seconds.is_none() && !self.runs.is_empty() {
@@ -593,22 +655,28 @@ impl Aggregate {
         &self.chip_metrics[(q as usize * self.chip_types + c) * ChipMetric::COUNT + idx]
     }
 
-    /// Distribution of demand metric `k` at the end of quarter `q`, when
-    /// inference demand is stated in tokens (`None` otherwise).
-    pub fn demand_metric(&self, q: u32, k: DemandMetric) -> Option<&LogHistogram> {
-        let idx = DemandMetric::ALL.iter().position(|x| *x == k).unwrap_or(0);
-        self.demand_metrics.get(q as usize * DemandMetric::COUNT + idx)
+    /// Distribution of the `k`-th of the `n` quantities of
+    /// [`series_names`] at the end of quarter `q`.
+    pub fn series_metric(&self, q: u32, k: usize, n: usize) -> &LogHistogram {
+        &self.series[q as usize * n + k]
+    }
+
+    /// The share of trials in which `input` bound supplier `s`'s output in
+    /// quarter `q` (0 for an aggregate of no trials).
+    pub fn binding_share(&self, s: usize, input: Binding, q: u32) -> f64 {
+        let n = self.binding_in_quarter[s * Binding::COUNT + input as usize][q as usize];
+        if self.trials == 0 {
+            0.0
+        } else {
+            n as f64 / self.trials as f64
+        }
     }
 }
 
-/// Histograms of [`DemandMetric`]s an aggregate of `model` keeps: one per
-/// quarter and metric with inference demand in tokens, none otherwise.
-fn demand_histograms(model: &Model) -> usize {
-    if records_demand(model) {
-        model.horizon() as usize * DemandMetric::COUNT
-    } else {
-        0
-    }
+/// Histograms of [`series_names`] an aggregate of `model` keeps: one per
+/// quarter and quantity.
+fn series_histograms(model: &Model) -> usize {
+    model.horizon() as usize * series_names(model).len()
 }
 
 /// Whether the per-chip-type histograms repeat the totals, value for value
@@ -684,6 +752,7 @@ pub struct BlockBuffer {
     started_in_quarter: Vec<u64>,
     shock_in_quarter: Vec<Vec<u64>>,
     gate_open_in_quarter: Vec<Vec<u64>>,
+    binding_in_quarter: Vec<Vec<u64>>,
     missed: Vec<[u64; MissReason::COUNT]>,
     clamped: Vec<u64>,
     /// With bounded runs: each run's domestic FLOP, by run index.
@@ -719,15 +788,16 @@ impl BlockBuffer {
         } else {
             0
         };
-        let per_demand = if records_demand(model) { DemandMetric::COUNT } else { 0 };
+        let per_series = series_names(model).len();
         BlockBuffer {
             chips_recorded,
-            values: vec![0.0; h * (Metric::COUNT + per_chip + per_demand) * BLOCK as usize],
+            values: vec![0.0; h * (Metric::COUNT + per_chip + per_series) * BLOCK as usize],
             reached: vec![vec![0; h]; model.milestones.len()],
             started: 0,
             started_in_quarter: vec![0; h],
             shock_in_quarter: vec![vec![0; h]; model.shocks.len()],
             gate_open_in_quarter: vec![vec![0; h]; model.gates.len()],
+            binding_in_quarter: vec![vec![0; h]; model.suppliers.len() * Binding::COUNT],
             missed: vec![[0; MissReason::COUNT]; model.milestones.len()],
             clamped: vec![0; model.uncertain.len()],
             runs: Vec::new(),
@@ -796,7 +866,7 @@ impl BlockBuffer {
             }
             first += outcome.chip_metrics.len();
         }
-        for (h, &v) in outcome.demand.iter().flatten().enumerate() {
+        for (h, &v) in outcome.series.iter().enumerate() {
             self.values[(first + h) * BLOCK as usize + i] = v;
         }
         for (k, r) in outcome.reached.iter().enumerate() {
@@ -825,6 +895,10 @@ impl BlockBuffer {
                 self.gate_open_in_quarter[i % gates][i / gates] += w;
             }
         }
+        let suppliers = self.binding_in_quarter.len() / Binding::COUNT;
+        for (i, &b) in outcome.binding.iter().enumerate() {
+            self.binding_in_quarter[(i % suppliers) * Binding::COUNT + b as usize][i / suppliers] += w;
+        }
         if self.runs.len() < outcome.runs.len() {
             self.runs.resize(outcome.runs.len(), LogHistogram::new());
         }
@@ -848,6 +922,7 @@ impl BlockBuffer {
         self.started_in_quarter.fill(0);
         self.shock_in_quarter.iter_mut().for_each(|r| r.fill(0));
         self.gate_open_in_quarter.iter_mut().for_each(|r| r.fill(0));
+        self.binding_in_quarter.iter_mut().for_each(|r| r.fill(0));
         self.missed.iter_mut().for_each(|r| r.fill(0));
         self.clamped.fill(0);
         self.runs.clear();

@@ -87,7 +87,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{RngAlgorithm, RngSeed, TestRng, TestRunner};
 
 use sancsim::error::{Error, Seg};
-use sancsim::model::{Demand, MAX_HORIZON_QUARTERS, MAX_TRIALS, Model, Policy, Trigger};
+use sancsim::model::{Demand, Fill, MAX_HORIZON_QUARTERS, MAX_TRIALS, Model, Policy, Trigger};
 use sancsim::scenario::decode as decode_bytes;
 use sancsim::trials::run_trials;
 
@@ -313,7 +313,30 @@ fn check_model(m: &Model) -> Result<(), TestCaseError> {
             m.chips.len()
         );
         prop_assert_eq!(s.orders.len(), h as usize);
-        prop_assert!(s.fill_rate < nu && s.lead_time_quarters < nu);
+        match s.fill {
+            Fill::Rate(f) => prop_assert!(f < nu),
+            Fill::Supplier {
+                supplier, tier, share, ..
+            } => {
+                prop_assert!(
+                    supplier < m.suppliers.len() && share < nu,
+                    "supply {} supplier {supplier}",
+                    s.name
+                );
+                prop_assert!(
+                    tier < m.suppliers[supplier].tiers.len(),
+                    "supply {} tier {tier}",
+                    s.name
+                );
+                prop_assert!(
+                    m.suppliers[supplier].generations.iter().any(|g| g.chip == s.chip),
+                    "supply {} chip {} not made by its supplier",
+                    s.name,
+                    s.chip
+                );
+            }
+        }
+        prop_assert!(s.lead_time_quarters < nu);
         prop_assert!(
             s.gates.iter().all(|&g| g < m.gates.len()),
             "supply {} gates {:?}",
@@ -343,11 +366,64 @@ fn check_model(m: &Model) -> Result<(), TestCaseError> {
             prop_assert!(g.chance.start() <= g.chance.end() && *g.chance.end() < h);
             prop_assert!(g.close_probability.is_none_or(|u| u < nu) && g.open_probability.is_none_or(|u| u < nu));
         }
+        for e in &sh.supplier_effects {
+            prop_assert!(e.supplier < m.suppliers.len(), "effect on supplier {}", e.supplier);
+            let sup = &m.suppliers[e.supplier];
+            prop_assert!(e.delay.is_none_or(|(g, d)| g < sup.generations.len() && d < nu));
+            prop_assert!(
+                e.tier_priority
+                    .is_none_or(|(t, p)| t < sup.tiers.len() && (1..=100).contains(&p))
+            );
+            for id in [
+                e.wafer_starts,
+                e.packaging,
+                e.hbm_imports,
+                e.yield_learning,
+                e.die_bank,
+                e.hbm_stock,
+            ] {
+                prop_assert!(id.is_none_or(|u| u < nu));
+            }
+        }
         for e in &sh.effects {
             prop_assert!(e.supply < m.supply.len(), "effect on supply {}", e.supply);
+            prop_assert!(e.share_multiplier.is_none_or(|u| u < nu));
             prop_assert!(e.fill_rate_multiplier.is_none_or(|u| u < nu));
             prop_assert!(e.add_lead_time_quarters.is_none_or(|u| u < nu));
         }
+    }
+    let mut made = vec![0; m.chips.len()];
+    for sup in &m.suppliers {
+        prop_assert!(
+            !sup.generations.is_empty() && !sup.tiers.is_empty(),
+            "supplier {}",
+            sup.name
+        );
+        prop_assert!(sup.wafer_starts < nu);
+        for g in &sup.generations {
+            prop_assert!(g.chip < m.chips.len());
+            made[g.chip] += 1;
+            prop_assert!((1..=40).contains(&g.ramp) && (1..=16).contains(&g.dies_per_package));
+            prop_assert!(g.hbm_stacks_per_package <= 64 && g.dies_per_wafer > 0.0 && g.dies_per_wafer <= 1e5);
+            prop_assert!(g.yield_initial < nu && g.yield_max.is_none_or(|u| u < nu));
+        }
+        for t in &sup.tiers {
+            prop_assert!(
+                (1..=100).contains(&t.priority),
+                "tier {} priority {}",
+                t.name,
+                t.priority
+            );
+        }
+        prop_assert!(sup.hbm_domestic.as_ref().is_none_or(|d| (1..=40).contains(&d.ramp)));
+    }
+    prop_assert!(made.iter().all(|&n| n <= 1), "a chip type made by two suppliers");
+    for c in &m.chips {
+        prop_assert!(
+            c.derating > 0.0 && c.derating <= 1.0 && c.peak_flops > 0.0,
+            "chip {}",
+            c.name
+        );
     }
     prop_assert_eq!(m.fleet_inference.len(), m.chips.len());
     prop_assert_eq!(m.fleet_training.len(), m.chips.len());
@@ -482,6 +558,15 @@ const KEYS: &[&str] = &[
     "mfu_reference_chips",
     "tokens_per_day", "token_growth_per_quarter", "flop_per_token", "flop_per_token_change_per_quarter",
     "serving_utilization",
+    "suppliers", "supplier", "tier", "share", "derating", "memory_gb", "wafer_starts_per_quarter",
+    "wafer_starts_growth_per_quarter", "packaging_per_quarter", "packaging_growth_per_quarter", "die_bank",
+    "hbm_stock", "hbm_imports_per_quarter", "hbm_domestic_per_quarter", "hbm_domestic_from",
+    "hbm_domestic_delay_quarters", "hbm_domestic_ramp_quarters", "generations", "tiers", "available",
+    "slip_quarters", "ramp_quarters", "dies_per_wafer", "dies_per_package", "hbm_stacks_per_package",
+    "yield_initial", "yield_max", "yield_time_constant_quarters", "priority", "demand_per_quarter",
+    "demand_growth_per_quarter", "share_multiplier", "wafer_starts_multiplier", "packaging_multiplier",
+    "hbm_imports_multiplier", "yield_learning_multiplier", "die_bank_multiplier", "hbm_stock_multiplier",
+    "generation", "delay_quarters",
 ];
 
 /// Whole lines to insert besides `key = value` ones.
@@ -536,6 +621,18 @@ const HEADERS: &[&str] = &[
     "[[observe]]\nname = \"g\"\nquantity = \"gate_open\"\ngate = \"us\"\nfrom = \"2024Q2\"\nto = \"2024Q2\"\nhappened = false",
     "[[observe]]\nname = \"g\"\nquantity = \"gate_open\"\ngate = \"ghost\"\nby = \"2030Q1\"\nhappened = true\nconfidence = 0.9",
     "[[observe]]",
+    "[suppliers.hw]\nwafer_starts_per_quarter = { p5 = 10000, p95 = 40000 }\nwafer_starts_growth_per_quarter = 0.05\npackaging_per_quarter = 60000\ndie_bank = 2e6\nhbm_stock = { p5 = 1e6, p95 = 3e6 }\nhbm_domestic_per_quarter = 50000\nhbm_domestic_from = \"2025Q3\"\nhbm_domestic_delay_quarters = { dist = \"uniform\", low = 0, high = 4 }\nhbm_domestic_ramp_quarters = 3\n[suppliers.hw.generations.ascend_910b]\navailable = \"2023Q4\"\ndies_per_wafer = 60\nyield_initial = 0.3\nyield_max = 0.6\nhbm_stacks_per_package = 4\ndie_bank = true\n[suppliers.hw.tiers.state]\ndemand_per_quarter = 20000\n[suppliers.hw.tiers.commercial]\npriority = 2",
+    "[suppliers.hw.generations.new_chip]\navailable = \"2024Q3\"\nslip_quarters = { dist = \"uniform\", low = 0, high = 3 }\nramp_quarters = 2\ndies_per_wafer = 30\ndies_per_package = 2\nhbm_stacks_per_package = 8\nyield_initial = 0.2",
+    "[suppliers.hw.tiers.ghost]\npriority = 0\ndemand_per_quarter = -1",
+    "supplier = \"hw\"\ntier = \"commercial\"\nshare = { p5 = 0.1, p95 = 0.4 }",
+    "supplier = \"ghost\"\ntier = \"nobody\"",
+    "chip = \"newest\"",
+    "derating = 0.78\nmemory_gb = 112",
+    "derating = 1.5",
+    "effects = [{ supplier = \"hw\", wafer_starts_multiplier = 0.5, hbm_imports_multiplier = 0, die_bank_multiplier = 0 }]",
+    "effects = [{ supplier = \"hw\", generation = \"ascend_910b\", delay_quarters = 2, tier = \"state\", priority = 3 }]",
+    "effects = [{ supplier = \"hw\", supply = \"bytedance_910b\", yield_learning_multiplier = 0.5 }]",
+    "effects = [{ supply = \"bytedance_910b\", share_multiplier = 0.5 }]",
     "[[observe]]\nname = \"o\"\nquantity = \"delivered_chips\"\nline = \"bytedance_910b\"\nby = \"2024Q2\"\nbelow = 30000",
     "[[observe]]\nname = \"o\"\nquantity = \"delivered_chips\"\nchip = \"ascend_910b\"\nfrom = \"2024Q3\"\nto = \"2024Q2\"\nat_least = 5\nsd = 10",
     "[[observe]]\nname = \"f\"\nquantity = \"training_flop_domestic\"\nby = \"2026Q2\"\nbelow = 2e25\nconfidence = 0.8",

@@ -22,6 +22,8 @@ pub enum Event {
     ShipmentArrival {
         /// Supply line index.
         line: usize,
+        /// Chip type (the line's, or the generation a supplier made).
+        chip: usize,
         /// Number of chips.
         chips: u64,
     },

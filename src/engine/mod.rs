@@ -8,12 +8,13 @@
 pub mod event;
 pub mod policy;
 pub mod queue;
+pub mod supplier;
 
 use crate::binomial::binomial;
 
 use crate::copula::{LHS_BLOCK, lhs_permutation, normal_cdf_open, normal_quantile};
 use crate::dist::unit_open;
-use crate::model::{Demand, Model, Per, Policy, Sampling, Trigger, UncertainId};
+use crate::model::{Demand, Fill, Model, Per, Policy, Sampling, Trigger, UncertainId};
 use crate::quarter::{SECONDS_PER_DAY, quarters_to_seconds};
 use crate::rng::{TrialStreams, WHOLE_TRIAL};
 use event::Event;
@@ -139,9 +140,13 @@ pub struct TrialOutcome {
     /// `k` of chip type `c` at the end of quarter `q` (whole chips, exact as
     /// `f64` within the chip limits of docs/MODEL.md section 7).
     pub chip_metrics: Vec<f64>,
-    /// `demand[q]`: the [`DemandMetric`]s at the end of quarter `q`, for a
-    /// scenario whose inference demand is stated in tokens; empty otherwise.
-    pub demand: Vec<[f64; DemandMetric::COUNT]>,
+    /// `series[q * n + k]`: the `k`-th of the `n` quantities of
+    /// [`series_names`] at the end of quarter `q` (demand in tokens,
+    /// foreign deliveries, suppliers; empty when the scenario has none).
+    pub series: Vec<f64>,
+    /// `binding[q * suppliers + s]`: the input that bound supplier `s`'s
+    /// output in quarter `q` (empty without suppliers).
+    pub binding: Vec<supplier::Binding>,
     /// Quarter index in which each milestone was reached, if within the horizon.
     pub reached: Vec<Option<u32>>,
     /// Whether the training run started within the horizon.
@@ -200,6 +205,15 @@ pub struct Workspace {
     gate_open: Vec<bool>,
     /// Chips filled since the start, per supply line (for domestic-purchase caps).
     line_filled: Vec<u64>,
+    /// Per shock: the quarter it starts in, when it happens with an effect
+    /// (a duration that rounds to 0 has none).
+    shock_start: Vec<Option<u32>>,
+    /// Suppliers' state.
+    supply: supplier::SupplyState,
+    /// Quantities of [`series_names`] recorded per quarter, and whether the
+    /// scenario has a foreign chip type (recorded among them).
+    series_len: usize,
+    has_foreign: bool,
     /// Some chip type has a failure rate (so quarters have a failures event).
     has_failures: bool,
     /// Per chip type: (annual failure rate, ln(1 - rate)) last computed.
@@ -237,6 +251,10 @@ impl Workspace {
             gate_chain: vec![false; model.gates.len()],
             gate_open: vec![false; model.gates.len()],
             line_filled: vec![0; model.supply.len()],
+            shock_start: vec![None; model.shocks.len()],
+            supply: supplier::SupplyState::new(model),
+            series_len: series_names(model).len(),
+            has_foreign: model.chips.iter().any(|c| !c.domestic),
             uniforms: vec![0.0; model.uncertain.len()],
             lhs_tag: vec![None; model.uncertain.len()],
             lhs_perm: vec![[0; LHS_BLOCK as usize]; model.uncertain.len()],
@@ -245,7 +263,8 @@ impl Workspace {
             outcome: TrialOutcome {
                 metrics: vec![[0.0; Metric::COUNT]; h],
                 chip_metrics: vec![0.0; h * model.chips.len() * ChipMetric::COUNT],
-                demand: vec![[0.0; DemandMetric::COUNT]; if records_demand(model) { h } else { 0 }],
+                series: vec![0.0; h * series_names(model).len()],
+                binding: vec![supplier::Binding::None; h * model.suppliers.len()],
                 reached: vec![None; model.milestones.len()],
                 started: false,
                 start_time: None,
@@ -283,11 +302,7 @@ impl Workspace {
     }
 
     fn value(&self, model: &Model, id: UncertainId, quarter: u32) -> f64 {
-        let off = self.offset[id];
-        match model.uncertain[id].per {
-            Per::Trial => self.values[off],
-            Per::Quarter => self.values[off + quarter as usize],
-        }
+        supplier::value_of(model, &self.values, &self.offset, id, quarter)
     }
 }
 
@@ -306,6 +321,37 @@ pub fn input_layout(model: &Model) -> Vec<std::ops::Range<usize>> {
             n - len..n
         })
         .collect()
+}
+
+/// The names of the per-quarter quantities a trial of `model` records
+/// beyond [`Metric`] and [`ChipMetric`], in output order (docs/MODEL.md
+/// section 5, `QuarterEnd`): with demand in tokens the [`DemandMetric`]s;
+/// with a foreign chip type, its deliveries in chips and FLOP/s; with
+/// suppliers, each supplier's output, die bank and HBM stock, then each
+/// generation's output and yield. Empty for a scenario with none of these,
+/// whose outputs are then those of earlier versions.
+pub fn series_names(model: &Model) -> Vec<String> {
+    let mut names = Vec::new();
+    if records_demand(model) {
+        names.extend(DemandMetric::ALL.map(|k| k.name().to_string()));
+    }
+    if model.chips.iter().any(|c| !c.domestic) {
+        names.push("delivered_foreign_chips_cumulative".to_string());
+        names.push("delivered_foreign_peak_flops_cumulative".to_string());
+    }
+    for s in &model.suppliers {
+        names.push(format!("supplier_output_chips[{}]", s.name));
+        names.push(format!("supplier_die_bank_dies[{}]", s.name));
+        names.push(format!("supplier_hbm_stock_stacks[{}]", s.name));
+    }
+    for s in &model.suppliers {
+        for g in &s.generations {
+            let chip = &model.chips[g.chip].name;
+            names.push(format!("generation_output_chips[{chip}]"));
+            names.push(format!("generation_yield[{chip}]"));
+        }
+    }
+    names
 }
 
 /// Inference demand is capped here (unit chips) so that runaway growth stays
@@ -492,6 +538,7 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
     ws.inference.copy_from_slice(&model.fleet_inference);
     ws.training.copy_from_slice(&model.fleet_training);
     ws.shock_active.fill(false);
+    ws.shock_start.fill(None);
     ws.line_filled.fill(0);
     ws.outcome.reached.fill(None);
     ws.outcome.shocks.fill(None);
@@ -541,11 +588,16 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
         if end == Some(q0 as u64) {
             continue; // lasts zero quarters: no effect
         }
+        ws.shock_start[s] = Some(q0);
         ws.queue.schedule(cal.start_of(q0), Event::ShockStart { shock: s });
         if let Some(end) = end.filter(|&e| e < h as u64) {
             ws.queue
                 .schedule(cal.start_of(end as u32), Event::ShockEnd { shock: s });
         }
+    }
+
+    if !model.suppliers.is_empty() {
+        ws.supply.start_trial(model, &ws.values, &ws.offset, &ws.shock_start);
     }
 
     // 4. Run the events: the earliest (time, phase) among the calendar slot,
@@ -587,8 +639,7 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
             }
             Event::ShockEnd { shock } => ws.shock_active[shock] = false,
             Event::ShockStart { shock } => ws.shock_active[shock] = true,
-            Event::ShipmentArrival { line, chips } => {
-                let chip = model.supply[line].chip;
+            Event::ShipmentArrival { line, chip, chips } => {
                 ws.pool[chip] += chips;
                 ws.delivered[chip] += chips;
                 ws.line_delivered[line] += chips;
@@ -697,8 +748,8 @@ fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
         st.ended_run_flop_total.max(st.run_flop_total),
         st.ended_run_flop_domestic.max(st.run_flop_domestic),
     ];
-    if let Some(row) = ws.outcome.demand.get_mut(quarter as usize) {
-        *row = [st.demand_chips, st.tokens_per_day, st.flop_per_token];
+    if ws.series_len > 0 {
+        record_series(model, ws, st, quarter);
     }
     let lines = model.supply.len();
     for (slot, &n) in ws.outcome.line_delivered[quarter as usize * lines..][..lines]
@@ -706,6 +757,47 @@ fn record(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
         .zip(&ws.line_delivered)
     {
         *slot = n as f64;
+    }
+}
+
+/// Records the quantities of [`series_names`] for quarter `quarter`.
+fn record_series(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
+    let n = ws.series_len;
+    let row = &mut ws.outcome.series[quarter as usize * n..][..n];
+    let mut k = 0;
+    let mut put = |v: f64| {
+        row[k] = v;
+        k += 1;
+    };
+    if records_demand(model) {
+        put(st.demand_chips);
+        put(st.tokens_per_day);
+        put(st.flop_per_token);
+    }
+    if ws.has_foreign {
+        let (mut chips, mut flops) = (0u64, 0.0);
+        for (&d, c) in ws.delivered.iter().zip(&model.chips) {
+            if !c.domestic {
+                chips += d;
+                flops += d as f64 * c.peak_flops;
+            }
+        }
+        put(chips as f64);
+        put(flops);
+    }
+    let sup = &ws.supply;
+    for s in 0..model.suppliers.len() {
+        put(sup.output[s]);
+        put(sup.bank[s]);
+        put(sup.hbm[s]);
+    }
+    for i in 0..sup.made.len() {
+        put(sup.made[i]);
+        put(sup.yields[i]);
+    }
+    let suppliers = model.suppliers.len();
+    if suppliers > 0 {
+        ws.outcome.binding[quarter as usize * suppliers..][..suppliers].copy_from_slice(&ws.supply.binding);
     }
 }
 
@@ -853,12 +945,18 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
     if !model.gates.is_empty() {
         set_gates(model, noise, ws, q);
     }
+    if !model.suppliers.is_empty() {
+        ws.supply
+            .step(model, &ws.values, &ws.offset, &ws.shock_active, &ws.shock_start, q);
+    }
     for (l, line) in model.supply.iter().enumerate() {
         let ordered = line.orders[q as usize] + ws.backlog[l];
         if ordered == 0 {
             continue;
         }
-        let mut fill = ws.value(model, line.fill_rate, q);
+        let mut fill = match line.fill {
+            Fill::Rate(id) | Fill::Supplier { share: id, .. } => ws.value(model, id, q),
+        };
         let mut lead = ws.value(model, line.lead_time_quarters, q);
         let mut stopped = line.gates.iter().any(|&g| !ws.gate_open[g]);
         for (s, shock) in model.shocks.iter().enumerate() {
@@ -867,7 +965,7 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
             }
             for e in shock.effects.iter().filter(|e| e.supply == l) {
                 stopped |= e.stop;
-                if let Some(m) = e.fill_rate_multiplier {
+                if let Some(m) = e.fill_rate_multiplier.or(e.share_multiplier) {
                     fill *= ws.value(model, m, q);
                 }
                 if let Some(a) = e.add_lead_time_quarters {
@@ -875,12 +973,33 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
                 }
             }
         }
+        let mut chip = line.chip;
         let filled = if stopped {
             0
         } else {
-            let mut rng = noise.stream(line.delivery_stream, q as u64);
-            let mut k = binomial(&mut rng, ordered, fill.clamp(0.0, 1.0));
-            ws.noise_draws += rng.draws;
+            let mut k = match line.fill {
+                Fill::Rate(_) => {
+                    let mut rng = noise.stream(line.delivery_stream, q as u64);
+                    let k = binomial(&mut rng, ordered, fill.clamp(0.0, 1.0));
+                    ws.noise_draws += rng.draws;
+                    k
+                }
+                Fill::Supplier {
+                    supplier, tier, newest, ..
+                } => match ws.supply_chip(model, supplier, line.chip, newest) {
+                    Some((made, g)) => {
+                        chip = g;
+                        let phi = ws.supply.phi[ws.supply.tier(supplier, tier)];
+                        let available = (fill * phi * made).floor();
+                        if available >= ordered as f64 {
+                            ordered
+                        } else {
+                            available.max(0.0) as u64
+                        }
+                    }
+                    None => 0,
+                },
+            };
             if let Some(quota) = line.quota_chips_per_quarter {
                 k = k.min(ws.value(model, quota, q).floor() as u64);
             }
@@ -894,9 +1013,39 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
         if filled > 0 {
             let arrival = st.now + quarters_to_seconds(lead).max(1);
             if arrival <= cal.end() {
-                ws.queue
-                    .schedule(arrival, Event::ShipmentArrival { line: l, chips: filled });
+                ws.queue.schedule(
+                    arrival,
+                    Event::ShipmentArrival {
+                        line: l,
+                        chip,
+                        chips: filled,
+                    },
+                );
             }
+        }
+    }
+}
+
+impl Workspace {
+    /// For a line buying from `supplier`: the chips made this quarter of the
+    /// generation it receives and that generation's chip type, `chip` or,
+    /// with `newest`, the newest generation that made chips (none if none did).
+    fn supply_chip(&self, model: &Model, supplier: usize, chip: usize, newest: bool) -> Option<(f64, usize)> {
+        let sup = &model.suppliers[supplier];
+        if newest {
+            self.supply
+                .newest_first(supplier)
+                .iter()
+                .map(|&i| {
+                    (
+                        self.supply.made[i],
+                        sup.generations[i - self.supply.generation(supplier, 0)].chip,
+                    )
+                })
+                .find(|&(made, _)| made > 0.0)
+        } else {
+            let g = sup.generations.iter().position(|g| g.chip == chip)?;
+            Some((self.supply.made[self.supply.generation(supplier, g)], chip))
         }
     }
 }

@@ -105,16 +105,38 @@ mod tests {
     fn pops_by_time_then_phase_then_fifo() {
         let mut q = EventQueue::new();
         q.schedule(10, Event::QuarterStart { quarter: 1 });
-        q.schedule(10, Event::ShipmentArrival { line: 0, chips: 1 });
+        q.schedule(
+            10,
+            Event::ShipmentArrival {
+                line: 0,
+                chip: 0,
+                chips: 1,
+            },
+        );
         q.schedule(5, Event::QuarterStart { quarter: 0 });
-        q.schedule(10, Event::ShipmentArrival { line: 1, chips: 2 });
+        q.schedule(
+            10,
+            Event::ShipmentArrival {
+                line: 1,
+                chip: 0,
+                chips: 2,
+            },
+        );
         let order: Vec<Event> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(
             order,
             vec![
                 Event::QuarterStart { quarter: 0 },
-                Event::ShipmentArrival { line: 0, chips: 1 },
-                Event::ShipmentArrival { line: 1, chips: 2 },
+                Event::ShipmentArrival {
+                    line: 0,
+                    chip: 0,
+                    chips: 1
+                },
+                Event::ShipmentArrival {
+                    line: 1,
+                    chip: 0,
+                    chips: 2
+                },
                 Event::QuarterStart { quarter: 1 },
             ]
         );

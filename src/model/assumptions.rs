@@ -61,6 +61,15 @@ impl Table<'_> {
 
     /// A number the model did not validate (`per`-less optional numbers
     /// absent from the file): its default, described by `value`.
+    /// [`Table::number_or`], with `source` (a section's) where the number has none of its own.
+    fn number_from(&mut self, key: &KeyPath, raw: Option<&RawNumber>, value: &str, source: Option<&String>) {
+        let before = self.rows.len();
+        self.number_or(key, raw, value);
+        if raw.is_some() && self.rows[before].source.is_none() {
+            self.rows[before].source = source.cloned();
+        }
+    }
+
     fn number_or(&mut self, key: &KeyPath, raw: Option<&RawNumber>, value: &str) {
         match raw {
             Some(r) => self.number(key, Some(r)),
@@ -134,6 +143,13 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
             c.annual_failure_rate.as_ref(),
             "none (no failures)",
         );
+        // Listed only where written, so that files without them keep their outputs.
+        if let Some(d) = &c.derating {
+            t.number(&p.key("derating"), Some(d));
+        }
+        if let Some(m) = &c.memory_gb {
+            t.number(&p.key("memory_gb"), Some(m));
+        }
     }
 
     for ((name, s), line) in raw.supply.iter().zip(&model.supply) {
@@ -154,7 +170,14 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
                 false,
             );
         }
-        t.number(&p.key("fill_rate"), s.fill_rate.as_ref());
+        match (&s.supplier, &s.tier) {
+            (Some(supplier), Some(tier)) => {
+                t.written(&p.key("supplier"), supplier.clone());
+                t.written(&p.key("tier"), tier.clone());
+                t.number(&p.key("share"), s.share.as_ref());
+            }
+            _ => t.number(&p.key("fill_rate"), s.fill_rate.as_ref()),
+        }
         t.number(&p.key("lead_time_quarters"), s.lead_time_quarters.as_ref());
         t.either(&p.key("backlog"), yes_no(line.backlog), s.backlog.is_some());
         if let Some(gates) = &s.gates {
@@ -185,6 +208,30 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
         t.number_or(&p.key("duration_quarters"), s.duration_quarters.as_ref(), "permanent");
         for (i, e) in s.effects.iter().enumerate() {
             let ep = p.key("effects").index(i);
+            if let Some(supplier) = &e.supplier {
+                t.written(&ep.key("supplier"), supplier.clone());
+                for (key, raw) in [
+                    ("wafer_starts_multiplier", &e.wafer_starts_multiplier),
+                    ("packaging_multiplier", &e.packaging_multiplier),
+                    ("hbm_imports_multiplier", &e.hbm_imports_multiplier),
+                    ("yield_learning_multiplier", &e.yield_learning_multiplier),
+                    ("die_bank_multiplier", &e.die_bank_multiplier),
+                    ("hbm_stock_multiplier", &e.hbm_stock_multiplier),
+                ] {
+                    if let Some(r) = raw {
+                        t.number(&ep.key(key), Some(r));
+                    }
+                }
+                if let (Some(g), Some(d)) = (&e.generation, &e.delay_quarters) {
+                    t.written(&ep.key("generation"), g.clone());
+                    t.number(&ep.key("delay_quarters"), Some(d));
+                }
+                if let (Some(tier), Some(p)) = (&e.tier, e.priority) {
+                    t.written(&ep.key("tier"), tier.clone());
+                    t.written(&ep.key("priority"), p.to_string());
+                }
+                continue;
+            }
             let Some(supply) = &e.supply else {
                 if let (Some(gate), Some(open)) = (&e.gate, e.open) {
                     t.written(&ep.key("gate"), gate.clone());
@@ -200,6 +247,9 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
                 "0",
             );
             t.either(&ep.key("stop"), yes_no(e.stop.unwrap_or(false)), e.stop.is_some());
+            if let Some(m) = &e.share_multiplier {
+                t.number(&ep.key("share_multiplier"), Some(m));
+            }
         }
     }
 
@@ -237,6 +287,124 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
                 format!("{state} from {}", e.quarter),
                 e.source.as_ref().or(g.source.as_ref()),
                 false,
+            );
+        }
+    }
+
+    for (name, s) in &raw.suppliers {
+        let p = root.key("suppliers").key(name);
+        t.text(&p.key("description"), &s.description);
+        let src = s.source.as_ref();
+        let num = |t: &mut Table, key: &str, raw: Option<&RawNumber>, default: &str| {
+            t.number_from(&p.key(key), raw, default, src)
+        };
+        num(
+            &mut t,
+            "wafer_starts_per_quarter",
+            Some(&s.wafer_starts_per_quarter),
+            "",
+        );
+        num(
+            &mut t,
+            "wafer_starts_growth_per_quarter",
+            s.wafer_starts_growth_per_quarter.as_ref(),
+            "0",
+        );
+        num(
+            &mut t,
+            "packaging_per_quarter",
+            s.packaging_per_quarter.as_ref(),
+            "none (no packaging limit)",
+        );
+        num(
+            &mut t,
+            "packaging_growth_per_quarter",
+            s.packaging_growth_per_quarter.as_ref(),
+            "0",
+        );
+        num(&mut t, "die_bank", s.die_bank.as_ref(), "0");
+        num(&mut t, "hbm_stock", s.hbm_stock.as_ref(), "0");
+        num(
+            &mut t,
+            "hbm_imports_per_quarter",
+            s.hbm_imports_per_quarter.as_ref(),
+            "0",
+        );
+        num(
+            &mut t,
+            "hbm_domestic_per_quarter",
+            s.hbm_domestic_per_quarter.as_ref(),
+            "0 (none)",
+        );
+        if let Some(f) = &s.hbm_domestic_from {
+            t.push(&p.key("hbm_domestic_from"), f.clone(), src, false);
+            num(
+                &mut t,
+                "hbm_domestic_delay_quarters",
+                s.hbm_domestic_delay_quarters.as_ref(),
+                "0",
+            );
+            t.either(
+                &p.key("hbm_domestic_ramp_quarters"),
+                s.hbm_domestic_ramp_quarters.unwrap_or(1).to_string(),
+                s.hbm_domestic_ramp_quarters.is_some(),
+            );
+        }
+        for (chip, g) in &s.generations {
+            let gp = p.key("generations").key(chip);
+            let gsrc = g.source.as_ref().or(src);
+            t.text(&gp.key("description"), &g.description);
+            t.push(&gp.key("available"), g.available.clone(), gsrc, false);
+            let gnum = |t: &mut Table, key: &str, raw: Option<&RawNumber>, default: &str| {
+                t.number_from(&gp.key(key), raw, default, gsrc)
+            };
+            gnum(&mut t, "slip_quarters", g.slip_quarters.as_ref(), "0");
+            t.either(
+                &gp.key("ramp_quarters"),
+                g.ramp_quarters.unwrap_or(1).to_string(),
+                g.ramp_quarters.is_some(),
+            );
+            gnum(&mut t, "dies_per_wafer", Some(&g.dies_per_wafer), "");
+            t.either(
+                &gp.key("dies_per_package"),
+                g.dies_per_package.unwrap_or(1).to_string(),
+                g.dies_per_package.is_some(),
+            );
+            t.either(
+                &gp.key("hbm_stacks_per_package"),
+                g.hbm_stacks_per_package.unwrap_or(0).to_string(),
+                g.hbm_stacks_per_package.is_some(),
+            );
+            gnum(&mut t, "yield_initial", Some(&g.yield_initial), "");
+            gnum(&mut t, "yield_max", g.yield_max.as_ref(), "yield_initial (no learning)");
+            gnum(
+                &mut t,
+                "yield_time_constant_quarters",
+                g.yield_time_constant_quarters.as_ref(),
+                "4",
+            );
+            t.either(
+                &gp.key("die_bank"),
+                yes_no(g.die_bank.unwrap_or(false)),
+                g.die_bank.is_some(),
+            );
+        }
+        for (tier, x) in &s.tiers {
+            let tp = p.key("tiers").key(tier);
+            t.text(&tp.key("description"), &x.description);
+            t.either(
+                &tp.key("priority"),
+                x.priority.unwrap_or(1).to_string(),
+                x.priority.is_some(),
+            );
+            match &x.demand_per_quarter {
+                Some(r) => t.number(&tp.key("demand_per_quarter"), Some(r)),
+                None => t.default(&tp.key("demand_per_quarter"), "none (all that is left)"),
+            }
+            t.number_or(
+                &tp.key("demand_growth_per_quarter"),
+                x.demand_growth_per_quarter.as_ref(),
+                "0",
             );
         }
     }

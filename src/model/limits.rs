@@ -127,6 +127,35 @@ pub const QUOTA_CHIPS: Bounds = Bounds::closed(0.0, MAX_CHIPS as f64);
 pub const DOMESTIC_PURCHASE_RATIO: Bounds = Bounds::positive(1e6);
 /// `training.mfu_size_exponent`: how fast MFU falls with the run's size.
 pub const MFU_SIZE_EXPONENT: Bounds = Bounds::closed(0.0, 1.0);
+/// `chips.*.derating`: the shipped chip's throughput as a share of the announced one.
+pub const DERATING: Bounds = Bounds::positive(1.0);
+/// `chips.*.memory_gb`: memory per chip, GB (reported, not used).
+pub const MEMORY_GB: Bounds = Bounds::positive(1e5);
+/// A supplier's wafer starts or packaging capacity per quarter.
+pub const CAPACITY_PER_QUARTER: Bounds = Bounds::closed(0.0, 1e12);
+/// A supplier's stock of dies or HBM stacks, or stacks added per quarter.
+pub const STOCK: Bounds = Bounds::closed(0.0, 1e13);
+/// Quarters of delay (a generation's slip, domestic HBM's delay, a shock's delay of a generation).
+pub const SLIP_QUARTERS: Bounds = Bounds::closed(0.0, 40.0);
+/// Largest `ramp_quarters` of a generation and `hbm_domestic_ramp_quarters`.
+pub const MAX_RAMP_QUARTERS: u64 = 40;
+/// `suppliers.*.generations.*.dies_per_wafer`: candidate dies per wafer.
+pub const DIES_PER_WAFER: Bounds = Bounds::positive(1e5);
+/// Largest `dies_per_package`.
+pub const MAX_DIES_PER_PACKAGE: u64 = 16;
+/// Largest `hbm_stacks_per_package`.
+pub const MAX_HBM_STACKS_PER_PACKAGE: u64 = 64;
+/// `yield_time_constant_quarters`: quarters for yield to close 63% of its gap.
+pub const YIELD_TIME_CONSTANT: Bounds = Bounds::positive(100.0);
+/// Default `yield_time_constant_quarters`.
+pub const DEFAULT_YIELD_TIME_CONSTANT: f64 = 4.0;
+/// A shock's multiplier of a supplier's input, or of a line's share.
+pub const INPUT_MULTIPLIER: Bounds = Bounds::closed(0.0, 1e6);
+/// A tier's chips per quarter.
+pub const TIER_DEMAND: Bounds = Bounds::closed(0.0, MAX_CHIPS as f64);
+/// Cap of a supplier's capacities and growth factors (docs/MODEL.md section 5, Supply).
+pub const SUPPLY_CAP: f64 = 1e15;
+
 /// `inference.growth_per_quarter`, a fraction per quarter.
 pub const GROWTH_PER_QUARTER: Bounds = Bounds::closed(-1.0, 100.0);
 /// `inference.initial_demand_chips`.
