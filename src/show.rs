@@ -229,7 +229,12 @@ impl Shown {
             .iter()
             .map(|s| SupplyTotal {
                 line: s.name.clone(),
-                chip: model.chips[s.chip].name.clone(),
+                chip: match s.fill {
+                    crate::model::Fill::Supplier {
+                        supplier, newest: true, ..
+                    } => format!("newest of {}", model.suppliers[supplier].name),
+                    _ => model.chips[s.chip].name.clone(),
+                },
                 chips_ordered_within_horizon: s.orders.iter().sum(),
             })
             .collect();

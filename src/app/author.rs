@@ -25,6 +25,10 @@ pub(crate) fn validate(inputs: &[PathBuf], ctx: &mut Ctx) -> Result<String, Erro
                     String::new()
                 } else {
                     format!("gates: {}, ", m.gates.len())
+                } + &if m.suppliers.is_empty() {
+                    String::new()
+                } else {
+                    format!("suppliers: {}, ", m.suppliers.len())
                 },
                 m.milestones.len(),
                 m.horizon(),

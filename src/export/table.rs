@@ -153,6 +153,10 @@ pub fn explanation(summary: &Summary) -> String {
         out.push_str(&line);
         out.push('\n');
     }
+    for line in crate::report::supplier_lines(summary) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     let missed: Vec<_> = summary.milestones.iter().filter(|m| m.missed.total() > 0).collect();
     if !missed.is_empty() {
         out.push_str(

@@ -8,9 +8,10 @@ use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::evidence as ev;
 use super::{
     GATE_COLUMNS, MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, RUN_COLUMNS, RUNS_NOTE,
-    SHOCK_COLUMNS, START_COLUMNS, assumption_source, gate_cells, gate_note, milestone_cells, milestone_note,
-    milestone_title, missed_cells, missed_note, precision_warning, produced_by, run_command, run_facts, runs_heading,
-    runs_rows, scientific, shock_cells, shock_note, start_line, start_rows, training_note,
+    SHOCK_COLUMNS, START_COLUMNS, SUPPLIER_COLUMNS, assumption_source, gate_cells, gate_note, milestone_cells,
+    milestone_note, milestone_title, missed_cells, missed_note, precision_warning, produced_by, run_command, run_facts,
+    runs_heading, runs_rows, scientific, shock_cells, shock_note, start_line, start_rows, supplier_note, supplier_rows,
+    training_note,
 };
 use crate::charts::Chart;
 use crate::evidence::EvidenceSummary;
@@ -431,6 +432,23 @@ fn explanation(h: &mut String, summary: &Summary) {
         let rows: Vec<Vec<String>> = summary.gates.iter().map(|g| gate_cells(summary, g).to_vec()).collect();
         table(h, "gates", &GATE_COLUMNS, &[false, false], &rows);
         let _ = writeln!(h, "<p class=\"note\">{}</p>\n</section>", escape(&gate_note(summary)));
+    }
+
+    if !summary.suppliers.is_empty() {
+        h.push_str("<section>\n<h2>Suppliers</h2>\n");
+        let rows: Vec<Vec<String>> = supplier_rows(summary).iter().map(|r| r.to_vec()).collect();
+        table(
+            h,
+            "suppliers",
+            &SUPPLIER_COLUMNS,
+            &[false, true, true, true, false],
+            &rows,
+        );
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">{}</p>\n</section>",
+            escape(&supplier_note(summary))
+        );
     }
 }
 

@@ -7,9 +7,10 @@ use super::comparison::{self, BatchIndex, METHOD_NOTE};
 use super::evidence as ev;
 use super::{
     GATE_COLUMNS, MILESTONE_COLUMNS, MILESTONE_NUMERIC, MISSED_COLUMNS, MISSED_NUMERIC, RUN_COLUMNS, RUNS_NOTE,
-    SHOCK_COLUMNS, START_COLUMNS, assumption_source, gate_cells, gate_note, milestone_cells, milestone_note,
-    milestone_title, missed_cells, missed_note, precision_warning, produced_by, run_command, run_facts, runs_heading,
-    runs_rows, scientific, shock_cells, shock_note, start_line, start_rows, training_note,
+    SHOCK_COLUMNS, START_COLUMNS, SUPPLIER_COLUMNS, assumption_source, gate_cells, gate_note, milestone_cells,
+    milestone_note, milestone_title, missed_cells, missed_note, precision_warning, produced_by, run_command, run_facts,
+    runs_heading, runs_rows, scientific, shock_cells, shock_note, start_line, start_rows, supplier_note, supplier_rows,
+    training_note,
 };
 use crate::charts::Chart;
 use crate::evidence::EvidenceSummary;
@@ -187,6 +188,16 @@ pub(super) fn render(summary: &Summary, charts: &[Chart], scenario_file: &str) -
             row(&mut m, &gate_cells(summary, g).map(|c| escape(&c)));
         }
         let _ = writeln!(m, "\n{}\n", escape(&gate_note(summary)));
+    }
+
+    if !summary.suppliers.is_empty() {
+        m.push_str("## Suppliers\n\n");
+        row(&mut m, &SUPPLIER_COLUMNS.map(escape));
+        rule(&mut m, &[false, true, true, true, false]);
+        for r in supplier_rows(summary) {
+            row(&mut m, &r.map(|c| escape(&c)));
+        }
+        let _ = writeln!(m, "\n{}\n", escape(&supplier_note(summary)));
     }
 
     if !charts.is_empty() {

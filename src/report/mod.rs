@@ -15,7 +15,7 @@ mod markdown;
 pub mod page;
 
 use crate::charts::Chart;
-use crate::model::Assumption;
+use crate::model::{Assumption, format_number};
 use crate::results::{MilestoneResult, Summary};
 
 pub use comparison::BatchIndex;
@@ -277,6 +277,49 @@ pub fn runs_line(summary: &Summary) -> Option<String> {
     })
 }
 
+/// The console's lines on suppliers (none without them): for each, its
+/// median output a quarter in the first and last quarter, and how often
+/// each input bound over all quarters (the mean of the quarters' shares).
+pub fn supplier_lines(summary: &Summary) -> Vec<String> {
+    summary
+        .suppliers
+        .iter()
+        .map(|s| {
+            let p50 = |q: &str| {
+                let metric = format!("supplier_output_chips[{}]", s.name);
+                summary
+                    .quarterly
+                    .iter()
+                    .find(|r| r.quarter == q && r.metric == metric)
+                    .map_or_else(String::new, |r| format_number(r.p50))
+            };
+            let first = summary.quarters.first().map(String::as_str).unwrap_or("");
+            let last = summary.quarters.last().map(String::as_str).unwrap_or("");
+            let b = &s.binding_share;
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+            let mut shares = [
+                ("packaging", mean(&b.packaging)),
+                ("dies", mean(&b.dies)),
+                ("HBM", mean(&b.hbm)),
+                ("none made", mean(&b.none)),
+            ];
+            shares.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let binding: Vec<String> = shares
+                .iter()
+                .filter(|(_, v)| *v > 0.0)
+                .map(|(name, v)| format!("{name} {}", percent(*v)))
+                .collect();
+            format!(
+                "supplier {}: output P50 {} chips in {first}, {} in {last}; binding input, share of quarters: {}",
+                s.name,
+                p50(first),
+                p50(last),
+                binding.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// Column headings of the table of miss reasons, in order.
 const MISSED_COLUMNS: [&str; 6] = [
     "Milestone",
@@ -379,6 +422,70 @@ fn gate_cells(summary: &Summary, gate: &crate::results::GateResult) -> [String; 
         .map(|(q, &share)| format!("{q} {}", percent(share)))
         .collect();
     [gate.name.clone(), quarters.join(", ")]
+}
+
+/// Column headings of the supplier table.
+const SUPPLIER_COLUMNS: [&str; 5] = [
+    "Supplier, quarter",
+    "Output, chips: P50 (P5–P95)",
+    "Die bank left, dies: P50",
+    "HBM left, stacks: P50",
+    "Binding input (share of trials)",
+];
+
+/// What the supplier table shows, printed under it.
+const SUPPLIER_NOTE: &str = "A supplier's output each quarter is the least that its wafer starts (times good dies \
+per wafer), its die bank, its HBM stock and its packaging capacity allow, for the generations it makes then \
+(docs/MODEL.md section 5, Suppliers). The binding input is the one that limited the largest share of the \
+quarter's planned output.";
+
+/// [`SUPPLIER_NOTE`], followed with evidence by [`evidence::WEIGHTED_NOTE`].
+fn supplier_note(summary: &Summary) -> String {
+    weighted(summary, SUPPLIER_NOTE.to_string())
+}
+
+/// The rows of the supplier table: per supplier and quarter, its output,
+/// what is left of its stocks, and how often each input bound.
+fn supplier_rows(summary: &Summary) -> Vec<[String; 5]> {
+    let find = |q: &str, metric: &str| summary.quarterly.iter().find(|r| r.quarter == q && r.metric == metric);
+    let mut rows = Vec::new();
+    for s in &summary.suppliers {
+        for (i, q) in summary.quarters.iter().enumerate() {
+            let output = find(q, &format!("supplier_output_chips[{}]", s.name));
+            let bank = find(q, &format!("supplier_die_bank_dies[{}]", s.name));
+            let hbm = find(q, &format!("supplier_hbm_stock_stacks[{}]", s.name));
+            let b = &s.binding_share;
+            let mut binding: Vec<(&str, f64)> = [
+                ("packaging", b.packaging[i]),
+                ("dies", b.dies[i]),
+                ("HBM", b.hbm[i]),
+                ("none made", b.none[i]),
+            ]
+            .into_iter()
+            .filter(|&(_, share)| share > 0.0)
+            .collect();
+            binding.sort_by(|a, b| b.1.total_cmp(&a.1));
+            rows.push([
+                format!("{} {q}", s.name),
+                output.map_or_else(String::new, |r| {
+                    format!(
+                        "{} ({}–{})",
+                        format_number(r.p50),
+                        format_number(r.p5),
+                        format_number(r.p95)
+                    )
+                }),
+                bank.map_or_else(String::new, |r| format_number(r.p50)),
+                hbm.map_or_else(String::new, |r| format_number(r.p50)),
+                binding
+                    .iter()
+                    .map(|(name, share)| format!("{name} {}", percent(*share)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ]);
+        }
+    }
+    rows
 }
 
 /// The cells of one row of the shock table.
