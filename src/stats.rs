@@ -19,6 +19,8 @@
 //!   [`crate::special`] (Loader's saddle-point prefactor, Lentz's continued
 //!   fraction), which terminates by construction for any `n` that fits a u64.
 
+use std::collections::VecDeque;
+
 use crate::special::{Tail, beta_quantile};
 
 /// Mantissa bits kept in a [`LogHistogram`] bucket index.
@@ -44,7 +46,10 @@ pub struct LogHistogram {
     zeros: u64,
     /// Index of `counts[0]`.
     first: i32,
-    counts: Vec<u64>,
+    /// A double-ended queue, so that growing toward lower buckets (a new
+    /// smallest value) is amortised like growing toward higher ones; it
+    /// reads and writes as a plain array.
+    counts: VecDeque<u64>,
     total: u64,
 }
 
@@ -60,7 +65,7 @@ impl LogHistogram {
         LogHistogram {
             zeros: 0,
             first: 0,
-            counts: Vec::new(),
+            counts: VecDeque::new(),
             total: 0,
         }
     }
@@ -85,12 +90,13 @@ impl LogHistogram {
     fn ensure(&mut self, i: i32) -> usize {
         if self.counts.is_empty() {
             self.first = i;
-            self.counts.push(0);
+            self.counts.push_back(0);
         } else if i < self.first {
             let grow = (self.first - i) as usize;
-            let mut v = vec![0; grow];
-            v.extend_from_slice(&self.counts);
-            self.counts = v;
+            self.counts.reserve(grow);
+            for _ in 0..grow {
+                self.counts.push_front(0);
+            }
             self.first = i;
         } else if i >= self.first + self.counts.len() as i32 {
             self.counts.resize((i - self.first + 1) as usize, 0);
@@ -131,6 +137,29 @@ impl LogHistogram {
             return Ok(());
         }
         let (mut lo, mut hi) = other.index_range().ok_or(MergeOverflow)?;
+        if let Some((a, b)) = self.index_range().filter(|_| !self.counts.is_empty()) {
+            if a <= lo && hi <= b {
+                // Within this histogram's range: check every sum, then add in place.
+                let base = (lo - a) as usize;
+                let fits = self
+                    .counts
+                    .range(base..base + other.counts.len())
+                    .zip(&other.counts)
+                    .all(|(x, &y)| x.checked_add(y).is_some());
+                if !fits {
+                    return Err(MergeOverflow);
+                }
+                for (x, &y) in self
+                    .counts
+                    .range_mut(base..base + other.counts.len())
+                    .zip(&other.counts)
+                {
+                    *x += y;
+                }
+                (self.zeros, self.total) = (zeros, total);
+                return Ok(());
+            }
+        }
         if !self.counts.is_empty() {
             let (a, b) = self.index_range().ok_or(MergeOverflow)?;
             (lo, hi) = (lo.min(a), hi.max(b));
@@ -147,7 +176,7 @@ impl LogHistogram {
         *self = LogHistogram {
             zeros,
             first: lo as i32,
-            counts,
+            counts: VecDeque::from(counts),
             total,
         };
         Ok(())

@@ -788,8 +788,11 @@ fn record_series(model: &Model, ws: &mut Workspace, st: &State, quarter: u32) {
     let sup = &ws.supply;
     for s in 0..model.suppliers.len() {
         put(sup.output[s]);
-        put(sup.bank[s]);
-        put(sup.hbm[s]);
+        // Stocks are recorded in whole dies and stacks: fractions left by
+        // real-valued imports would spread their histograms over many
+        // binades below 1 for nothing (docs/MODEL.md section 5, QuarterEnd).
+        put(sup.bank[s].floor());
+        put(sup.hbm[s].floor());
     }
     for i in 0..sup.made.len() {
         put(sup.made[i]);
