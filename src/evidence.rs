@@ -41,6 +41,7 @@ impl Quantity {
             Quantity::TrainingStarted => "training_started",
             Quantity::Milestone => "milestone",
             Quantity::GateOpen => "gate_open",
+            Quantity::SupplierOutput => "supplier_output",
         }
     }
 
@@ -57,7 +58,10 @@ impl Quantity {
     pub fn is_cumulative(self) -> bool {
         matches!(
             self,
-            Quantity::DeliveredChips | Quantity::TrainingFlop | Quantity::TrainingFlopDomestic
+            Quantity::DeliveredChips
+                | Quantity::TrainingFlop
+                | Quantity::TrainingFlopDomestic
+                | Quantity::SupplierOutput
         )
     }
 }
@@ -79,6 +83,8 @@ pub enum Subject {
     Gate(usize),
     /// An uncertain number, by id.
     Input(usize),
+    /// A supplier, by index, and one of its generations (by index), if named.
+    Supplier(usize, Option<usize>),
 }
 
 /// When.
@@ -232,6 +238,20 @@ impl Observation {
                 (Window::Between(a, b), Some(q)) => a <= q && q <= b,
             };
             return Seen::Event(happened);
+        }
+        if let Subject::Supplier(s, g) = self.subject {
+            // Chips made in the quarters of the window, added up.
+            let (a, b) = match self.window {
+                Window::Always => (0, model.horizon() - 1),
+                Window::By(b) => (0, b),
+                Window::Between(a, b) => (a, b),
+            };
+            let k = match g {
+                None => crate::engine::supplier_output_series(model, s),
+                Some(g) => crate::engine::generation_output_series(model, s, g),
+            };
+            let n = o.series.len() / model.horizon() as usize;
+            return Seen::Value((a..=b).map(|q| o.series[q as usize * n + k]).sum());
         }
         if let Subject::Input(id) = self.subject {
             let slots = ws.input_slots(model, id);
@@ -831,6 +851,11 @@ impl Observation {
             Subject::Milestone(k) => format!(" {}", model.milestones[k].name),
             Subject::Gate(g) => format!(" {}", model.gates[g].name),
             Subject::Input(id) => format!(" {}", model.uncertain[id].key),
+            Subject::Supplier(s, None) => format!(" of {}", model.suppliers[s].name),
+            Subject::Supplier(s, Some(g)) => format!(
+                " of {}, generation {}",
+                model.suppliers[s].name, model.chips[model.suppliers[s].generations[g].chip].name
+            ),
         };
         let when = match self.window {
             Window::By(q) if self.quantity.is_event() => format!(" by the end of {}", cal.quarter(q)),

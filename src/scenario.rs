@@ -153,7 +153,7 @@ pub struct RawObserve {
     pub quantity: RawObservedQuantity,
     /// With `delivered_chips`: the chips of this supply line (a `[supply.<name>]` table); leave out `line` and `chip` for all domestic chips.
     pub line: Option<String>,
-    /// With `delivered_chips`, `training_chips` or `inference_chips`: the chips of this type only (a `[chips.<name>]` table).
+    /// With `delivered_chips`, `training_chips` or `inference_chips`: the chips of this type only (a `[chips.<name>]` table); with `supplier_output`, the generation of that chip type only.
     pub chip: Option<String>,
     /// With `shock`: the shock (a `[shocks.<name>]` table).
     pub shock: Option<String>,
@@ -161,6 +161,8 @@ pub struct RawObserve {
     pub milestone: Option<String>,
     /// With `gate_open`: the gate (a `[gates.<name>]` table).
     pub gate: Option<String>,
+    /// With `supplier_output`: the supplier (a `[suppliers.<name>]` table); with `chip`, one of its generations only.
+    pub supplier: Option<String>,
     /// With `input`: the key path of an uncertain number, e.g. "training.mfu".
     pub key: Option<String>,
     /// The quarter at whose end the value is observed, or by whose end the event had (or had not) happened, "YYYYQn" (an event without `by`, `from` and `to`: within the horizon).
@@ -223,6 +225,8 @@ pub enum RawObservedQuantity {
     Milestone,
     /// Whether a gate was open in at least one quarter of the window (`happened = false`: closed in every quarter of it).
     GateOpen,
+    /// Chips a supplier made (`supplier`; with `chip`, of that generation), cumulative: by the end of a quarter, or within `from`..`to`.
+    SupplierOutput,
 }
 
 /// `observe.scale`.

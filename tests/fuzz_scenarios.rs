@@ -621,6 +621,8 @@ const HEADERS: &[&str] = &[
     "[[observe]]\nname = \"g\"\nquantity = \"gate_open\"\ngate = \"us\"\nfrom = \"2024Q2\"\nto = \"2024Q2\"\nhappened = false",
     "[[observe]]\nname = \"g\"\nquantity = \"gate_open\"\ngate = \"ghost\"\nby = \"2030Q1\"\nhappened = true\nconfidence = 0.9",
     "[[observe]]",
+    "[[observe]]\nname = \"hw\"\nquantity = \"supplier_output\"\nsupplier = \"hw\"\nfrom = \"2024Q1\"\nto = \"2024Q4\"\nat_least = 1e5\nbelow = 8e5\nconfidence = 0.8",
+    "[[observe]]\nname = \"hw\"\nquantity = \"supplier_output\"\nsupplier = \"ghost\"\nchip = \"nope\"\nby = \"2024Q2\"\nvalue = 1e5\nsd = 0.2\nscale = \"log10\"",
     "[suppliers.hw]\nwafer_starts_per_quarter = { p5 = 10000, p95 = 40000 }\nwafer_starts_growth_per_quarter = 0.05\npackaging_per_quarter = 60000\ndie_bank = 2e6\nhbm_stock = { p5 = 1e6, p95 = 3e6 }\nhbm_domestic_per_quarter = 50000\nhbm_domestic_from = \"2025Q3\"\nhbm_domestic_delay_quarters = { dist = \"uniform\", low = 0, high = 4 }\nhbm_domestic_ramp_quarters = 3\n[suppliers.hw.generations.ascend_910b]\navailable = \"2023Q4\"\ndies_per_wafer = 60\nyield_initial = 0.3\nyield_max = 0.6\nhbm_stacks_per_package = 4\ndie_bank = true\n[suppliers.hw.tiers.state]\ndemand_per_quarter = 20000\n[suppliers.hw.tiers.commercial]\npriority = 2",
     "[suppliers.hw.generations.new_chip]\navailable = \"2024Q3\"\nslip_quarters = { dist = \"uniform\", low = 0, high = 3 }\nramp_quarters = 2\ndies_per_wafer = 30\ndies_per_package = 2\nhbm_stacks_per_package = 8\nyield_initial = 0.2",
     "[suppliers.hw.tiers.ghost]\npriority = 0\ndemand_per_quarter = -1",

@@ -354,6 +354,22 @@ pub fn series_names(model: &Model) -> Vec<String> {
     names
 }
 
+/// Where supplier `s`'s output is among [`series_names`].
+pub fn supplier_output_series(model: &Model, s: usize) -> usize {
+    series_base(model) + 3 * s
+}
+
+/// Where generation `g` of supplier `s`'s output is among [`series_names`].
+pub fn generation_output_series(model: &Model, s: usize, g: usize) -> usize {
+    let before: usize = model.suppliers[..s].iter().map(|x| x.generations.len()).sum();
+    series_base(model) + 3 * model.suppliers.len() + 2 * (before + g)
+}
+
+/// The first supplier quantity among [`series_names`].
+fn series_base(model: &Model) -> usize {
+    3 * usize::from(records_demand(model)) + 2 * usize::from(model.chips.iter().any(|c| !c.domestic))
+}
+
 /// Inference demand is capped here (unit chips) so that runaway growth stays
 /// finite.
 pub const MAX_DEMAND_CHIPS: f64 = 1e15;

@@ -62,7 +62,8 @@ fn observation(
     }
 
     // Which keys name a subject, and which the quantity takes.
-    let named: [(&str, bool); 6] = [
+    let named: [(&str, bool); 7] = [
+        ("supplier", o.supplier.is_some()),
         ("line", o.line.is_some()),
         ("chip", o.chip.is_some()),
         ("shock", o.shock.is_some()),
@@ -82,6 +83,7 @@ fn observation(
         Quantity::Milestone => &["milestone"],
         Quantity::GateOpen => &["gate"],
         Quantity::Input => &["key"],
+        Quantity::SupplierOutput => &["supplier", "chip"],
     };
     for (key, given) in named {
         if given && !allowed.contains(&key) {
@@ -110,7 +112,9 @@ fn observation(
             None => ctx.error(p.key("line"), undefined("supply", line, &raw.supply)),
         }
     }
-    if let Some(chip) = &o.chip {
+    if let (Quantity::SupplierOutput, Some(_)) = (quantity, &o.chip) {
+        // A generation of the supplier, resolved below.
+    } else if let Some(chip) = &o.chip {
         match raw.chips.get_index_of(chip) {
             Some(c) => subject = Subject::Chip(c),
             None => ctx.error(p.key("chip"), undefined("chips", chip, &raw.chips)),
@@ -132,6 +136,33 @@ fn observation(
             Some(name) => match milestones.iter().position(|m| &m.name == name) {
                 Some(k) => subject = Subject::Milestone(k),
                 None => ctx.error(p.key("milestone"), undefined("milestones", name, &raw.milestones)),
+            },
+        },
+        Quantity::SupplierOutput => match &o.supplier {
+            None => need(ctx, "supplier", "the name of a [suppliers.<name>] table"),
+            Some(name) => match raw.suppliers.get_index_of(name) {
+                Some(s) => {
+                    let generations = &raw.suppliers[s].generations;
+                    let g = match &o.chip {
+                        None => None,
+                        Some(chip) => match generations.get_index_of(chip) {
+                            Some(g) => Some(g),
+                            None => {
+                                let made: Vec<&str> = generations.keys().map(String::as_str).collect();
+                                ctx.error(
+                                    p.key("chip"),
+                                    format!(
+                                        "supplier \"{name}\" makes no generation \"{chip}\"; it makes {}",
+                                        made.join(", ")
+                                    ),
+                                );
+                                None
+                            }
+                        },
+                    };
+                    subject = Subject::Supplier(s, g);
+                }
+                None => ctx.error(p.key("supplier"), undefined("suppliers", name, &raw.suppliers)),
             },
         },
         Quantity::GateOpen => match &o.gate {

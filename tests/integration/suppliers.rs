@@ -1634,3 +1634,65 @@ effects = [{ supplier = "hw", wafer_starts_multiplier = 0.5 }, { supply = "buyer
     });
     assert!(varies, "{shares}");
 }
+
+/// A supplier whose output is uncertain: wafer starts uniform on
+/// [1000, 2000), 10 dies a wafer at yield 1, nothing else binding, so a
+/// quarter's output is floor(10 W), uniform on [10,000, 20,000).
+const UNCERTAIN_OUTPUT: &str = r#"
+[chips.a]
+peak_flops = 1e14
+
+[suppliers.s]
+wafer_starts_per_quarter = { dist = "uniform", low = 1000, high = 2000 }
+
+[suppliers.s.generations.a]
+available = "2024Q1"
+dies_per_wafer = 10
+yield_initial = 1
+
+[suppliers.s.tiers.all]
+
+OBSERVE
+"#;
+
+#[test]
+fn supplier_output_is_evidence_added_up_over_its_window() {
+    // Two quarters' output is 2 floor(10 W): below 30,000 exactly when
+    // W < 1500 (floor(10 W) < 15,000), half of the uniform's range. Hard,
+    // so the accepted share is that of 4,000 trials with p = 0.5: sd
+    // 0.0079; the tolerance of 0.04 is five sd (a false failure about 1 in
+    // 3.5 million, and the seed is fixed anyway).
+    let observe = r#"[[observe]]
+name = "made"
+quantity = "supplier_output"
+supplier = "s"
+chip = "a"
+from = "2024Q1"
+to = "2024Q2"
+below = 30000"#;
+    let text = scenario(4, &UNCERTAIN_OUTPUT.replace("OBSERVE", observe)).replace("trials = 5", "trials = 4000");
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "s.toml", &text);
+    let o = run_in(dir.path(), &["run", file.to_str().unwrap(), "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let json = summary_json(&dir.path().join("out"));
+    let rate = json["evidence"]["acceptance_rate"].as_f64().unwrap();
+    assert!((rate - 0.5).abs() < 0.04, "acceptance rate {rate}");
+    // quarters.csv: the output's median lies in the uniform's range.
+    let quarters = std::fs::read_to_string(dir.path().join("out/quarters.csv")).unwrap();
+    let p50 = crate::common::quarter_p50(&quarters, "2024Q1", "supplier_output_chips[s]");
+    assert!((10_000.0..15_000.0).contains(&p50), "prior P50 of output {p50}");
+    // A name that is not the supplier's generation is refused at `chip`.
+    let bad = scenario(
+        4,
+        &UNCERTAIN_OUTPUT.replace("OBSERVE", &observe.replace("chip = \"a\"", "chip = \"b\"")),
+    );
+    let file = write(dir.path(), "bad.toml", &bad);
+    let o = run_in(dir.path(), &["validate", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("observe[0].chip") && err.contains("makes no generation \"b\""),
+        "{err}"
+    );
+}
