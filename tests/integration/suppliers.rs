@@ -1670,9 +1670,9 @@ chip = "a"
 from = "2024Q1"
 to = "2024Q2"
 below = 30000"#;
-    let text = scenario(4, &UNCERTAIN_OUTPUT.replace("OBSERVE", observe)).replace("trials = 5", "trials = 4000");
+    let body = scenario(4, &UNCERTAIN_OUTPUT.replace("OBSERVE", observe)).replace("trials = 5", "trials = 4000");
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "s.toml", &text);
+    let file = write(dir.path(), "s.toml", &body);
     let o = run_in(dir.path(), &["run", file.to_str().unwrap(), "--out", "out", "--quiet"]);
     assert!(o.status.success(), "{}", text(&o));
     let json = summary_json(&dir.path().join("out"));
