@@ -120,6 +120,11 @@ const SHIPPED: &[(&str, &str)] = &[
         "scenarios/supernode_scaling.toml",
         include_str!("../scenarios/supernode_scaling.toml"),
     ),
+    // A supplier with generations, tiers and shocks on its inputs.
+    (
+        "scenarios/world_2025.toml",
+        include_str!("../scenarios/world_2025.toml"),
+    ),
 ];
 
 /// File names passed to `from_text`; errors must echo them exactly.

@@ -3,6 +3,7 @@
 
 mod authoring;
 mod batch;
+mod calibration;
 mod ci_use;
 mod cluster;
 mod cluster_growth;
