@@ -103,6 +103,10 @@ pub struct Chip {
     pub derating: f64,
     /// `memory_gb`, if written (reported, not used).
     pub memory_gb: Option<f64>,
+    /// Platform risk: `(run_failure_probability, run_failure_lost_quarters)`.
+    pub run_failure: Option<(UncertainId, UncertainId)>,
+    /// Stream of the draws of whether a run fails.
+    pub run_failure_stream: u64,
 }
 
 /// A supply line: one buyer's orders of one chip.
@@ -417,6 +421,8 @@ pub struct Training {
     pub max_run_quarters: Option<f64>,
     /// The same in seconds, `quarters_to_seconds(max_run_quarters)`.
     pub max_run_seconds: Option<u64>,
+    /// Some chip type has `run_failure_probability` (platform risk).
+    pub run_failures: bool,
 }
 
 impl Training {
@@ -1499,12 +1505,40 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
             .memory_gb
             .as_ref()
             .and_then(|r| ctx.fixed(p.key("memory_gb"), r, MEMORY_GB));
+        let run_failure = match (&c.run_failure_probability, &c.run_failure_lost_quarters) {
+            (Some(prob), lost) => {
+                if raw.training.max_run_quarters.is_none() {
+                    ctx.error(
+                        p.key("run_failure_probability"),
+                        "a run that fails restarts, so platform risk needs runs: set training.max_run_quarters (e.g. 3)",
+                    );
+                }
+                let prob = ctx.uncertain(p.key("run_failure_probability"), prob, FRACTION);
+                let lost = ctx.uncertain(
+                    p.key("run_failure_lost_quarters"),
+                    lost.as_ref()
+                        .unwrap_or(&RawNumber::Plain(DEFAULT_RUN_FAILURE_LOST_QUARTERS)),
+                    SLIP_QUARTERS,
+                );
+                prob.zip(lost)
+            }
+            (None, Some(_)) => {
+                ctx.error(
+                    p.key("run_failure_lost_quarters"),
+                    "goes with `run_failure_probability` (the chance a run on this chip type fails), which is not given",
+                );
+                None
+            }
+            (None, None) => None,
+        };
         chips.push(Chip {
             name: name.clone(),
             // A derating of 1 (the default) leaves the value bit for bit.
             peak_flops: peak.unwrap_or(1.0) * derating,
             derating,
             memory_gb,
+            run_failure,
+            run_failure_stream: key_hash(&format!("{p}.run_failure")),
             domestic,
             annual_failure_rate: afr,
             failure_stream: key_hash(&format!("{p}.failures")),
@@ -2231,6 +2265,7 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
         allow_foreign_chips: t.allow_foreign_chips.unwrap_or(DEFAULT_ALLOW_FOREIGN_CHIPS),
         max_run_quarters: max_run?,
         max_run_seconds: max_run?.map(crate::quarter::quarters_to_seconds),
+        run_failures: chips.iter().any(|c| c.run_failure.is_some()),
     };
     let mut allocation_order: Vec<ChipId> = (0..chips.len()).collect();
     allocation_order.sort_by_key(|&c| (chips[c].inference_priority, c));

@@ -176,6 +176,11 @@ pub struct Summary {
     /// when runs are not bounded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_runs: Option<Vec<TrainingRun>>,
+    /// With platform risk (`chips.*.run_failure_probability`): the share
+    /// of trials in which at least one run failed and restarted; absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_failure_share: Option<f64>,
     /// Every uncertain number whose distribution reaches outside its valid
     /// range, in model order, with how many of its draws fell outside and
     /// were clamped to it (0 included); absent when no number can be clamped.
@@ -817,6 +822,10 @@ impl Summary {
                 })
                 .collect(),
             training_runs: training_runs(model, agg, counting),
+            run_failure_share: model
+                .training
+                .run_failures
+                .then(|| agg.run_failed as f64 / agg.trials.max(1) as f64),
             clamped_inputs: clamped_inputs(model, agg),
             assumptions: model.assumptions.clone(),
             precision: None,

@@ -274,6 +274,12 @@ pub struct RawChip {
     /// The shipped chip's throughput as a share of `peak_flops` (the announced one), in (0, 1]; the model uses `peak_flops × derating` everywhere. A fixed number (default 1).
     #[schemars(with = "Option<FixedNumber>", transform = bounds(DERATING), extend("default" = 1.0))]
     pub derating: Option<RawNumber>,
+    /// Platform risk: the chance that a training run that uses chips of this type fails once and restarts from scratch (docs/MODEL.md section 5, `RunRestart`); needs `training.max_run_quarters`. May be uncertain (default: none).
+    #[schemars(transform = bounds(FRACTION))]
+    pub run_failure_probability: Option<RawNumber>,
+    /// With `run_failure_probability`: the time a failed run loses before it restarts, in quarters; may be uncertain (default 1).
+    #[schemars(transform = bounds(SLIP_QUARTERS), extend("default" = 1.0))]
+    pub run_failure_lost_quarters: Option<RawNumber>,
     /// Memory per chip, GB, as shipped; reported, not used by the model. A fixed number.
     #[schemars(with = "Option<FixedNumber>", transform = bounds(MEMORY_GB))]
     pub memory_gb: Option<RawNumber>,

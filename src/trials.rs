@@ -87,6 +87,10 @@ pub struct Aggregate {
     /// trials. As long as the most runs any trial had; empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runs: Vec<LogHistogram>,
+    /// With platform risk: trials in which at least one run failed and
+    /// restarted (0, and not written, otherwise).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub run_failed: u64,
     /// Events processed in all trials.
     pub events: u64,
     /// Random 64-bit words drawn in all trials.
@@ -127,6 +131,7 @@ impl Aggregate {
             missed: vec![[0; MissReason::COUNT]; model.milestones.len()],
             clamped: vec![0; model.uncertain.len()],
             runs: Vec::new(),
+            run_failed: 0,
             events: 0,
             draws: 0,
             evidence: None,
@@ -146,6 +151,7 @@ impl Aggregate {
         }
         self.trials += buffer.weight_total;
         self.training_started += buffer.started;
+        self.run_failed += buffer.run_failed;
         self.events += buffer.events;
         self.draws += buffer.draws;
         // Histograms in the buffer's order: the metrics, then the chips'
@@ -267,6 +273,7 @@ impl Aggregate {
         self.events = add(self.events, other.events, "events")?;
         self.draws = add(self.draws, other.draws, "draws")?;
         self.training_started = add(self.training_started, other.training_started, "training_started")?;
+        self.run_failed = add(self.run_failed, other.run_failed, "run_failed")?;
         for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {
             a.merge(b).map_err(|_| MergeError::Overflow("metrics"))?;
         }
@@ -461,6 +468,12 @@ impl Aggregate {
                 ));
             }
         }
+        if self.run_failed > self.training_started {
+            return Err(format!(
+                "aggregate.run_failed: {} trials had a run fail, more than the {} that started a run",
+                self.run_failed, self.training_started
+            ));
+        }
         let mut previous = self.training_started;
         for (j, hist) in self.runs.iter().enumerate() {
             let n = hist.count();
@@ -555,6 +568,13 @@ impl Aggregate {
                 self.binding_in_quarter.len(),
                 model.suppliers.len()
             ));
+        }
+        if !model.training.run_failures && self.run_failed > 0 {
+            return Err(
+                "aggregate.run_failed: runs failed, but no chip type of the scenario has \
+                        run_failure_probability"
+                    .to_string(),
+            );
         }
         if model.training.max_run_seconds.is_none() && !self.runs.is_empty() {
             return Err("aggregate.runs: statistics of training runs, but the scenario has no \
@@ -673,6 +693,11 @@ impl Aggregate {
     }
 }
 
+/// For serde: a count of 0 is not written.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Histograms of [`series_names`] an aggregate of `model` keeps: one per
 /// quarter and quantity.
 fn series_histograms(model: &Model) -> usize {
@@ -757,6 +782,8 @@ pub struct BlockBuffer {
     clamped: Vec<u64>,
     /// With bounded runs: each run's domestic FLOP, by run index.
     runs: Vec<LogHistogram>,
+    /// Trials in which a run failed (weighted).
+    run_failed: u64,
     /// The uncertain numbers a draw can fall outside the valid range of:
     /// (id, where its values are, the lower bound when the distribution
     /// reaches below it, the upper bound when it reaches above it).
@@ -801,6 +828,7 @@ impl BlockBuffer {
             missed: vec![[0; MissReason::COUNT]; model.milestones.len()],
             clamped: vec![0; model.uncertain.len()],
             runs: Vec::new(),
+            run_failed: 0,
             clampable: clampable(model),
             rule: MissRule::new(model),
             deadlines: model.milestones.iter().map(|m| m.deadline).collect(),
@@ -906,6 +934,7 @@ impl BlockBuffer {
             hist.add_n(flop, w);
         }
         self.started += if outcome.started { w } else { 0 };
+        self.run_failed += if outcome.run_failures > 0 { w } else { 0 };
         self.events += outcome.events;
         self.draws += outcome.draws;
         self.weight_total += w;
@@ -916,6 +945,7 @@ impl BlockBuffer {
         self.len = 0;
         self.weight_total = 0;
         self.started = 0;
+        self.run_failed = 0;
         self.events = 0;
         self.draws = 0;
         self.reached.iter_mut().for_each(|r| r.fill(0));

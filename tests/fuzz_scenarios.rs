@@ -571,7 +571,7 @@ const KEYS: &[&str] = &[
     "yield_initial", "yield_max", "yield_time_constant_quarters", "priority", "demand_per_quarter",
     "demand_growth_per_quarter", "share_multiplier", "wafer_starts_multiplier", "packaging_multiplier",
     "hbm_imports_multiplier", "yield_learning_multiplier", "die_bank_multiplier", "hbm_stock_multiplier",
-    "generation", "delay_quarters",
+    "generation", "delay_quarters", "run_failure_probability", "run_failure_lost_quarters",
 ];
 
 /// Whole lines to insert besides `key = value` ones.
@@ -635,6 +635,8 @@ const HEADERS: &[&str] = &[
     "supplier = \"ghost\"\ntier = \"nobody\"",
     "chip = \"newest\"",
     "derating = 0.78\nmemory_gb = 112",
+    "run_failure_probability = { p5 = 0.05, p95 = 0.5 }\nrun_failure_lost_quarters = { dist = \"uniform\", low = 0, high = 2 }",
+    "run_failure_probability = 0.3",
     "derating = 1.5",
     "effects = [{ supplier = \"hw\", wafer_starts_multiplier = 0.5, hbm_imports_multiplier = 0, die_bank_multiplier = 0 }]",
     "effects = [{ supplier = \"hw\", generation = \"ascend_910b\", delay_quarters = 2, tier = \"state\", priority = 3 }]",

@@ -32,7 +32,7 @@ fn generations(s: &Summary) -> Vec<String> {
 /// Subtitle of the chart.
 pub fn subtitle(s: &Summary) -> String {
     format!(
-        "{} · chips made a quarter: medians by generation, stacked; dashed: each supplier's P5, P95",
+        "{} · medians by generation, stacked; dashed: P5, P95 of the total",
         super::run_line(s)
     )
 }
@@ -76,7 +76,15 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Summary) -> R
     let mut floor = vec![0.0; n];
     let mut entries = Vec::new();
     for (k, ((label, _), top)) in layers.iter().zip(&tops).enumerate() {
-        let colour = style::shade(style::DOMESTIC, k);
+        // Distinct hues first, then their shades.
+        let hues = [
+            style::DOMESTIC,
+            style::TRAINING,
+            style::INFERENCE,
+            style::SHORTFALL,
+            style::REFERENCE,
+        ];
+        let colour = style::shade(hues[k % hues.len()], k / hues.len());
         chart.draw_series(std::iter::once(Polygon::new(
             band(&floor, top),
             colour.mix(style::AREA).filled(),
@@ -156,6 +164,11 @@ deadline = "2026Q2"
             assert!(chart.svg.contains(&format!(">\n{text}\n</text>")), "{text}");
         }
         crate::charts::testing::assert_subtitle_fits(&subtitle(&summary));
+        // Also for a long scenario name and a large run.
+        let mut long = summary.clone();
+        long.scenario = "domestic_hbm_early_variant".to_string();
+        long.trials = 10_000_000;
+        crate::charts::testing::assert_subtitle_fits(&subtitle(&long));
         let plain = crate::charts::testing::default_without_evidence();
         let model = Model::from_text(plain, "d.toml").unwrap();
         let agg = run_trials(&model, 3, 0..50, Some(1)).unwrap();

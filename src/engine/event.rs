@@ -50,6 +50,9 @@ pub enum Event {
     /// With `training.max_run_quarters`: the current training run ends and
     /// the next one starts on the same cluster, its compute counted from 0.
     RunEnd,
+    /// With platform risk (`chips.*.run_failure_probability`): the current
+    /// run failed; its compute is lost and it restarts now from 0.
+    RunRestart,
 }
 
 impl Event {
@@ -70,6 +73,7 @@ impl Event {
             Event::TrainingStart => 6,
             Event::MilestoneReached { .. } => 7,
             Event::RunEnd => 8,
+            Event::RunRestart => 9,
         }
     }
 }

@@ -174,6 +174,8 @@ pub struct TrialOutcome {
     /// `gate_open[q * gates + g]`: gate `g` was open in quarter `q`
     /// (empty without gates).
     pub gate_open: Vec<bool>,
+    /// With platform risk: the runs that failed and restarted.
+    pub run_failures: u64,
     /// Events processed (for benchmarks).
     pub events: u64,
     /// Random 64-bit words drawn (for benchmarks).
@@ -273,6 +275,7 @@ impl Workspace {
                 line_delivered: vec![0.0; h * model.supply.len()],
                 runs: Vec::new(),
                 largest_run_flop: vec![[0.0; 2]; h],
+                run_failures: 0,
                 gate_open: vec![false; h * model.gates.len()],
                 events: 0,
                 draws: 0,
@@ -425,6 +428,9 @@ struct State {
     /// When the current run ends (its `RunEnd`), if runs are bounded and it
     /// ends before the horizon.
     run_end: Option<u64>,
+    /// The current run's index `j` (1 for the run `TrainingStart` starts;
+    /// 0 before it).
+    run_index: u64,
     /// The next milestone crossing (time, milestone), if any within the horizon.
     next_milestone: Option<(u64, usize)>,
     /// The next calendar event (quarter start, failures, quarter end).
@@ -560,6 +566,7 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
     ws.outcome.shocks.fill(None);
     ws.outcome.start_time = None;
     ws.outcome.runs.clear();
+    ws.outcome.run_failures = 0;
     ws.outcome.events = 0;
     let mut st = State {
         now: 0,
@@ -579,6 +586,7 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
         ended_run_flop_total: 0.0,
         ended_run_flop_domestic: 0.0,
         run_end: None,
+        run_index: 0,
         next_milestone: None,
         calendar: Some((0, Event::QuarterStart { quarter: 0 })),
     };
@@ -674,17 +682,33 @@ pub fn simulate(model: &Model, noise: &TrialStreams, ws: &mut Workspace) {
                 ws.outcome.start_time = Some(t);
                 schedule_run_end(model, ws, &mut st);
                 set_rates(model, ws, &mut st);
+                st.run_index = 1;
+                run_at_risk(model, noise, ws, &st);
             }
             Event::MilestoneReached { milestone } => {
                 ws.outcome.reached[milestone] = Some(cal.quarter_reached_at(t));
                 st.next_milestone = next_crossing(model, ws, &st);
             }
+            // A run that restarted after a failure has a later end; its
+            // first end is no longer the run's.
+            Event::RunEnd if st.run_end != Some(t) => {}
             Event::RunEnd => {
                 // The run ends; the next starts now on the same cluster, at
                 // the same rate, its compute counted from 0.
                 ws.outcome.runs.push(st.run_flop_domestic);
                 st.ended_run_flop_total = st.ended_run_flop_total.max(st.run_flop_total);
                 st.ended_run_flop_domestic = st.ended_run_flop_domestic.max(st.run_flop_domestic);
+                st.run_flop_total = 0.0;
+                st.run_flop_domestic = 0.0;
+                schedule_run_end(model, ws, &mut st);
+                st.next_milestone = next_crossing(model, ws, &st);
+                st.run_index += 1;
+                run_at_risk(model, noise, ws, &st);
+            }
+            Event::RunRestart => {
+                // The failed run's compute is lost; it starts again now, a
+                // full run, and is not at risk again.
+                ws.outcome.run_failures += 1;
                 st.run_flop_total = 0.0;
                 st.run_flop_domestic = 0.0;
                 schedule_run_end(model, ws, &mut st);
@@ -722,6 +746,41 @@ fn schedule_run_end(model: &Model, ws: &mut Workspace, st: &mut State) {
         .filter(|&end| end < model.calendar.end());
     if let Some(end) = st.run_end {
         ws.queue.schedule(end, Event::RunEnd);
+    }
+}
+
+/// Platform risk at the start of run `j` (docs/MODEL.md section 5,
+/// `RunRestart`): for each chip type of the cluster order that the run
+/// uses (chips counted in its rate) and whose `run_failure_probability` in
+/// this quarter is above 0, one uniform from its stream at slot `j`; at the
+/// first below that probability the run fails, and restarts after the
+/// time it loses, if that is before its end and the horizon.
+fn run_at_risk(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &State) {
+    if !model.training.run_failures {
+        return;
+    }
+    let mut room = st.max_cluster;
+    for &c in &model.cluster_order {
+        let used = ws.training[c].min(room);
+        room -= used;
+        let chip = &model.chips[c];
+        let Some((prob, lost)) = chip.run_failure.filter(|_| used > 0) else {
+            continue;
+        };
+        let p = ws.value(model, prob, st.quarter);
+        if p <= 0.0 {
+            continue;
+        }
+        let mut rng = noise.stream(chip.run_failure_stream, st.run_index);
+        let u = unit_open(&mut rng);
+        ws.noise_draws += rng.draws;
+        if u < p {
+            let at = st.now + quarters_to_seconds(ws.value(model, lost, st.quarter)).max(1);
+            if at < st.run_end.unwrap_or(model.calendar.end()) {
+                ws.queue.schedule(at, Event::RunRestart);
+            }
+            return;
+        }
     }
 }
 
@@ -993,6 +1052,7 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
             }
         }
         let mut chip = line.chip;
+        let mut taken = None;
         let filled = if stopped {
             0
         } else {
@@ -1006,15 +1066,10 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
                 Fill::Supplier {
                     supplier, tier, newest, ..
                 } => match ws.supply_chip(model, supplier, line.chip, newest) {
-                    Some((made, g)) => {
-                        chip = g;
-                        let phi = ws.supply.phi[ws.supply.tier(supplier, tier)];
-                        let available = (fill * phi * made).floor();
-                        if available >= ordered as f64 {
-                            ordered
-                        } else {
-                            available.max(0.0) as u64
-                        }
+                    Some((g, c)) => {
+                        chip = c;
+                        taken = Some((supplier, tier, g));
+                        ws.supply.available(supplier, tier, g, fill, ordered)
                     }
                     None => 0,
                 },
@@ -1026,6 +1081,9 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
                 k = k.min(cap[q as usize].saturating_sub(ws.line_filled[l]));
             }
             ws.line_filled[l] += k;
+            if let Some((s, t, g)) = taken {
+                ws.supply.spend(s, t, g, k);
+            }
             k
         };
         ws.backlog[l] = if line.backlog { ordered - filled } else { 0 };
@@ -1046,25 +1104,21 @@ fn quarter_start(model: &Model, noise: &TrialStreams, ws: &mut Workspace, st: &m
 }
 
 impl Workspace {
-    /// For a line buying from `supplier`: the chips made this quarter of the
-    /// generation it receives and that generation's chip type, `chip` or,
-    /// with `newest`, the newest generation that made chips (none if none did).
-    fn supply_chip(&self, model: &Model, supplier: usize, chip: usize, newest: bool) -> Option<(f64, usize)> {
+    /// For a line buying from `supplier`: the generation it receives (its
+    /// index within the supplier) and its chip type: `chip`, or, with
+    /// `newest`, the newest generation that made chips (none if none did).
+    fn supply_chip(&self, model: &Model, supplier: usize, chip: usize, newest: bool) -> Option<(usize, usize)> {
         let sup = &model.suppliers[supplier];
         if newest {
+            let first = self.supply.generation(supplier, 0);
             self.supply
                 .newest_first(supplier)
                 .iter()
-                .map(|&i| {
-                    (
-                        self.supply.made[i],
-                        sup.generations[i - self.supply.generation(supplier, 0)].chip,
-                    )
-                })
-                .find(|&(made, _)| made > 0.0)
+                .find(|&&i| self.supply.made[i] > 0.0)
+                .map(|&i| (i - first, sup.generations[i - first].chip))
         } else {
             let g = sup.generations.iter().position(|g| g.chip == chip)?;
-            Some((self.supply.made[self.supply.generation(supplier, g)], chip))
+            Some((g, chip))
         }
     }
 }

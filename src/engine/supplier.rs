@@ -78,6 +78,11 @@ pub(super) struct SupplyState {
     priority: Vec<u64>,
     pub phi: Vec<f64>,
     tier_order: Vec<usize>,
+    /// Per supplier, tier and generation (`left_offset[s] + t * G + g`):
+    /// the chips of that generation the tier still has for its lines this
+    /// quarter, `φ × n` less what its lines took.
+    left: Vec<f64>,
+    left_offset: Vec<usize>,
 }
 
 impl SupplyState {
@@ -94,7 +99,15 @@ impl SupplyState {
         }
         gen_offset.push(g);
         tier_offset.push(t);
+        let mut left_offset = Vec::with_capacity(n);
+        let mut cells = 0;
+        for s in &model.suppliers {
+            left_offset.push(cells);
+            cells += s.tiers.len() * s.generations.len();
+        }
         SupplyState {
+            left: vec![0.0; cells],
+            left_offset,
             bank: vec![0.0; n],
             hbm: vec![0.0; n],
             gw: vec![1.0; n],
@@ -121,11 +134,6 @@ impl SupplyState {
     /// Index of supplier `s`'s generation `g` in the per-generation vectors.
     pub fn generation(&self, s: usize, g: usize) -> usize {
         self.gen_offset[s] + g
-    }
-
-    /// Index of supplier `s`'s tier `t` in the per-tier vectors.
-    pub fn tier(&self, s: usize, t: usize) -> usize {
-        self.tier_offset[s] + t
     }
 
     /// Trial start: stocks, growth factors, each generation's start (slip,
@@ -208,7 +216,9 @@ impl SupplyState {
                         }
                     }
                 }
-                f
+                // Capped, so that many large multipliers stay finite and a
+                // zero base stays zero.
+                f.min(SUPPLY_CAP)
             };
             let tiers = self.tier_offset[s]..self.tier_offset[s + 1];
             // 1. Growth.
@@ -231,10 +241,10 @@ impl SupplyState {
                 if shock_active[k] && shock_start[k] == Some(q) {
                     for e in shock.supplier_effects.iter().filter(|e| e.supplier == s) {
                         if let Some(id) = e.die_bank {
-                            self.bank[s] *= v(id);
+                            self.bank[s] = (self.bank[s] * v(id)).min(SUPPLY_CAP);
                         }
                         if let Some(id) = e.hbm_stock {
-                            self.hbm[s] *= v(id);
+                            self.hbm[s] = (self.hbm[s] * v(id)).min(SUPPLY_CAP);
                         }
                     }
                 }
@@ -249,6 +259,7 @@ impl SupplyState {
                     self.hbm[s] += v(d.per_quarter) * ramp;
                 }
             }
+            self.hbm[s] = self.hbm[s].min(SUPPLY_CAP);
             // 3. Capacities.
             let wafers = (v(sup.wafer_starts) * self.gw[s] * m(|e| e.wafer_starts)).min(SUPPLY_CAP);
             let packaging = sup.packaging.map_or(f64::INFINITY, |id| {
@@ -281,7 +292,16 @@ impl SupplyState {
                     let y0 = v(generation.yield_initial);
                     let ymax = generation.yield_max.map_or(y0, v);
                     let tau = generation.yield_time_constant.map_or(DEFAULT_YIELD_TIME_CONSTANT, v);
-                    (ymax - (ymax - y0) * (-self.learn[i] / tau).exp()).clamp(0.0, 1.0)
+                    // exp(-Λ/τ) is 1 before any learning and 0 for τ = 0
+                    // (a draw clamped to the closed range) after it.
+                    let left = if self.learn[i] <= 0.0 {
+                        1.0
+                    } else if tau <= 0.0 {
+                        0.0
+                    } else {
+                        (-self.learn[i] / tau).exp()
+                    };
+                    (ymax - (ymax - y0) * left).clamp(0.0, 1.0)
                 } else {
                     0.0
                 };
@@ -365,11 +385,45 @@ impl SupplyState {
                 left -= take;
                 self.phi[t] = if total > 0.0 { take / total } else { 0.0 };
             }
+            // What each tier has of each generation for its lines.
+            let g_count = sup.generations.len();
+            for (k, t) in tiers.clone().enumerate() {
+                for g in 0..g_count {
+                    self.left[self.left_offset[s] + k * g_count + g] = self.phi[t] * self.made[gens.start + g];
+                }
+            }
         }
     }
 }
 
 impl SupplyState {
+    /// A line of supplier `s`'s tier `t` (index within the supplier) with
+    /// share `share` of it may take chips of generation `g` (index within
+    /// the supplier): `min(ordered, floor(share × φ × n), floor(left))`,
+    /// where `left` is what the tier's earlier lines this quarter left of its
+    /// `φ × n` (docs/MODEL.md section 5, Suppliers, step 6).
+    pub fn available(&self, s: usize, t: usize, g: usize, share: f64, ordered: u64) -> u64 {
+        let cell = self.cell(s, t, g);
+        let made = self.made[self.gen_offset[s] + g];
+        let phi = self.phi[self.tier_offset[s] + t];
+        let want = (share.clamp(0.0, 1.0) * phi * made)
+            .floor()
+            .min(self.left[cell].floor())
+            .max(0.0);
+        if want >= ordered as f64 { ordered } else { want as u64 }
+    }
+
+    /// The line took `k` chips of generation `g` from its tier's part.
+    pub fn spend(&mut self, s: usize, t: usize, g: usize, k: u64) {
+        let cell = self.cell(s, t, g);
+        self.left[cell] -= k as f64;
+    }
+
+    fn cell(&self, s: usize, t: usize, g: usize) -> usize {
+        let g_count = self.gen_offset[s + 1] - self.gen_offset[s];
+        self.left_offset[s] + t * g_count + g
+    }
+
     /// Supplier `s`'s generations (indices into the per-generation vectors)
     /// from the newest to the oldest.
     pub fn newest_first(&self, s: usize) -> &[usize] {

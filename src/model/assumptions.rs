@@ -150,6 +150,13 @@ pub(super) fn table(raw: &RawScenario, model: &Model, numbers: &[Assumption]) ->
         if let Some(m) = &c.memory_gb {
             t.number(&p.key("memory_gb"), Some(m));
         }
+        if let Some(r) = &c.run_failure_probability {
+            t.number(&p.key("run_failure_probability"), Some(r));
+            t.number(
+                &p.key("run_failure_lost_quarters"),
+                c.run_failure_lost_quarters.as_ref(),
+            );
+        }
     }
 
     for ((name, s), line) in raw.supply.iter().zip(&model.supply) {

@@ -147,6 +147,8 @@ pub const MAX_DIES_PER_PACKAGE: u64 = 16;
 pub const MAX_HBM_STACKS_PER_PACKAGE: u64 = 64;
 /// `yield_time_constant_quarters`: quarters for yield to close 63% of its gap.
 pub const YIELD_TIME_CONSTANT: Bounds = Bounds::positive(100.0);
+/// Default `chips.*.run_failure_lost_quarters`.
+pub const DEFAULT_RUN_FAILURE_LOST_QUARTERS: f64 = 1.0;
 /// Default `yield_time_constant_quarters`.
 pub const DEFAULT_YIELD_TIME_CONSTANT: f64 = 4.0;
 /// A shock's multiplier of a supplier's input, or of a line's share.

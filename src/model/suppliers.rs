@@ -190,6 +190,12 @@ pub(super) fn effect(
         hbm_stock: m("hbm_stock_multiplier", &e.hbm_stock_multiplier),
         ..SupplierEffect::default()
     };
+    ctx.used_once(&ep.key("die_bank_multiplier"), effect.die_bank, "when the shock starts");
+    ctx.used_once(
+        &ep.key("hbm_stock_multiplier"),
+        effect.hbm_stock,
+        "when the shock starts",
+    );
     let sup = si.map(|s| &raw.suppliers[s]);
     match (&e.generation, &e.delay_quarters) {
         (Some(g), Some(d)) => {
@@ -201,6 +207,7 @@ pub(super) fn effect(
                 );
             }
             let d = ctx.uncertain(ep.key("delay_quarters"), d, SLIP_QUARTERS);
+            ctx.used_once(&ep.key("delay_quarters"), d, "when the shock starts");
             if let (Some(gi), Some(d)) = (gi, d) {
                 effect.delay = Some((gi, d));
             }
@@ -420,6 +427,12 @@ pub(super) fn build(raw: &RawScenario, ctx: &mut Ctx, cal: &Calendar, chips: &[C
                 .yield_time_constant_quarters
                 .as_ref()
                 .and_then(|r| ctx.uncertain(gp.key("yield_time_constant_quarters"), r, YIELD_TIME_CONSTANT));
+            if g.die_bank == Some(true) && s.die_bank.is_none() {
+                ctx.warn(
+                    gp.key("die_bank"),
+                    format!("supplier \"{name}\" has no `die_bank`, so this generation has no bank dies to use"),
+                );
+            }
             if let (Some(c), Some(available), Some(dpw), Some(y0)) = (chip, available, dpw, y0) {
                 generations.push(Generation {
                     chip: c,
@@ -477,6 +490,26 @@ pub(super) fn build(raw: &RawScenario, ctx: &mut Ctx, cal: &Calendar, chips: &[C
                 demand,
                 demand_growth,
             });
+        }
+        if s.die_bank.is_some() && !s.generations.values().any(|g| g.die_bank == Some(true)) {
+            ctx.warn(
+                p.key("die_bank"),
+                "no generation of this supplier has `die_bank = true`, so the bank is never used",
+            );
+        }
+        // A tier after one that takes all that is left never gets a chip.
+        let mut order: Vec<(u64, usize)> = tiers.iter().enumerate().map(|(i, t)| (t.priority, i)).collect();
+        order.sort_unstable();
+        if let Some(k) = order.iter().position(|&(_, i)| tiers[i].demand.is_none()) {
+            for &(_, i) in &order[k + 1..] {
+                ctx.warn(
+                    p.key("tiers").key(&tiers[i].name),
+                    format!(
+                        "this tier comes after tier \"{}\", which has no `demand_per_quarter` and takes all that is left, so it gets no chips unless a shock changes the order",
+                        tiers[order[k].1].name
+                    ),
+                );
+            }
         }
         if let Some(wafer_starts) = wafer_starts {
             suppliers.push(Supplier {

@@ -267,14 +267,26 @@ fn runs_rows(summary: &Summary) -> Vec<[String; 5]> {
 pub fn runs_line(summary: &Summary) -> Option<String> {
     let runs = summary.training_runs.as_ref()?;
     let l = max_run_quarters(summary).unwrap_or("?");
-    Some(match runs.first() {
-        None => format!("training runs: at most {l} quarters each; no trial started one"),
-        Some(first) => format!(
-            "training runs: at most {l} quarters each; up to {} runs per trial; run 1's domestic FLOP P50 {:.2e}",
-            runs.len(),
-            first.domestic_flop_p50
-        ),
-    })
+    let failed = summary
+        .run_failure_share
+        .map(|s| {
+            format!(
+                "; a run failed and restarted (platform risk) in {} of trials",
+                percent(s)
+            )
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "{}{failed}",
+        match runs.first() {
+            None => format!("training runs: at most {l} quarters each; no trial started one"),
+            Some(first) => format!(
+                "training runs: at most {l} quarters each; up to {} runs per trial; run 1's domestic FLOP P50 {:.2e}",
+                runs.len(),
+                first.domestic_flop_p50
+            ),
+        }
+    ))
 }
 
 /// The console's lines on suppliers (none without them): for each, its

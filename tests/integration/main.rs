@@ -19,6 +19,7 @@ mod interrupts;
 mod optimize;
 mod outputs;
 mod overrides;
+mod platform_risk;
 mod precision;
 mod priorities;
 mod report_browser;
