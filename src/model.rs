@@ -616,6 +616,16 @@ impl Ctx<'_> {
         }
     }
 
+    /// Refuses each key of `keys` that is written (`true`), at `path.key`,
+    /// with the message `why(key)`.
+    fn refuse(&mut self, path: &KeyPath, keys: &[(&str, bool)], why: impl Fn(&str) -> String) {
+        for &(key, given) in keys {
+            if given {
+                self.error(path.key(key), why(key));
+            }
+        }
+    }
+
     fn quarter(&mut self, path: KeyPath, text: &str) -> Option<Quarter> {
         match Quarter::parse(text) {
             Ok(q) => Some(q),
@@ -1834,21 +1844,16 @@ fn build(raw: &RawScenario, ctx: &mut Ctx) -> Option<Model> {
                     if g.is_none() {
                         ctx.error(ep.key("gate"), undefined("gates", gate, &raw.gates));
                     }
-                    for (key, given) in [
-                        ("fill_rate_multiplier", e.fill_rate_multiplier.is_some()),
-                        ("add_lead_time_quarters", e.add_lead_time_quarters.is_some()),
-                        ("stop", e.stop.is_some()),
-                        ("share_multiplier", e.share_multiplier.is_some()),
-                    ] {
-                        if given {
-                            ctx.error(
-                                ep.key(key),
-                                format!(
-                                    "`{key}` acts on a supply line; an effect on a gate has only `gate` and `open`"
-                                ),
-                            );
-                        }
-                    }
+                    ctx.refuse(
+                        &ep,
+                        &[
+                            ("fill_rate_multiplier", e.fill_rate_multiplier.is_some()),
+                            ("add_lead_time_quarters", e.add_lead_time_quarters.is_some()),
+                            ("stop", e.stop.is_some()),
+                            ("share_multiplier", e.share_multiplier.is_some()),
+                        ],
+                        |key| format!("`{key}` acts on a supply line; an effect on a gate has only `gate` and `open`"),
+                    );
                     match e.open {
                         Some(open) => gate_effects.push(GateEffect {
                             gate: g.unwrap_or(0),

@@ -27,14 +27,9 @@ pub(super) struct LineLink {
 /// `supplier` (after refusing `tier` and `share` there).
 pub(super) fn line_link(raw: &RawScenario, s: &RawSupply, p: &KeyPath, ctx: &mut Ctx) -> Option<LineLink> {
     let Some(name) = &s.supplier else {
-        for (key, given) in [("tier", s.tier.is_some()), ("share", s.share.is_some())] {
-            if given {
-                ctx.error(
-                    p.key(key),
-                    format!("`{key}` goes with `supplier = \"<name>\"`; a line without a supplier has a `fill_rate`"),
-                );
-            }
-        }
+        ctx.refuse(p, &[("tier", s.tier.is_some()), ("share", s.share.is_some())], |key| {
+            format!("`{key}` goes with `supplier = \"<name>\"`; a line without a supplier has a `fill_rate`")
+        });
         return None;
     };
     if s.fill_rate.is_some() {
@@ -155,24 +150,23 @@ pub(super) fn effect(
     ep: &KeyPath,
     ctx: &mut Ctx,
 ) -> Option<SupplierEffect> {
-    for (key, given) in [
-        ("supply", e.supply.is_some()),
-        ("gate", e.gate.is_some()),
-        ("open", e.open.is_some()),
-        ("fill_rate_multiplier", e.fill_rate_multiplier.is_some()),
-        ("add_lead_time_quarters", e.add_lead_time_quarters.is_some()),
-        ("stop", e.stop.is_some()),
-        ("share_multiplier", e.share_multiplier.is_some()),
-    ] {
-        if given {
-            ctx.error(
-                ep.key(key),
-                format!(
-                    "`{key}` does not go with `supplier`: an effect acts on one supplier's inputs, one supply line or one gate"
-                ),
-            );
-        }
-    }
+    ctx.refuse(
+        ep,
+        &[
+            ("supply", e.supply.is_some()),
+            ("gate", e.gate.is_some()),
+            ("open", e.open.is_some()),
+            ("fill_rate_multiplier", e.fill_rate_multiplier.is_some()),
+            ("add_lead_time_quarters", e.add_lead_time_quarters.is_some()),
+            ("stop", e.stop.is_some()),
+            ("share_multiplier", e.share_multiplier.is_some()),
+        ],
+        |key| {
+            format!(
+                "`{key}` does not go with `supplier`: an effect acts on one supplier's inputs, one supply line or one gate"
+            )
+        },
+    );
     let si = lookup(&raw.suppliers, name);
     if si.is_none() {
         ctx.error(ep.key("supplier"), undefined("suppliers", name, &raw.suppliers));
@@ -343,18 +337,18 @@ pub(super) fn build(raw: &RawScenario, ctx: &mut Ctx, cal: &Calendar, chips: &[C
             );
         }
         if s.hbm_domestic_per_quarter.is_none() {
-            for (key, given) in [
-                ("hbm_domestic_from", s.hbm_domestic_from.is_some()),
-                ("hbm_domestic_delay_quarters", s.hbm_domestic_delay_quarters.is_some()),
-                ("hbm_domestic_ramp_quarters", s.hbm_domestic_ramp_quarters.is_some()),
-            ] {
-                if given {
-                    ctx.error(
-                        p.key(key),
-                        "goes with `hbm_domestic_per_quarter` (the stacks a quarter at the full rate), which is not given",
-                    );
-                }
-            }
+            ctx.refuse(
+                &p,
+                &[
+                    ("hbm_domestic_from", s.hbm_domestic_from.is_some()),
+                    ("hbm_domestic_delay_quarters", s.hbm_domestic_delay_quarters.is_some()),
+                    ("hbm_domestic_ramp_quarters", s.hbm_domestic_ramp_quarters.is_some()),
+                ],
+                |_| {
+                    "goes with `hbm_domestic_per_quarter` (the stacks a quarter at the full rate), which is not given"
+                        .to_string()
+                },
+            );
         }
         let hbm_domestic = match (hbm_rate, from) {
             (Some(per_quarter), Some(from)) => Some(DomesticHbm {
