@@ -568,6 +568,13 @@ fn quarter_quantile(counts: &[u64], p: f64) -> Option<usize> {
 }
 
 impl Summary {
+    /// The quarterly row of `metric` in quarter `quarter` (a label), if recorded.
+    pub fn quarter_row(&self, quarter: &str, metric: &str) -> Option<&QuarterRow> {
+        self.quarterly
+            .iter()
+            .find(|r| r.quarter == quarter && r.metric == metric)
+    }
+
     /// What this summary's trial counts add up to, as a share's
     /// denominator: the trials, or with observations the posterior's
     /// effective sample size (its counts are in effective trials,

@@ -214,7 +214,7 @@ impl Fan {
     fn of(s: &Summary, metric: &str) -> Fan {
         let mut fan = Fan::default();
         for q in &s.quarters {
-            let row = s.quarterly.iter().find(|r| &r.quarter == q && r.metric == metric);
+            let row = s.quarter_row(q, metric);
             let get = |f: fn(&crate::results::QuarterRow) -> f64| row.map_or(0.0, |r| axis::finite(f(r)));
             fan.p5.push(get(|r| r.p5));
             fan.p25.push(get(|r| r.p25));

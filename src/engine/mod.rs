@@ -238,6 +238,7 @@ impl Workspace {
         let layout = input_layout(model);
         let offset: Vec<usize> = layout.iter().map(|r| r.start).collect();
         let n = layout.last().map_or(0, |r| r.end);
+        let series_len = series_names(model).len();
         Workspace {
             queue: EventQueue::new(),
             values: vec![0.0; n],
@@ -255,7 +256,7 @@ impl Workspace {
             line_filled: vec![0; model.supply.len()],
             shock_start: vec![None; model.shocks.len()],
             supply: supplier::SupplyState::new(model),
-            series_len: series_names(model).len(),
+            series_len,
             has_foreign: model.chips.iter().any(|c| !c.domestic),
             uniforms: vec![0.0; model.uncertain.len()],
             lhs_tag: vec![None; model.uncertain.len()],
@@ -265,7 +266,7 @@ impl Workspace {
             outcome: TrialOutcome {
                 metrics: vec![[0.0; Metric::COUNT]; h],
                 chip_metrics: vec![0.0; h * model.chips.len() * ChipMetric::COUNT],
-                series: vec![0.0; h * series_names(model).len()],
+                series: vec![0.0; h * series_len],
                 binding: vec![supplier::Binding::None; h * model.suppliers.len()],
                 reached: vec![None; model.milestones.len()],
                 started: false,
@@ -1738,5 +1739,81 @@ mod demand_tests {
         assert_eq!(token_demand_chips(0.0, 1e11, 0.0, 1e14), 0.0);
         assert_eq!(token_demand_chips(0.0, f64::INFINITY, 0.5, 1e14), 0.0);
         assert_eq!(token_demand_chips(f64::MAX, f64::MAX, 0.5, 1e14), MAX_DEMAND_CHIPS);
+    }
+}
+
+#[cfg(test)]
+mod series_tests {
+    use super::{generation_output_series, series_names, supplier_output_series};
+    use crate::model::Model;
+
+    /// `supplier_output_series` and `generation_output_series` compute by
+    /// formula where [`series_names`] lists the names; they must agree,
+    /// with and without the token and foreign rows before them.
+    #[test]
+    fn series_positions_agree_with_their_names() {
+        let tokens =
+            "[inference]\nunit_chip = \"a\"\ntokens_per_day = 1e12\nflop_per_token = 1e10\nserving_utilization = 0.3\n";
+        let foreign = "[chips.f]\npeak_flops = 1e14\ndomestic = false\n";
+        for (extra_chip, demand) in [("", ""), (foreign, ""), ("", tokens), (foreign, tokens)] {
+            let text = format!(
+                r#"[scenario]
+name = "s"
+start = "2025Q1"
+horizon_quarters = 2
+
+[chips.a]
+peak_flops = 1e14
+
+[chips.b]
+peak_flops = 2e14
+
+[chips.c]
+peak_flops = 3e14
+{extra_chip}
+[suppliers.one]
+wafer_starts_per_quarter = 100
+[suppliers.one.generations.a]
+available = "2025Q1"
+dies_per_wafer = 10
+yield_initial = 0.5
+[suppliers.one.tiers.all]
+
+[suppliers.two]
+wafer_starts_per_quarter = 100
+[suppliers.two.generations.b]
+available = "2025Q1"
+dies_per_wafer = 10
+yield_initial = 0.5
+[suppliers.two.generations.c]
+available = "2025Q2"
+dies_per_wafer = 10
+yield_initial = 0.5
+[suppliers.two.tiers.all]
+{demand}
+[training]
+mfu = 0.4
+
+[milestones.m]
+target_flop = 1e24
+deadline = "2025Q2"
+"#
+            );
+            let model = Model::from_text(&text, "s.toml").unwrap();
+            let names = series_names(&model);
+            for (s, sup) in model.suppliers.iter().enumerate() {
+                assert_eq!(
+                    names[supplier_output_series(&model, s)],
+                    format!("supplier_output_chips[{}]", sup.name)
+                );
+                for (g, generation) in sup.generations.iter().enumerate() {
+                    let chip = &model.chips[generation.chip].name;
+                    assert_eq!(
+                        names[generation_output_series(&model, s, g)],
+                        format!("generation_output_chips[{chip}]")
+                    );
+                }
+            }
+        }
     }
 }

@@ -298,11 +298,8 @@ pub fn supplier_lines(summary: &Summary) -> Vec<String> {
         .iter()
         .map(|s| {
             let p50 = |q: &str| {
-                let metric = format!("supplier_output_chips[{}]", s.name);
                 summary
-                    .quarterly
-                    .iter()
-                    .find(|r| r.quarter == q && r.metric == metric)
+                    .quarter_row(q, &format!("supplier_output_chips[{}]", s.name))
                     .map_or_else(String::new, |r| format_number(r.p50))
             };
             let first = summary.quarters.first().map(String::as_str).unwrap_or("");
@@ -459,7 +456,7 @@ fn supplier_note(summary: &Summary) -> String {
 /// The rows of the supplier table: per supplier and quarter, its output,
 /// what is left of its stocks, and how often each input bound.
 fn supplier_rows(summary: &Summary) -> Vec<[String; 5]> {
-    let find = |q: &str, metric: &str| summary.quarterly.iter().find(|r| r.quarter == q && r.metric == metric);
+    let find = |q: &str, metric: &str| summary.quarter_row(q, metric);
     let mut rows = Vec::new();
     for s in &summary.suppliers {
         for (i, q) in summary.quarters.iter().enumerate() {

@@ -137,18 +137,26 @@ pub fn quarter_p50(quarters: &str, quarter: &str, metric: &str) -> f64 {
 /// naming the file and `key` (`s.toml:LINE:COL: key: …`) that contains
 /// `words`; returns that line (from `validate`).
 pub fn assert_refused(scenario: &str, key: &str, words: &str) -> String {
+    assert_refused_at_one_of(scenario, &[key], words)
+}
+
+/// [`assert_refused`] where the error may name any one of `keys` (rules
+/// whose message could sit at one of several key paths).
+pub fn assert_refused_at_one_of(scenario: &str, keys: &[&str], words: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "s.toml", scenario);
     let mut found = Vec::new();
     for args in [&["validate", "s.toml"][..], &["run", "s.toml", "--quiet"][..]] {
         let o = run_in(dir.path(), args);
-        assert_eq!(o.status.code(), Some(2), "{key}: {}", text(&o));
+        assert_eq!(o.status.code(), Some(2), "{keys:?}: {}", text(&o));
         let err = String::from_utf8_lossy(&o.stderr).to_string();
         assert!(!err.contains("panicked"), "{err}");
         let line = err
             .lines()
-            .find(|l| l.contains("s.toml:") && l.contains(&format!(": {key}: ")) && l.contains(words))
-            .unwrap_or_else(|| panic!("{key} / {words}: {err}"))
+            .find(|l| {
+                l.contains("s.toml:") && keys.iter().any(|k| l.contains(&format!(": {k}: "))) && l.contains(words)
+            })
+            .unwrap_or_else(|| panic!("{keys:?} / {words}: {err}"))
             .to_string();
         found.push(line);
     }
