@@ -19,8 +19,6 @@
 //!   [`crate::special`] (Loader's saddle-point prefactor, Lentz's continued
 //!   fraction), which terminates by construction for any `n` that fits a u64.
 
-use std::collections::VecDeque;
-
 use crate::special::{Tail, beta_quantile};
 
 /// Mantissa bits kept in a [`LogHistogram`] bucket index.
@@ -32,6 +30,91 @@ pub const RELATIVE_ACCURACY: f64 = 1.0 / (1u64 << (MANTISSA_BITS + 1)) as f64;
 /// Highest bucket index: that of `f64::MAX`, where infinity is counted too.
 /// Bucket indices of positive finite values run from 0 to this.
 pub const MAX_INDEX: i32 = (f64::MAX.to_bits() >> SHIFT) as i32;
+
+/// The bucket counts of a [`LogHistogram`]: a vector with spare room at
+/// both ends, so that growing at either end is amortised (the room doubles
+/// the length at least). Reads, writes, compares and serialises as the
+/// plain array of counts, without the spare room.
+#[derive(Debug, Clone, Default)]
+struct Counts {
+    /// `buf[lo..lo + len]` holds the counts; the rest is 0.
+    buf: Vec<u64>,
+    lo: usize,
+    len: usize,
+}
+
+impl Counts {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline(always)]
+    fn as_slice(&self) -> &[u64] {
+        &self.buf[self.lo..self.lo + self.len]
+    }
+
+    #[inline(always)]
+    fn as_mut_slice(&mut self) -> &mut [u64] {
+        &mut self.buf[self.lo..self.lo + self.len]
+    }
+
+    /// `n` more zero counts below the first.
+    fn grow_front(&mut self, n: usize) {
+        if n > self.lo {
+            // New room below: at least the new length, so that a run of
+            // growths costs amortised constant time per bucket.
+            let room = n.max(self.len + n);
+            let mut buf = vec![0; room + self.buf.len() - self.lo];
+            buf[room..].copy_from_slice(&self.buf[self.lo..]);
+            self.buf = buf;
+            self.lo = room;
+        }
+        self.lo -= n;
+        self.len += n;
+    }
+
+    /// `n` more zero counts above the last.
+    fn grow_back(&mut self, n: usize) {
+        let end = self.lo + self.len + n;
+        if end > self.buf.len() {
+            self.buf.resize(end.max(self.lo + 2 * (self.len + n)), 0);
+        }
+        self.len += n;
+    }
+}
+
+impl From<Vec<u64>> for Counts {
+    fn from(buf: Vec<u64>) -> Counts {
+        Counts {
+            len: buf.len(),
+            buf,
+            lo: 0,
+        }
+    }
+}
+
+impl PartialEq for Counts {
+    fn eq(&self, other: &Counts) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl serde::Serialize for Counts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.as_slice().serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Counts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Counts, D::Error> {
+        Vec::<u64>::deserialize(deserializer).map(Counts::from)
+    }
+}
 
 /// Adding two [`LogHistogram`]s would overflow a count or leave the range
 /// of bucket indices.
@@ -46,10 +129,10 @@ pub struct LogHistogram {
     zeros: u64,
     /// Index of `counts[0]`.
     first: i32,
-    /// A double-ended queue, so that growing toward lower buckets (a new
-    /// smallest value) is amortised like growing toward higher ones; it
-    /// reads and writes as a plain array.
-    counts: VecDeque<u64>,
+    /// Bucket counts from `first` on, with spare room below and above, so
+    /// that growing toward lower buckets (a new smallest value) is
+    /// amortised like growing toward higher ones.
+    counts: Counts,
     total: u64,
 }
 
@@ -65,7 +148,7 @@ impl LogHistogram {
         LogHistogram {
             zeros: 0,
             first: 0,
-            counts: VecDeque::new(),
+            counts: Counts::default(),
             total: 0,
         }
     }
@@ -90,16 +173,12 @@ impl LogHistogram {
     fn ensure(&mut self, i: i32) -> usize {
         if self.counts.is_empty() {
             self.first = i;
-            self.counts.push_back(0);
+            self.counts.grow_back(1);
         } else if i < self.first {
-            let grow = (self.first - i) as usize;
-            self.counts.reserve(grow);
-            for _ in 0..grow {
-                self.counts.push_front(0);
-            }
+            self.counts.grow_front((self.first - i) as usize);
             self.first = i;
         } else if i >= self.first + self.counts.len() as i32 {
-            self.counts.resize((i - self.first + 1) as usize, 0);
+            self.counts.grow_back((i - self.first + 1) as usize - self.counts.len());
         }
         (i - self.first) as usize
     }
@@ -115,14 +194,48 @@ impl LogHistogram {
     #[inline(always)]
     pub fn add_n(&mut self, v: f64, n: u64) {
         self.total += n;
-        if v > 0.0 && v.is_finite() {
-            let i = Self::index(v);
+        self.bump(v, n);
+    }
+
+    /// Records each of `values` once: [`LogHistogram::add`] for each, in
+    /// one pass over contiguous counts (the innermost loop of recording a
+    /// block of trials; the same counts as adding them one by one).
+    pub fn add_all(&mut self, values: &[f64]) {
+        self.total += values.len() as u64;
+        for &v in values {
+            self.bump(v, 1);
+        }
+    }
+
+    /// Records `values[i]` with weight `weights[i]`, skipping weights of 0:
+    /// [`LogHistogram::add_n`] for each nonzero weight.
+    pub fn add_all_weighted(&mut self, values: &[f64], weights: &[u64]) {
+        for (&v, &w) in values.iter().zip(weights) {
+            if w > 0 {
+                self.total += w;
+                self.bump(v, w);
+            }
+        }
+    }
+
+    /// Adds `n` to the count of `v`'s bucket (not to the total).
+    #[inline(always)]
+    fn bump(&mut self, v: f64, n: u64) {
+        // Positive finite values: bits in 1..0x7FF0_0000_0000_0000.
+        let bits = v.to_bits();
+        if bits.wrapping_sub(1) < f64::INFINITY.to_bits() - 1 {
+            let i = (bits >> SHIFT) as i32;
             let off = i.wrapping_sub(self.first) as u32 as usize;
-            let slot = if off < self.counts.len() { off } else { self.ensure(i) };
-            self.counts[slot] += n;
+            let counts = self.counts.as_mut_slice();
+            if off < counts.len() {
+                counts[off] += n;
+            } else {
+                let slot = self.ensure(i);
+                self.counts.as_mut_slice()[slot] += n;
+            }
         } else if v == f64::INFINITY {
             let slot = self.ensure(Self::index(f64::MAX));
-            self.counts[slot] += n;
+            self.counts.as_mut_slice()[slot] += n;
         } else {
             self.zeros += n;
         }
@@ -144,19 +257,13 @@ impl LogHistogram {
             if a <= lo && hi <= b {
                 // Within this histogram's range: check every sum, then add in place.
                 let base = (lo - a) as usize;
-                let fits = self
-                    .counts
-                    .range(base..base + other.counts.len())
-                    .zip(&other.counts)
-                    .all(|(x, &y)| x.checked_add(y).is_some());
+                let theirs = other.counts.as_slice();
+                let ours = &mut self.counts.as_mut_slice()[base..base + theirs.len()];
+                let fits = ours.iter().zip(theirs).all(|(x, &y)| x.checked_add(y).is_some());
                 if !fits {
                     return Err(MergeOverflow);
                 }
-                for (x, &y) in self
-                    .counts
-                    .range_mut(base..base + other.counts.len())
-                    .zip(&other.counts)
-                {
+                for (x, &y) in ours.iter_mut().zip(theirs) {
                     *x += y;
                 }
                 (self.zeros, self.total) = (zeros, total);
@@ -172,14 +279,14 @@ impl LogHistogram {
         let mut counts = vec![0u64; (hi - lo + 1) as usize];
         for h in [&*self, other].into_iter().filter(|h| !h.counts.is_empty()) {
             let base = (h.first as i64 - lo) as usize;
-            for (slot, &c) in counts[base..base + h.counts.len()].iter_mut().zip(&h.counts) {
+            for (slot, &c) in counts[base..base + h.counts.len()].iter_mut().zip(h.counts.as_slice()) {
                 *slot = slot.checked_add(c).ok_or(MergeOverflow)?;
             }
         }
         *self = LogHistogram {
             zeros,
             first: lo as i32,
-            counts: VecDeque::from(counts),
+            counts: Counts::from(counts),
             total,
         };
         Ok(())
@@ -206,7 +313,11 @@ impl LogHistogram {
                 self.first as i64 + self.counts.len() as i64
             ));
         }
-        let sum = self.counts.iter().try_fold(self.zeros, |acc, &c| acc.checked_add(c));
+        let sum = self
+            .counts
+            .as_slice()
+            .iter()
+            .try_fold(self.zeros, |acc, &c| acc.checked_add(c));
         if self.total != expect_total || sum != Some(expect_total) {
             let sum = sum.map_or_else(|| "more than 2^64".to_string(), |s| s.to_string());
             return Err(format!(
@@ -229,7 +340,7 @@ impl LogHistogram {
             return Some(0.0);
         }
         let mut seen = self.zeros;
-        for (k, &c) in self.counts.iter().enumerate() {
+        for (k, &c) in self.counts.as_slice().iter().enumerate() {
             seen += c;
             if seen >= rank {
                 return Some(Self::centre(self.first + k as i32));
@@ -244,7 +355,7 @@ impl LogHistogram {
         if self.zeros > 0 {
             out.push((0.0, self.zeros));
         }
-        for (k, &c) in self.counts.iter().enumerate() {
+        for (k, &c) in self.counts.as_slice().iter().enumerate() {
             if c > 0 {
                 out.push((Self::centre(self.first + k as i32), c));
             }
@@ -328,6 +439,53 @@ pub fn round_significant(v: f64, digits: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A block added at once gives the counts, the bytes and the quantiles
+    /// of adding its values one by one, through growth at both ends (new
+    /// smallest and largest values), zeros, negatives, NaN and infinity.
+    #[test]
+    fn block_adds_equal_single_adds() {
+        let mut values = Vec::new();
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for k in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Spread over 12 decades, drifting down then up, so the range
+            // grows at its low end many times.
+            let e = if k < 2500 {
+                -(k as f64) / 400.0
+            } else {
+                (k as f64 - 3000.0) / 400.0
+            };
+            values.push((x >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powf(e));
+        }
+        values.extend([0.0, -1.0, f64::NAN, f64::INFINITY, f64::MIN_POSITIVE / 4.0, f64::MAX]);
+        let weights: Vec<u64> = (0..values.len() as u64).map(|i| i % 5).collect();
+        let (mut one, mut block) = (LogHistogram::new(), LogHistogram::new());
+        let (mut one_w, mut block_w) = (LogHistogram::new(), LogHistogram::new());
+        for (&v, &w) in values.iter().zip(&weights) {
+            one.add(v);
+            if w > 0 {
+                one_w.add_n(v, w);
+            }
+        }
+        for (chunk, w) in values.chunks(256).zip(weights.chunks(256)) {
+            block.add_all(chunk);
+            block_w.add_all_weighted(chunk, w);
+        }
+        for (a, b) in [(&one, &block), (&one_w, &block_w)] {
+            assert_eq!(a, b);
+            assert_eq!(serde_json::to_string(a).unwrap(), serde_json::to_string(b).unwrap());
+            for p in [0.01, 0.1, 0.5, 0.9, 0.99, 1.0] {
+                assert_eq!(a.quantile(p), b.quantile(p));
+            }
+            let back: LogHistogram = serde_json::from_str(&serde_json::to_string(b).unwrap()).unwrap();
+            assert_eq!(&back, b);
+        }
+        assert_eq!(block.count(), values.len() as u64);
+        assert_eq!(block_w.count(), weights.iter().sum::<u64>());
+    }
 
     #[test]
     fn nearest_ranks_are_exact() {

@@ -172,8 +172,8 @@ impl Aggregate {
         {
             let values = &buffer.values[h * BLOCK as usize..h * BLOCK as usize + n];
             match &buffer.weights {
-                None => values.iter().for_each(|&v| hist.add(v)),
-                Some(w) => values.iter().zip(w).for_each(|(&v, &w)| hist.add_n(v, w)),
+                None => hist.add_all(values),
+                Some(w) => hist.add_all_weighted(values, &w[..n]),
             }
         }
         for (a, b) in self.reached_in_quarter.iter_mut().zip(&buffer.reached) {
