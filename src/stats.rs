@@ -202,20 +202,52 @@ impl LogHistogram {
     /// block of trials; the same counts as adding them one by one).
     pub fn add_all(&mut self, values: &[f64]) {
         self.total += values.len() as u64;
-        for &v in values {
-            self.bump(v, 1);
+        let mut rest = values;
+        while let Some(k) = self.bump_in_range(rest, |_| 1) {
+            // A value outside the buckets held (or infinite): grow, go on.
+            self.bump(rest[k], 1);
+            rest = &rest[k + 1..];
         }
     }
 
     /// Records `values[i]` with weight `weights[i]`, skipping weights of 0:
     /// [`LogHistogram::add_n`] for each nonzero weight.
     pub fn add_all_weighted(&mut self, values: &[f64], weights: &[u64]) {
-        for (&v, &w) in values.iter().zip(weights) {
-            if w > 0 {
-                self.total += w;
-                self.bump(v, w);
+        let (mut rest, mut w) = (&values[..values.len().min(weights.len())], weights);
+        self.total += w[..rest.len()].iter().sum::<u64>();
+        while let Some(k) = self.bump_in_range(rest, |k| w[k]) {
+            if w[k] > 0 {
+                self.bump(rest[k], w[k]);
             }
+            (rest, w) = (&rest[k + 1..], &w[k + 1..]);
         }
+    }
+
+    /// Adds `weight(k)` to the count of `values[k]`'s bucket, in order,
+    /// while that bucket is already held (or the value is not positive:
+    /// zeros); stops at the first value that needs the counts to grow, or
+    /// is infinite, and returns its index. Does not touch the total.
+    #[inline(always)]
+    fn bump_in_range(&mut self, values: &[f64], weight: impl Fn(usize) -> u64) -> Option<usize> {
+        let first = self.first;
+        let zeros = &mut self.zeros;
+        let counts = self.counts.as_mut_slice();
+        for (k, &v) in values.iter().enumerate() {
+            let bits = v.to_bits();
+            let off = ((bits >> SHIFT) as i32).wrapping_sub(first) as u32 as usize;
+            // Positive finite values: bits in 1..0x7FF0_0000_0000_0000.
+            if bits.wrapping_sub(1) < f64::INFINITY.to_bits() - 1 {
+                if off < counts.len() {
+                    counts[off] += weight(k);
+                    continue;
+                }
+            } else if v != f64::INFINITY {
+                *zeros += weight(k);
+                continue;
+            }
+            return Some(k);
+        }
+        None
     }
 
     /// Adds `n` to the count of `v`'s bucket (not to the total).
@@ -461,7 +493,13 @@ mod tests {
             values.push((x >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powf(e));
         }
         values.extend([0.0, -1.0, f64::NAN, f64::INFINITY, f64::MIN_POSITIVE / 4.0, f64::MAX]);
-        let weights: Vec<u64> = (0..values.len() as u64).map(|i| i % 5).collect();
+        let mut weights: Vec<u64> = (0..values.len() as u64).map(|i| i % 5 + 1).collect();
+        // Weight 0 (not recorded) on some values, among them new extremes.
+        values.extend([1e-300, 1e300, 3.0]);
+        weights.extend([0, 0, 0]);
+        for w in weights.iter_mut().step_by(7) {
+            *w = 0;
+        }
         let (mut one, mut block) = (LogHistogram::new(), LogHistogram::new());
         let (mut one_w, mut block_w) = (LogHistogram::new(), LogHistogram::new());
         for (&v, &w) in values.iter().zip(&weights) {
